@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI and a newcomer run it: type-check, then every test against a private
+# InfluxDB 1.x (started here unless CITYSENSE_TEST_INFLUX_URL points at one) and a real SQLite file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need influxd || ! need mosquitto_pub; then
+  if [ "$(id -u)" = 0 ] && need apt-get; then
+    echo "test:all: installing influxdb and mosquitto-clients (Debian packages)"
+    (apt-get install -y -qq influxdb mosquitto-clients >/dev/null 2>&1) || { apt-get update -qq && apt-get install -y -qq influxdb mosquitto-clients >/dev/null; }
+  else
+    echo "test:all: needs influxd (Debian package influxdb) and mosquitto_pub (mosquitto-clients); install them, e.g. sudo apt-get install -y influxdb mosquitto-clients" >&2
+    exit 1
+  fi
+fi
+
+[ -d dist ] || true
+npx tsc --noEmit -p tsconfig.json
+npm run build --silent
+
+if [ -z "${CITYSENSE_TEST_INFLUX_URL:-}" ]; then
+  dir=$(mktemp -d -t citysense-influx-XXXXXX)
+  port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+  http_port=$(port); rpc_port=$(port)
+  cat > "$dir/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$rpc_port"
+[meta]
+  dir = "$dir/meta"
+[data]
+  dir = "$dir/data"
+  wal-dir = "$dir/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:$http_port"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[logging]
+  level = "warn"
+CONF
+  influxd -config "$dir/influxdb.conf" >"$dir/influxd.log" 2>&1 &
+  influx_pid=$!
+  trap 'kill $influx_pid 2>/dev/null; wait $influx_pid 2>/dev/null; rm -rf "$dir"' EXIT
+  export CITYSENSE_TEST_INFLUX_URL="http://127.0.0.1:$http_port"
+  for _ in $(seq 1 100); do
+    curl -sf -o /dev/null "$CITYSENSE_TEST_INFLUX_URL/ping" && break
+    sleep 0.2
+  done
+  curl -sf -o /dev/null "$CITYSENSE_TEST_INFLUX_URL/ping" || { echo "test:all: influxd did not start:"; cat "$dir/influxd.log"; exit 1; }
+  echo "test:all: private InfluxDB $(influxd version | head -1) at $CITYSENSE_TEST_INFLUX_URL"
+fi
+
+node --disable-warning=ExperimentalWarning --experimental-vm-modules node_modules/jest/bin/jest.js "$@"

@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { ConfigError } from './errors.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const duration = z.string().transform((v, ctx) => {
+  try { return parseDuration(v); } catch (e) { ctx.addIssue({ code: 'custom', message: (e as Error).message }); return z.NEVER; }
+});
+const optionalText = z.string().trim().transform((v) => (v === '' ? undefined : v)).optional();
+
+/** Every setting citysense reads, with its default (README, Configuration). */
+const envSchema = z.object({
+  MQTT_PORT: port.default(1883),
+  MQTTS_PORT: z.string().trim().optional().transform((v) => (v ? port.parse(v) : undefined)),
+  TLS_CERT: optionalText,
+  TLS_KEY: optionalText,
+  HTTP_PORT: port.default(8080),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  INFLUX_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  INFLUX_TOKEN: z.string().default(''),
+  INFLUX_ORG: z.string().default(''),
+  INFLUX_BUCKET: z.string().trim().min(1).default('citysense'),
+  ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  MQTT_ALLOW_ANONYMOUS: bool.default(false),
+  CATALOG_FILE: optionalText,
+  RETENTION: duration.default(30 * 86_400_000),
+  SPOOL_MAX_MB: z.coerce.number().positive().default(1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MQTT_MAX_PACKET_KB: z.coerce.number().int().min(1).max(262_144).default(256),
+  MQTT_CONNECT_TIMEOUT: duration.default(10_000),
+  MQTT_KEEPALIVE_LIMIT: z.coerce.number().int().min(1).max(65535).default(3600),
+});
+
+export interface Config {
+  mqttPort: number;
+  mqtts?: { port: number; cert: string; key: string };
+  httpPort: number;
+  host: string;
+  dataDir: string;
+  influx?: { url: string; token: string; org: string; bucket: string };
+  adminToken?: string;
+  allowAnonymous: boolean;
+  catalogFile?: string;
+  retentionMs: number;
+  spoolMaxBytes: number;
+  logLevel: string;
+  mqttMaxPacketBytes: number;
+  mqttConnectTimeoutMs: number;
+  mqttKeepaliveLimitS: number;
+}
+
+/**
+ * Reads configuration from `env`, with a `.env` file in `cwd` filling in what `env` lacks.
+ * A malformed value throws a ConfigError that names the variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Readonly<Config> {
+  const dotenvPath = resolve(cwd, '.env');
+  const fromFile = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : {};
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const key of Object.keys(envSchema.shape)) if (env[key] !== undefined) merged[key] = env[key];
+  // An empty variable means "use the default", as with most twelve-factor apps.
+  for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
+
+  const result = envSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'configuration');
+    throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(merged[variable])})`);
+  }
+  const e = result.data;
+  const tls = [e.MQTTS_PORT, e.TLS_CERT, e.TLS_KEY];
+  if (tls.some((v) => v !== undefined) && !tls.every((v) => v !== undefined)) {
+    const missing = (['MQTTS_PORT', 'TLS_CERT', 'TLS_KEY'] as const).filter((_, i) => tls[i] === undefined);
+    throw new ConfigError(missing[0]!, 'MQTT over TLS needs MQTTS_PORT, TLS_CERT and TLS_KEY together');
+  }
+  for (const key of ['TLS_CERT', 'TLS_KEY', 'CATALOG_FILE'] as const) {
+    const file = e[key];
+    if (file && !existsSync(resolve(cwd, file))) throw new ConfigError(key, `file not found: ${file}`);
+  }
+  return Object.freeze({
+    mqttPort: e.MQTT_PORT,
+    mqtts: e.MQTTS_PORT !== undefined ? { port: e.MQTTS_PORT, cert: resolve(cwd, e.TLS_CERT!), key: resolve(cwd, e.TLS_KEY!) } : undefined,
+    httpPort: e.HTTP_PORT,
+    host: e.HOST,
+    dataDir: resolve(cwd, e.DATA_DIR),
+    influx: e.INFLUX_URL ? { url: e.INFLUX_URL.replace(/\/+$/, ''), token: e.INFLUX_TOKEN, org: e.INFLUX_ORG, bucket: e.INFLUX_BUCKET } : undefined,
+    adminToken: e.ADMIN_TOKEN,
+    allowAnonymous: e.MQTT_ALLOW_ANONYMOUS,
+    catalogFile: e.CATALOG_FILE ? resolve(cwd, e.CATALOG_FILE) : undefined,
+    retentionMs: e.RETENTION,
+    spoolMaxBytes: Math.round(e.SPOOL_MAX_MB * 1024 * 1024),
+    logLevel: e.LOG_LEVEL,
+    mqttMaxPacketBytes: e.MQTT_MAX_PACKET_KB * 1024,
+    mqttConnectTimeoutMs: e.MQTT_CONNECT_TIMEOUT,
+    mqttKeepaliveLimitS: e.MQTT_KEEPALIVE_LIMIT,
+  });
+}

@@ -1,0 +1,127 @@
+import type { DeadLetter, Reading, RefusalReason } from '../core/index.js';
+
+/** How history is summarised per `every` bucket. */
+export const AGGREGATES = ['mean', 'min', 'max', 'last', 'count', 'sum'] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+
+export interface HistoryQuery {
+  deviceId: string;
+  metric: string;
+  /** Inclusive lower bound, epoch ms. */
+  from: number;
+  /** Exclusive upper bound, epoch ms. */
+  to: number;
+  /** Bucket width in ms; buckets are aligned to the epoch (as InfluxQL's GROUP BY time()). Absent: raw points. */
+  every?: number;
+  /** Required with `every`. */
+  agg?: Aggregate;
+  /** Most points returned: the first `limit` in time order. */
+  limit: number;
+}
+
+/** One point of history: bucket start (or reading time) in epoch ms, and the value. */
+export interface Point {
+  t: number;
+  v: number | boolean;
+}
+
+/** Where readings end up: InfluxDB or the embedded SQLite store. Every adapter passes tests/storage/contract. */
+export interface ReadingStore {
+  readonly kind: 'influxdb' | 'sqlite';
+  /** Connects; for InfluxDB detects the API from /ping and creates a missing 1.x database. */
+  start(): Promise<void>;
+  /**
+   * Writes a batch and resolves only once the store has confirmed all of it; rejects otherwise (the caller
+   * keeps the batch and retries). Writing the same (deviceId, ts) again overwrites: replays are idempotent.
+   */
+  write(readings: readonly Reading[]): Promise<void>;
+  /** History of one metric of one device, in time order; empty buckets are left out. */
+  query(q: HistoryQuery): Promise<Point[]>;
+  /** How many readings (distinct device and timestamp) are stored, for one device or all. */
+  count(deviceId?: string): Promise<number>;
+  /** True when the store answers now. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface Location {
+  lat: number;
+  lon: number;
+}
+
+export interface NewDevice {
+  id: string;
+  domain: string;
+  type: string;
+  name?: string;
+  district?: string;
+  location?: Location;
+}
+
+export interface Device extends NewDevice {
+  createdAt: number;
+  /** Time of the last accepted message (epoch ms). */
+  lastSeen?: number;
+  /** The newest value of each metric, with the event time it carried. */
+  latest: Record<string, { v: number | boolean; t: number }>;
+}
+
+export interface DeviceFilter {
+  domain?: string;
+  type?: string;
+  district?: string;
+  /** Page after this id (ids are listed in ascending order). */
+  after?: string;
+  limit?: number;
+}
+
+/** What a batch of accepted readings changes about its device. */
+export interface DeviceSeen {
+  id: string;
+  lastSeen: number;
+  latest: Record<string, { v: number | boolean; t: number }>;
+}
+
+/** Registered devices and their hashed secrets (SQLite in both modes). Synchronous: better-sqlite3 is. */
+export interface DeviceRegistry {
+  /** Throws AppError `conflict` (409) when the id exists. */
+  create(device: NewDevice, secretHash: string): Device;
+  get(id: string): Device | undefined;
+  list(filter?: DeviceFilter): Device[];
+  delete(id: string): boolean;
+  secretHash(id: string): string | undefined;
+  setSecretHash(id: string, secretHash: string): boolean;
+  /** Records lastSeen and latest values for many devices in one transaction. */
+  recordSeen(updates: readonly DeviceSeen[]): void;
+}
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: number;
+}
+
+/** API tokens, stored as SHA-256 hashes. */
+export interface TokenStore {
+  create(name: string, role: Role, tokenHash: string): ApiToken;
+  findByHash(tokenHash: string): ApiToken | undefined;
+  list(): ApiToken[];
+  delete(id: string): boolean;
+  countByRole(role: Role): number;
+}
+
+export interface StoredDeadLetter extends DeadLetter {
+  id: number;
+}
+
+export interface DeadLetterStore {
+  add(letters: readonly DeadLetter[]): void;
+  /** Newest first; `before` pages (ids below it). */
+  list(opts: { limit: number; reason?: RefusalReason; before?: number }): StoredDeadLetter[];
+  /** Removes letters older than `olderThan` (epoch ms) and all but the newest `keep`. Returns how many. */
+  purge(olderThan: number, keep: number): number;
+}
