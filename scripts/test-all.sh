@@ -5,12 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need influxd || ! need mosquitto_pub; then
+if ! need influxd || ! need mosquitto_pub || ! need victoria-metrics; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
-    echo "test:all: installing influxdb and mosquitto-clients (Debian packages)"
-    (apt-get install -y -qq influxdb mosquitto-clients >/dev/null 2>&1) || { apt-get update -qq && apt-get install -y -qq influxdb mosquitto-clients >/dev/null; }
+    echo "test:all: installing influxdb, mosquitto-clients and victoria-metrics (Debian packages)"
+    (apt-get install -y -qq influxdb mosquitto-clients victoria-metrics >/dev/null 2>&1) || { apt-get update -qq && apt-get install -y -qq influxdb mosquitto-clients victoria-metrics >/dev/null; }
   else
-    echo "test:all: needs influxd (Debian package influxdb) and mosquitto_pub (mosquitto-clients); install them, e.g. sudo apt-get install -y influxdb mosquitto-clients" >&2
+    echo "test:all: needs influxd (Debian package influxdb), mosquitto_pub (mosquitto-clients) and victoria-metrics (its v2 write endpoint tests the InfluxDB 2.x write path); install them, e.g. sudo apt-get install -y influxdb mosquitto-clients victoria-metrics" >&2
     exit 1
   fi
 fi
@@ -45,10 +45,10 @@ CONF
   trap 'kill $influx_pid 2>/dev/null; wait $influx_pid 2>/dev/null; rm -rf "$dir"' EXIT
   export CITYSENSE_TEST_INFLUX_URL="http://127.0.0.1:$http_port"
   for _ in $(seq 1 100); do
-    curl -sf -o /dev/null "$CITYSENSE_TEST_INFLUX_URL/ping" && break
+    node -e "fetch(process.argv[1]+'/ping').then(r=>process.exit(r.status===204?0:1),()=>process.exit(1))" "$CITYSENSE_TEST_INFLUX_URL" && break
     sleep 0.2
   done
-  curl -sf -o /dev/null "$CITYSENSE_TEST_INFLUX_URL/ping" || { echo "test:all: influxd did not start:"; cat "$dir/influxd.log"; exit 1; }
+  node -e "fetch(process.argv[1]+'/ping').then(r=>process.exit(r.status===204?0:1),()=>process.exit(1))" "$CITYSENSE_TEST_INFLUX_URL" || { echo "test:all: influxd did not start:"; cat "$dir/influxd.log"; exit 1; }
   echo "test:all: private InfluxDB $(influxd version | head -1) at $CITYSENSE_TEST_INFLUX_URL"
 fi
 

@@ -1,0 +1,232 @@
+import { InfluxDB, Point, type HttpError } from '@influxdata/influxdb-client';
+import type { Logger, Reading } from '../../core/index.js';
+import { checkBooleanAggregate, checkHistoryQuery, needsKindCheck } from '../history.js';
+import type { HistoryQuery, Point as HistoryPoint, ReadingStore } from '../ports.js';
+import { MEASUREMENT, countStatement, quotable, createDatabaseStatement, fieldKeysStatement, historyStatement } from './influxql.js';
+import { authorization, detectServer, type InfluxTarget, type ServerInfo } from './server.js';
+import { v1WriteTransport } from './v1-transport.js';
+
+export interface InfluxStoreOptions extends InfluxTarget {
+  log: Logger;
+  /** Socket timeout of one write or query request (ms). */
+  timeoutMs?: number;
+}
+
+interface Connected {
+  info: ServerInfo;
+  /** The client whose WriteApi writes: its transport speaks /api/v2/write, or /write for servers before 1.8. */
+  client: InfluxDB;
+  headers: Record<string, string>;
+}
+
+interface Series {
+  columns: string[];
+  values: unknown[][];
+}
+interface QueryResponse {
+  error?: string;
+  results?: { error?: string; series?: Series[] }[];
+}
+
+/** The server answered, with an error (as opposed to not answering at all). */
+class InfluxAnswerError extends Error {
+  constructor(readonly status: number, detail: string) {
+    super(`InfluxDB /query answered ${status}: ${detail}`);
+    this.name = 'InfluxAnswerError';
+  }
+}
+
+// Lines per HTTP request: a few hundred KB of line protocol, well under servers' body limits.
+const LINES_PER_REQUEST = 5000;
+const PING_TIMEOUT_MS = 3000;
+
+/** One reading as one line of protocol: tags device/domain/type, its metrics, received_at and seq; time in ms. */
+function toLine(r: Reading): string | undefined {
+  const p = new Point(MEASUREMENT).tag('device', r.deviceId).tag('domain', r.domain).tag('type', r.type).timestamp(Math.floor(r.ts));
+  for (const metric in r.values) {
+    const v = r.values[metric]!;
+    if (typeof v === 'boolean') p.booleanField(metric, v);
+    else p.floatField(metric, v);
+  }
+  p.intField('received_at', r.receivedAt);
+  if (r.seq !== undefined) p.intField('seq', r.seq);
+  // Point escapes tags and field keys; a numeric timestamp is written as is, i.e. in the ms precision we write with.
+  return p.toLineProtocol();
+}
+
+/** Readings in InfluxDB 1.x, 2.x or 3.x: writes through the official client's WriteApi, history through InfluxQL. */
+export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore {
+  const url = opts.url.replace(/\/+$/, '');
+  const target: InfluxTarget = { url, token: opts.token, org: opts.org, bucket: opts.bucket };
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  // Logged without any user:password a URL might carry.
+  const log = opts.log.child({ component: 'influx', url: (({ origin, pathname }) => origin + pathname.replace(/\/$/, ''))(new URL(url)) });
+  let connected: Connected | undefined;
+  let connecting: Promise<Connected> | undefined;
+  let closed = false;
+
+  async function influxql(c: Connected, statement: string, method: 'GET' | 'POST' = 'GET'): Promise<Series[]> {
+    const params = new URLSearchParams({ db: c.info.db, epoch: 'ms', q: statement });
+    if (c.info.rp) params.set('rp', c.info.rp);
+    const init: RequestInit = { method, headers: c.headers, signal: AbortSignal.timeout(timeoutMs) };
+    let endpoint = `${url}/query`;
+    if (method === 'POST') init.body = params;
+    else endpoint += `?${params.toString()}`;
+    const res = await fetch(endpoint, init);
+    const text = await res.text();
+    let body: QueryResponse;
+    try {
+      body = JSON.parse(text) as QueryResponse;
+    } catch {
+      throw new InfluxAnswerError(res.status, text.slice(0, 200));
+    }
+    const error = body.error ?? body.results?.find((r) => r.error)?.error;
+    if (!res.ok || error) throw new InfluxAnswerError(res.status, error ?? text.slice(0, 200));
+    return body.results?.[0]?.series ?? [];
+  }
+
+  async function connect(): Promise<Connected> {
+    const info = await detectServer(target, timeoutMs);
+    const auth = authorization(opts.token, info.major);
+    const headers: Record<string, string> = auth ? { authorization: auth } : {};
+    let client: InfluxDB;
+    if (info.writePath === 'v1') {
+      // No token: 1.x wants Basic auth, sent as a default header by the inner transport.
+      const inner = new InfluxDB({ url, timeout: timeoutMs, headers });
+      client = new InfluxDB({ url, transport: v1WriteTransport(inner.transport) });
+    } else {
+      client = new InfluxDB({ url, token: opts.token || undefined, timeout: timeoutMs });
+    }
+    const c: Connected = { info, client, headers };
+    if (info.major === 1) {
+      // A missing 1.x database is a 404 that no retry cures, so create it (as Telegraf does). Needs admin rights;
+      // without them, say so and carry on: the database may exist already.
+      try {
+        await influxql(c, createDatabaseStatement(info.db), 'POST');
+      } catch (err) {
+        if (!(err instanceof InfluxAnswerError)) throw err;
+        log.warn({ err, db: info.db }, 'could not create the InfluxDB database; writes fail until it exists');
+      }
+    }
+    log.info({ version: info.version, writePath: info.writePath, db: info.db, rp: info.rp }, 'InfluxDB connected');
+    return c;
+  }
+
+  /** The connection, made on first need and again after a failure: a server down at start is not fatal. */
+  function ready(): Promise<Connected> {
+    if (closed) return Promise.reject(new Error('the InfluxDB reading store is closed'));
+    if (connected) return Promise.resolve(connected);
+    connecting ??= connect().then(
+      (c) => {
+        connecting = undefined;
+        if (!closed) connected = c;
+        return c;
+      },
+      (err: unknown) => {
+        connecting = undefined;
+        throw err;
+      },
+    );
+    return connecting;
+  }
+
+  /**
+   * Writes one request's worth of lines and settles only with the server's answer.
+   *
+   * A WriteApi per request, with no retries and no timer: the spool writer owns retries and calls again with the
+   * same batch every second or so while the server is down, so the client's own retry buffer would only pile up
+   * copies of lines that are safe on disk anyway (and `close()` would drop them). `writeFailed` returning a
+   * rejection hands the error straight to us: the lines never enter the retry buffer, nothing is logged to the
+   * console, and memory is freed with the request. batchSize above the line count keeps the WriteBuffer from
+   * sending early on its own (an early send's error would be swallowed), so flush() sends exactly these lines.
+   */
+  async function writeRequest(c: Connected, lines: string[]): Promise<void> {
+    const api = c.client.getWriteApi(opts.org, opts.bucket, 'ms', {
+      batchSize: lines.length + 1,
+      maxBatchBytes: Number.MAX_SAFE_INTEGER,
+      flushInterval: 0,
+      maxRetries: 0,
+      writeFailed: (error: Error) => Promise.reject(error),
+    });
+    try {
+      api.writeRecords(lines);
+      await api.flush();
+    } finally {
+      api.dispose();
+    }
+  }
+
+  async function isBooleanField(c: Connected, metric: string): Promise<boolean> {
+    const series = await influxql(c, fieldKeysStatement());
+    return series.some((s) => s.values.some(([key, type]) => key === metric && type === 'boolean'));
+  }
+
+  return {
+    kind: 'influxdb',
+
+    async start(): Promise<void> {
+      closed = false;
+      try {
+        await ready();
+      } catch (err) {
+        log.warn({ err: String((err as Error).cause ?? err) }, 'InfluxDB not reachable at start; writes wait in the spool and retry');
+      }
+    },
+
+    async write(readings: readonly Reading[]): Promise<void> {
+      if (readings.length === 0) return;
+      const c = await ready();
+      const lines: string[] = [];
+      for (const r of readings) {
+        const line = toLine(r);
+        if (line) lines.push(line);
+      }
+      try {
+        for (let i = 0; i < lines.length; i += LINES_PER_REQUEST) await writeRequest(c, lines.slice(i, i + LINES_PER_REQUEST));
+      } catch (err) {
+        // Database dropped (or server replaced) while we ran: connect again next time, which re-creates it.
+        if ((err as HttpError).statusCode === 404 && connected === c) connected = undefined;
+        throw err;
+      }
+    },
+
+    async query(q: HistoryQuery): Promise<HistoryPoint[]> {
+      checkHistoryQuery(q);
+      if (!quotable(q.deviceId) || !quotable(q.metric)) return []; // no such name can be stored (see quotable)
+      const c = await ready();
+      if (needsKindCheck(q)) checkBooleanAggregate(q, await isBooleanField(c, q.metric));
+      const series = await influxql(c, historyStatement(q));
+      const points: HistoryPoint[] = [];
+      for (const s of series) {
+        for (const [t, v] of s.values) {
+          if (typeof t === 'number' && (typeof v === 'number' || typeof v === 'boolean')) points.push({ t, v });
+        }
+      }
+      // Several series only when a device changed domain/type tags; merge them back into one time order.
+      if (series.length > 1) points.sort((a, b) => a.t - b.t).splice(q.limit);
+      return points;
+    },
+
+    async count(deviceId?: string): Promise<number> {
+      if (deviceId !== undefined && !quotable(deviceId)) return 0;
+      const series = await influxql(await ready(), countStatement(deviceId));
+      return series.reduce((n, s) => n + s.values.reduce((m, row) => m + (typeof row[1] === 'number' ? row[1] : 0), 0), 0);
+    },
+
+    async ping(): Promise<boolean> {
+      try {
+        const auth = authorization(opts.token, connected?.info.major);
+        const res = await fetch(`${url}/ping`, { headers: auth ? { authorization: auth } : {}, signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+        await res.body?.cancel();
+        return res.ok;
+      } catch {
+        return false;
+      }
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      connected = undefined;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Migration } from './open.js';
+
+/**
+ * The schema of `citysense.db` (devices, tokens, dead letters; alerts, rules and silences come later).
+ * Append a step to extend it; a released step is never edited, since `user_version` records it as done.
+ */
+export const META_MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'devices, tokens, dead letters',
+    up: `
+      CREATE TABLE devices (
+        id          TEXT PRIMARY KEY,
+        domain      TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        name        TEXT,
+        district    TEXT,
+        lat         REAL,
+        lon         REAL,
+        secret_hash TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        last_seen   INTEGER,
+        latest      TEXT NOT NULL DEFAULT '{}'
+      ) STRICT;
+      CREATE INDEX devices_domain_type ON devices (domain, type);
+      CREATE INDEX devices_district ON devices (district);
+
+      CREATE TABLE tokens (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        role       TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- AUTOINCREMENT: ids never come back after a purge, so a client's 'before' cursor stays meaningful.
+      CREATE TABLE dead_letters (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at INTEGER NOT NULL,
+        device_id   TEXT,
+        topic       TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        payload     TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX dead_letters_reason ON dead_letters (reason, id);
+      CREATE INDEX dead_letters_received_at ON dead_letters (received_at);
+    `,
+  },
+];

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import type { DeadLetterStore, DeviceRegistry, TokenStore } from '../ports.js';
+import { createSqliteDeadLetterStore } from './dead-letters.js';
+import { createSqliteDeviceRegistry } from './devices.js';
+import { META_MIGRATIONS } from './meta-migrations.js';
+import { openSqlite, type SqliteDb } from './open.js';
+import { createSqliteTokenStore } from './tokens.js';
+
+export interface SqliteMetaStores {
+  devices: DeviceRegistry;
+  tokens: TokenStore;
+  deadLetters: DeadLetterStore;
+  /** The open citysense.db, for stores added later on the same file (alerts, rules, silences). */
+  db: SqliteDb;
+  close(): void;
+}
+
+/** Opens `${dataDir}/citysense.db` (creating the folder and schema) and the stores that live in it. */
+export function createSqliteMetaStores(dataDir: string): SqliteMetaStores {
+  const db = openSqlite(join(dataDir, 'citysense.db'), { migrations: META_MIGRATIONS });
+  return {
+    devices: createSqliteDeviceRegistry(db),
+    tokens: createSqliteTokenStore(db),
+    deadLetters: createSqliteDeadLetterStore(db),
+    db,
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}
