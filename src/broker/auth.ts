@@ -1,0 +1,66 @@
+import { hashSecret, newSecret, verifySecret } from '../core/index.js';
+import type { DeviceRegistry } from '../storage/index.js';
+import { deviceIdentity, type Acl, type Identity } from './acl.js';
+
+/** CONNACK return codes of MQTT 3.1.1 (aedes' AuthErrorCode is a const enum that isolatedModules rejects). */
+export const CONNACK = { identifierRejected: 2, serverUnavailable: 3, badCredentials: 4, notAuthorized: 5 } as const;
+export type RefusalCode = (typeof CONNACK)[keyof typeof CONNACK];
+
+export const MAX_CLIENT_ID = 64;
+const BAD_CLIENT_ID = /[+#/]/;
+
+/** What a CONNECT brings that authentication looks at. */
+export interface ConnectAttempt {
+  clientId: string;
+  /** The client sent a zero-length client id (aedes then makes one up). */
+  emptyClientId: boolean;
+  clean: boolean;
+  username?: string;
+  password?: Buffer;
+  will?: { topic: string; payload: Buffer | string };
+}
+
+export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: RefusalCode; why: string };
+
+export interface Authenticator {
+  authenticate(attempt: ConnectAttempt): Promise<AuthResult>;
+}
+
+/** Checks client ids, device credentials (scrypt, constant time) and the will topic of a CONNECT. */
+export function createAuthenticator(
+  registry: Pick<DeviceRegistry, 'get' | 'secretHash'>,
+  acl: Acl,
+  allowAnonymous: boolean,
+): Authenticator {
+  // Unknown devices are checked against a throwaway hash too, so the answer takes as long as for a known
+  // device with a wrong secret: response time does not tell which device ids exist.
+  let dummyHash: Promise<string> | undefined;
+
+  async function authenticate(a: ConnectAttempt): Promise<AuthResult> {
+    // [MQTT-3.1.3-8]: a zero-length client id needs a clean session; aedes would invent an id instead.
+    if (a.emptyClientId && !a.clean) return { ok: false, code: CONNACK.identifierRejected, why: 'zero-length client id without clean session' };
+    if (a.clientId.length > MAX_CLIENT_ID) return { ok: false, code: CONNACK.identifierRejected, why: `client id longer than ${MAX_CLIENT_ID}` };
+    if (BAD_CLIENT_ID.test(a.clientId)) return { ok: false, code: CONNACK.identifierRejected, why: 'client id contains + # or /' };
+
+    let identity: Identity;
+    if (a.username === undefined || a.password === undefined) {
+      if (!allowAnonymous) return { ok: false, code: CONNACK.notAuthorized, why: 'no credentials' };
+      identity = { kind: 'anonymous' };
+    } else {
+      const device = registry.get(a.username);
+      const stored = device ? registry.secretHash(a.username) : undefined;
+      const good = await verifySecret(a.password.toString('utf8'), stored ?? (await (dummyHash ??= hashSecret(newSecret()))));
+      if (!device || !stored || !good) return { ok: false, code: CONNACK.badCredentials, why: device ? 'wrong secret' : 'unknown device' };
+      identity = deviceIdentity(device.id, device.domain, device.type);
+    }
+
+    // A will is a publish made later on the client's behalf: refuse at CONNECT what the ACL would refuse then.
+    if (a.will) {
+      const verdict = acl.classifyPublish(identity, a.will.topic, a.will.payload);
+      if (verdict.kind === 'refused') return { ok: false, code: CONNACK.notAuthorized, why: `will refused: ${verdict.detail}` };
+    }
+    return { ok: true, identity };
+  }
+
+  return { authenticate };
+}

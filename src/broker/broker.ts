@@ -1,0 +1,257 @@
+import type { EventEmitter } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import type { InboundMessage } from '../core/index.js';
+import { createAcl, type Identity } from './acl.js';
+import { CONNACK, MAX_CLIENT_ID, createAuthenticator, type ConnectAttempt } from './auth.js';
+import type { Broker, BrokerDeps } from './index.js';
+import { attachWs, listenTcp, listenTls, type Accept, type Listener } from './listeners.js';
+import { connectResult, createBrokerMetrics } from './metrics.js';
+import { Presence } from './presence.js';
+import { PacketSizeGuard } from './size-guard.js';
+
+/*
+ * Refused publishes are acknowledged and dropped, not answered by closing the connection.
+ * MQTT 3.1.1 has no per-message refusal [MQTT-3.3.5-2]: a server either acknowledges as usual or closes.
+ * Closing makes a misconfigured device reconnect and resend forever, so we acknowledge. aedes 1.2 has no
+ * "drop" answer for authorizePublish (callback(null) publishes, callback(err) closes; issue #210), and in
+ * publish.js the packet object given to authorizePublish is the one it then acknowledges and passes to
+ * broker.publish (retained store, offline queues, subscribers). So a refused packet is rewritten in place
+ * before the callback: retain off (nothing reaches the retained store), payload emptied, and the topic moved
+ * to a `$SYS/` sink that no client may subscribe to (the ACL allows only `city/...` filters; `$SYS` is never
+ * matched by `#`/`+` filters, in live delivery or offline queues). authorizeForward drops the sink topic as
+ * a second line, should a subscription to it ever exist.
+ */
+const SINK_TOPIC = '$SYS/citysense/dropped';
+const EMPTY = Buffer.alloc(0);
+const WS_PATH = '/mqtt';
+
+interface PendingConnect {
+  emptyClientId: boolean;
+  will?: ConnectAttempt['will'];
+}
+
+/** Creates the broker (aedes with our hooks); call start() to listen. */
+export async function createBroker(deps: BrokerDeps): Promise<Broker> {
+  const { registry, catalog, handler, options } = deps;
+  const log = deps.log.child({ component: 'broker' });
+  const metrics = createBrokerMetrics(deps.metrics);
+  const acl = createAcl(catalog, registry);
+  const auth = createAuthenticator(registry, acl, options.allowAnonymous);
+  const identities = new WeakMap<Client, Identity>();
+  const pending = new WeakMap<Client, PendingConnect>();
+  const connections = new Set<Duplex>();
+
+  let accepting = false;
+  let started = false;
+  let tcp: Listener | undefined;
+  let tls: Listener | undefined;
+  let detachWs: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+
+  const aedes: Aedes = await Aedes.createBroker({
+    // TOOLCHAIN.md: the default 100 makes mqemitter's queue the bottleneck under a subscriber that reads everything.
+    concurrency: 100_000,
+    connectTimeout: options.connectTimeoutMs,
+    keepaliveLimit: options.keepaliveLimitS,
+    // aedes checks this for MQTT 3.1 only; authenticate() enforces it for every version.
+    maxClientsIdLength: MAX_CLIENT_ID,
+    preConnect(client, packet, callback) {
+      pending.set(client, { emptyClientId: !packet.clientId, will: packet.will ?? undefined });
+      callback(null, true);
+    },
+    authenticate(client, username, password, callback) {
+      const p = pending.get(client);
+      pending.delete(client);
+      const attempt: ConnectAttempt = {
+        clientId: client.id, emptyClientId: p?.emptyClientId ?? false, clean: client.clean, username, password, will: p?.will,
+      };
+      auth.authenticate(attempt).then(
+        (r) => {
+          if (!r.ok) {
+            log.info({ clientId: client.id, username, code: r.code, why: r.why }, 'MQTT connect refused');
+            callback(Object.assign(new Error(r.why), { returnCode: r.code }) as AuthenticateError, null);
+            return;
+          }
+          identities.set(client, r.identity);
+          track(client, r.identity);
+          callback(null, true);
+        },
+        (err: unknown) => {
+          log.error({ err, clientId: client.id }, 'MQTT authentication failed');
+          callback(Object.assign(new Error('server unavailable'), { returnCode: CONNACK.serverUnavailable }) as AuthenticateError, null);
+        },
+      );
+    },
+    authorizePublish(client, packet, callback) {
+      authorizePublish(client, packet, callback);
+    },
+    authorizeSubscribe(client, sub, callback) {
+      if (acl.allowSubscribe(identities.get(client), sub.topic)) return callback(null, sub);
+      metrics.subscriptionsRefused.inc();
+      log.debug({ clientId: client.id, topic: sub.topic }, 'subscription refused');
+      callback(null, null); // negated: SUBACK 128 for this filter, the others stand
+    },
+    authorizeForward(_client, packet) {
+      return packet.topic === SINK_TOPIC ? null : packet;
+    },
+  });
+
+  const presence = new Presence({
+    changed(device, status) {
+      publishStatus(device.statusTopic, status);
+      try {
+        deps.onPresence?.({ deviceId: device.deviceId, status, at: Date.now() });
+      } catch (err) {
+        log.error({ err, deviceId: device.deviceId }, 'presence listener failed');
+      }
+    },
+    stillOnline(device) {
+      publishStatus(device.statusTopic, 'online');
+    },
+  });
+
+  /** Retained `online`/`offline` on the device's status topic, QoS 1 so persistent sessions queue it. */
+  function publishStatus(topic: string, status: 'online' | 'offline'): void {
+    if (aedes.closed) return;
+    const packet: PublishPacket = { cmd: 'publish', topic, payload: Buffer.from(status), qos: 1, retain: true, dup: false };
+    aedes.publish(packet, (err) => {
+      if (err) log.warn({ err, topic }, 'status publish failed');
+    });
+  }
+
+  /** Counts a connection from its authentication until its stream closes. */
+  function track(client: Client, identity: Identity): void {
+    const conn = client.conn;
+    if (client.closed || conn.destroyed) return;
+    metrics.connections.inc();
+    const live = { close: () => client.close() };
+    if (identity.kind === 'device') presence.add(identity, live);
+    conn.once('close', () => {
+      metrics.connections.dec();
+      if (identity.kind === 'device') presence.remove(identity, live);
+    });
+  }
+
+  function authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
+    const identity = client ? identities.get(client) : undefined;
+    const receivedAt = Date.now();
+    const verdict = client && !identity
+      ? { kind: 'refused' as const, reason: 'not_authorized' as const, detail: 'connection has no identity' }
+      : acl.classifyPublish(identity, packet.topic, packet.payload);
+
+    if (verdict.kind === 'telemetry') {
+      const msg: InboundMessage = {
+        deviceId: verdict.deviceId, domain: verdict.domain, type: verdict.type, topic: packet.topic,
+        payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+        qos: packet.qos, receivedAt,
+      };
+      let answered = false;
+      const done = (err?: Error) => {
+        if (answered) return;
+        answered = true;
+        if (err) log.warn({ err, deviceId: msg.deviceId, clientId: client?.id }, 'publish not accepted: connection closed without acknowledgement');
+        callback(err ?? null);
+      };
+      try {
+        handler.handle(msg, done);
+      } catch (err) {
+        done(err instanceof Error ? err : new Error(String(err)));
+      }
+      return;
+    }
+    if (verdict.kind === 'status') return callback(null);
+
+    const deviceId = identity?.kind === 'device' ? identity.deviceId : null;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    log.debug({ clientId: client?.id, deviceId, topic: packet.topic, reason: verdict.reason }, 'publish refused');
+    try {
+      handler.refuse({ deviceId, topic: packet.topic, payload, receivedAt }, verdict.reason, verdict.detail);
+    } catch (err) {
+      log.error({ err }, 'refusal handler failed');
+    }
+    // Acknowledge and drop: see the note at the top of this file.
+    packet.topic = SINK_TOPIC;
+    packet.retain = false;
+    packet.payload = EMPTY;
+    callback(null);
+  }
+
+  aedes.on('connackSent', (packet, client) => {
+    metrics.connects.inc({ result: connectResult(packet.returnCode) });
+    if (packet.returnCode === 0) log.debug({ clientId: client.id }, 'MQTT client connected');
+    else if (packet.returnCode === 6) log.info({ clientId: client.id, keepaliveLimitS: options.keepaliveLimitS }, 'MQTT connect refused: keep-alive 0 or over the limit');
+  });
+  aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
+  aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'MQTT connection error'));
+  aedes.on('keepaliveTimeout', (client) => log.debug({ clientId: client.id }, 'MQTT keep-alive timeout'));
+  (aedes as EventEmitter).on('error', (err: unknown) => log.error({ err }, 'aedes error'));
+
+  const accept: Accept = (conn, transport, remote, req) => {
+    if (aedes.closed) {
+      conn.destroy();
+      return;
+    }
+    const guard = new PacketSizeGuard(conn, options.maxPacketBytes, (announced) => {
+      metrics.tooLarge.inc();
+      const identity = identities.get(client);
+      log.warn(
+        { transport, remote, clientId: client.id ?? undefined, deviceId: identity?.kind === 'device' ? identity.deviceId : undefined, announced, limit: options.maxPacketBytes },
+        'MQTT packet too large: connection closed',
+      );
+    });
+    connections.add(guard);
+    guard.once('close', () => connections.delete(guard));
+    const client = aedes.handle(guard, req);
+  };
+
+  async function stopAccepting(): Promise<void> {
+    accepting = false;
+    // close() stops listening now; its promise settles when the last connection is gone (awaited in close()).
+    void tcp?.close();
+    void tls?.close();
+  }
+
+  async function doClose(): Promise<void> {
+    await stopAccepting();
+    detachWs?.();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    // aedes closes registered clients only; connections still before or inside CONNECT are ours to end.
+    for (const c of connections) c.destroy();
+    tcp?.destroyConnections();
+    tls?.destroyConnections();
+    await Promise.all([tcp?.close(), tls?.close()]);
+    log.info('MQTT broker closed');
+  }
+
+  return {
+    async start() {
+      if (started) throw new Error('broker already started');
+      started = true;
+      accepting = true;
+      tcp = await listenTcp(options.host, options.mqttPort, accept);
+      if (options.mqtts) {
+        try {
+          tls = await listenTls(options.host, options.mqtts.port, options.mqtts, accept, (err) => log.debug({ err: err.message }, 'TLS handshake failed'));
+        } catch (err) {
+          await tcp.close();
+          throw err;
+        }
+      }
+      if (options.allowAnonymous) log.warn('MQTT_ALLOW_ANONYMOUS is on: devices may connect without credentials (development only)');
+      log.info({ mqttPort: tcp.port, mqttsPort: tls?.port, maxPacketBytes: options.maxPacketBytes }, 'MQTT broker listening');
+      return { mqttPort: tcp.port, mqttsPort: tls?.port };
+    },
+    attachWebSocket(server: HttpServer) {
+      detachWs?.();
+      detachWs = attachWs(server, WS_PATH, options.maxPacketBytes, () => accepting && !aedes.closed, accept);
+    },
+    disconnect: (deviceId) => presence.disconnect(deviceId),
+    connectedDevices: () => presence.devices(),
+    isOnline: (deviceId) => presence.isOnline(deviceId),
+    ready: () => started && accepting && !aedes.closed,
+    stopAccepting,
+    close: () => (closing ??= doClose()),
+  };
+}

@@ -1,0 +1,61 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Catalog, InboundMessage, Logger, RefusalReason, RefusedMessage } from '../core/index.js';
+import type { DeviceRegistry } from '../storage/index.js';
+
+export { createBroker } from './broker.js';
+
+/** Where the broker hands publishes: ingest, passed in by the composition root. */
+export interface PublishHandler {
+  /** A telemetry publish that passed the ACL; the PUBACK/PUBREC waits for `done()`, `done(err)` closes the connection unacknowledged. */
+  handle(msg: InboundMessage, done: (err?: Error) => void): void;
+  /** A publish the ACL refused; it has been dropped (acknowledged, delivered nowhere). */
+  refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void;
+}
+
+export interface PresenceEvent {
+  deviceId: string;
+  status: 'online' | 'offline';
+  at: number;
+}
+
+export interface BrokerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  mqttPort: number;
+  /** `cert` and `key` are file paths (or PEM text). */
+  mqtts?: { port: number; cert: string; key: string };
+  allowAnonymous: boolean;
+  /** Largest MQTT packet (fixed header included) a client may send; a bigger announcement closes the connection. */
+  maxPacketBytes: number;
+  connectTimeoutMs: number;
+  keepaliveLimitS: number;
+}
+
+export interface BrokerDeps {
+  registry: Pick<DeviceRegistry, 'get' | 'secretHash'>;
+  catalog: Catalog;
+  log: Logger;
+  metrics: Registry;
+  handler: PublishHandler;
+  onPresence?: (e: PresenceEvent) => void;
+  options: BrokerOptions;
+}
+
+/** The embedded MQTT broker: TCP, TLS and WebSocket listeners, device auth, topic ACL, limits, presence. */
+export interface Broker {
+  /** Binds the TCP (and TLS) listeners; returns the bound ports. */
+  start(): Promise<{ mqttPort: number; mqttsPort?: number }>;
+  /** Serves MQTT over WebSocket at path /mqtt of the app's HTTP server; other upgrade paths are left alone. */
+  attachWebSocket(server: HttpServer): void;
+  /** Closes every connection of a device (deleted, or its secret rotated); returns how many. */
+  disconnect(deviceId: string): number;
+  /** Devices with at least one live connection. */
+  connectedDevices(): number;
+  isOnline(deviceId: string): boolean;
+  ready(): boolean;
+  /** Stops taking new connections (graceful shutdown); live ones stay until close(). */
+  stopAccepting(): Promise<void>;
+  /** Closes clients, aedes and listeners. */
+  close(): Promise<void>;
+}

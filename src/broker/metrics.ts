@@ -1,0 +1,36 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** The broker's metrics, registered on the registry passed in. */
+export interface BrokerMetrics {
+  connections: Gauge;
+  connects: Counter<'result'>;
+  tooLarge: Counter;
+  subscriptionsRefused: Counter;
+}
+
+// CONNACK return code → `result` label of citysense_mqtt_connects_total.
+const RESULTS: Record<number, string> = {
+  0: 'accepted',
+  1: 'bad_protocol',
+  2: 'identifier_rejected',
+  3: 'server_unavailable',
+  4: 'bad_credentials',
+  5: 'not_authorized',
+  6: 'keepalive_rejected', // aedes' own code for a keep-alive over keepaliveLimit (not in MQTT 3.1.1)
+};
+
+/** The `result` label for a CONNACK return code. */
+export function connectResult(returnCode: number | undefined): string {
+  return RESULTS[returnCode ?? 0] ?? 'other';
+}
+
+/** Creates and registers the broker's metrics. */
+export function createBrokerMetrics(registry: Registry): BrokerMetrics {
+  const registers = [registry];
+  return {
+    connections: new Gauge({ name: 'citysense_mqtt_connections', help: 'Open authenticated MQTT connections (TCP, TLS and WebSocket)', registers }),
+    connects: new Counter({ name: 'citysense_mqtt_connects_total', help: 'MQTT CONNECT attempts answered, by result', labelNames: ['result'], registers }),
+    tooLarge: new Counter({ name: 'citysense_mqtt_packets_too_large_total', help: 'Connections closed because a packet header announced more than the maximum packet size', registers }),
+    subscriptionsRefused: new Counter({ name: 'citysense_mqtt_subscriptions_refused_total', help: 'SUBSCRIBE topic filters refused by the topic ACL (granted 128)', registers }),
+  };
+}

@@ -1,0 +1,129 @@
+import { Duplex } from 'node:stream';
+
+/**
+ * Why this is hand-written: aedes 1.2 and mqtt-packet 9 have no maximum packet size (the parser buffers
+ * whatever remaining length a fixed header announces, up to 268 MB), aedes issue #831 is still open, and
+ * no maintained npm package bounds MQTT frames on a stream. So this stage sits between the transport
+ * (TCP, TLS, WebSocket stream) and `aedes.handle` and reads only the fixed headers as bytes pass.
+ *
+ * Hot path: chunks are passed on by reference (no copy); payload bytes are skipped arithmetically, only
+ * the 2–5 header bytes of each packet are looked at. Writes go straight to the transport, batched with
+ * cork/uncork when mqtt-packet writes a packet in pieces.
+ */
+
+/** Raised (as the stream's error) when a fixed header announces more than the limit. */
+export class PacketTooLargeError extends Error {
+  constructor(readonly announced: number, readonly limit: number) {
+    super(`MQTT packet of ${announced} bytes announced, limit is ${limit}`);
+    this.name = 'PacketTooLargeError';
+  }
+}
+
+const EXPECT_TYPE = -1;
+
+/** A duplex that forwards a transport both ways and destroys it when a packet header is too large. */
+export class PacketSizeGuard extends Duplex {
+  private readonly inner: Duplex;
+  private readonly limit: number;
+  private readonly onTooLarge: (announced: number) => void;
+  // Scanner state, carried across chunks: bytes of the current packet still to skip, or where we are in a header.
+  private skip = 0;
+  private lenBytes = EXPECT_TYPE;
+  private len = 0;
+  private mult = 1;
+  private pendingWrite: ((err?: Error | null) => void) | null = null;
+
+  constructor(inner: Duplex, limit: number, onTooLarge: (announced: number) => void) {
+    super({ allowHalfOpen: false });
+    this.inner = inner;
+    this.limit = limit;
+    this.onTooLarge = onTooLarge;
+    inner.on('data', this.onData);
+    inner.on('end', () => this.push(null));
+    inner.on('error', (err: Error) => this.destroy(err));
+    inner.on('close', () => this.destroy());
+    inner.on('drain', () => {
+      const cb = this.pendingWrite;
+      this.pendingWrite = null;
+      cb?.();
+    });
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    const verdict = this.scan(chunk);
+    if (verdict !== 0) {
+      this.inner.off('data', this.onData);
+      if (verdict > 0) {
+        this.onTooLarge(verdict);
+        this.destroy(new PacketTooLargeError(verdict, this.limit));
+      } else {
+        this.destroy(new Error('malformed MQTT remaining length'));
+      }
+      return;
+    }
+    if (!this.push(chunk)) this.inner.pause();
+  };
+
+  /** 0 when every header in the chunk is within the limit; the announced size when one is not; -1 when malformed. */
+  private scan(buf: Buffer): number {
+    const n = buf.length;
+    let i = 0;
+    while (i < n) {
+      if (this.skip > 0) {
+        const take = Math.min(this.skip, n - i);
+        this.skip -= take;
+        i += take;
+        continue;
+      }
+      const b = buf[i++];
+      if (this.lenBytes === EXPECT_TYPE) {
+        this.lenBytes = 0;
+        this.len = 0;
+        this.mult = 1;
+        continue;
+      }
+      this.len += (b & 0x7f) * this.mult;
+      this.mult *= 128;
+      this.lenBytes++;
+      if (b & 0x80) {
+        if (this.lenBytes === 4) return -1; // MQTT allows at most 4 length bytes
+        continue;
+      }
+      const total = 1 + this.lenBytes + this.len;
+      if (total > this.limit) return total;
+      this.skip = this.len;
+      this.lenBytes = EXPECT_TYPE;
+    }
+    return 0;
+  }
+
+  override _read(): void {
+    if (this.inner.isPaused()) this.inner.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.inner.write(chunk)) cb();
+    else this.pendingWrite = cb;
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    this.inner.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.inner.write(c.chunk);
+    this.inner.uncork();
+    if (ok) cb();
+    else this.pendingWrite = cb;
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.inner.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.pendingWrite = null;
+    this.inner.off('data', this.onData);
+    if (!this.inner.destroyed) this.inner.destroy();
+    cb(err);
+  }
+}

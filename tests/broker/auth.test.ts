@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually, metricValue, rawConnack, rawConnect, startTestBroker, uniqueId, type TestBroker } from './fixture.js';
+
+describe('broker authentication', () => {
+  let t: TestBroker;
+  beforeAll(async () => {
+    t = await startTestBroker({ keepaliveLimitS: 600 });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('accepts a registered device with its secret', async () => {
+    const d = await t.registry.add(uniqueId(), 'healthcare', 'wearable');
+    const c = await t.connectAs(d);
+    expect(c.connected).toBe(true);
+    expect(t.broker.isOnline(d.id)).toBe(true);
+    await eventually(async () => (await metricValue(t.metrics, 'citysense_mqtt_connects_total', { result: 'accepted' })) >= 1, 'a counted connect');
+    expect(await metricValue(t.metrics, 'citysense_mqtt_connections')).toBe(1);
+    await c.endAsync();
+  });
+
+  it('refuses a wrong secret with CONNACK 4', async () => {
+    const d = await t.registry.add(uniqueId(), 'healthcare', 'wearable');
+    await expect(t.connect({ username: d.username, password: 'not-the-secret' })).rejects.toMatchObject({ code: 4 });
+    expect(t.broker.isOnline(d.id)).toBe(false);
+  });
+
+  it('refuses an unknown device with CONNACK 4', async () => {
+    await expect(t.connect({ username: 'nobody-here', password: 'whatever' })).rejects.toMatchObject({ code: 4 });
+  });
+
+  it('refuses a connection without credentials, or without a password, with CONNACK 5', async () => {
+    await expect(t.connect({})).rejects.toMatchObject({ code: 5 });
+    const d = await t.registry.add(uniqueId(), 'safety', 'gas');
+    await expect(t.connect({ username: d.username })).rejects.toMatchObject({ code: 5 });
+    // counted once the CONNACK is written, which the client may see first
+    await eventually(async () => (await metricValue(t.metrics, 'citysense_mqtt_connects_total', { result: 'not_authorized' })) >= 2, 'two refusals counted');
+  });
+
+  it('refuses a client id longer than 64 characters with CONNACK 2', async () => {
+    const d = await t.registry.add(uniqueId(), 'safety', 'gas');
+    await expect(t.connectAs(d, { clientId: 'x'.repeat(65) })).rejects.toMatchObject({ code: 2 });
+    const ok = await t.connectAs(d, { clientId: 'y'.repeat(64) });
+    await ok.endAsync();
+  });
+
+  it.each(['dev+1', 'dev#1', 'dev/1'])('refuses the client id %s with CONNACK 2', async (clientId) => {
+    const d = await t.registry.add(uniqueId(), 'safety', 'gas');
+    await expect(t.connectAs(d, { clientId })).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('refuses a zero-length client id without clean session (CONNACK 2), accepts it with one', async () => {
+    const d = await t.registry.add(uniqueId(), 'safety', 'flood');
+    const refused = await rawConnack(t.port, rawConnect({ clientId: '', clean: false, keepalive: 30, username: d.username, password: d.password }));
+    expect(refused.code).toBe(2);
+    refused.socket.destroy();
+    const accepted = await rawConnack(t.port, rawConnect({ clientId: '', clean: true, keepalive: 30, username: d.username, password: d.password }));
+    expect(accepted.code).toBe(0);
+    accepted.socket.destroy();
+  });
+
+  it('refuses a keep-alive of 0 or above the limit', async () => {
+    const d = await t.registry.add(uniqueId(), 'safety', 'flood');
+    for (const keepalive of [0, 601]) {
+      const r = await rawConnack(t.port, rawConnect({ clientId: `ka-${keepalive}`, clean: true, keepalive, username: d.username, password: d.password }));
+      expect(r.code).not.toBe(0);
+      r.socket.destroy();
+    }
+  });
+
+  it("refuses a will on another device's topic with CONNACK 5", async () => {
+    const a = await t.registry.add(uniqueId(), 'safety', 'noise');
+    const b = await t.registry.add(uniqueId(), 'safety', 'noise');
+    await expect(t.connectAs(a, { will: { topic: b.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } })).rejects.toMatchObject({ code: 5 });
+    const ok = await t.connectAs(a, { will: { topic: a.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } });
+    await ok.endAsync();
+  });
+});
+
+describe('broker with anonymous access', () => {
+  let t: TestBroker;
+  beforeAll(async () => {
+    t = await startTestBroker({ allowAnonymous: true });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('lets a client in without credentials but still refuses wrong ones', async () => {
+    const c = await t.connect({});
+    expect(c.connected).toBe(true);
+    const d = await t.registry.add(uniqueId(), 'transport', 'parking');
+    await expect(t.connect({ username: d.username, password: 'wrong' })).rejects.toMatchObject({ code: 4 });
+    await c.endAsync();
+  });
+
+  it("takes an anonymous publisher's identity from the topic, checked against catalog and registry", async () => {
+    const c = await t.connect({});
+    const d = await t.registry.add(uniqueId(), 'transport', 'parking');
+    await c.publishAsync(d.topic, '{"free_spaces":3}', { qos: 1 });
+    await c.publishAsync('city/transport/parking/unregistered-1', '{"free_spaces":4}', { qos: 1 });
+    await c.publishAsync(`city/transport/bus/${d.id}`, '{"passengers":3}', { qos: 1 }); // registered as parking
+    await c.publishAsync('city/nowhere/parking/x1', '{"free_spaces":1}', { qos: 1 }); // not in the catalog
+    await c.publishAsync('other/topic', 'x', { qos: 1 });
+    const handled = t.handler.handled.map((m) => [m.deviceId, m.domain, m.type]);
+    expect(handled).toEqual([[d.id, 'transport', 'parking'], ['unregistered-1', 'transport', 'parking']]);
+    expect(t.handler.refused.map((r) => [r.msg.topic, r.reason, r.msg.deviceId])).toEqual([
+      [`city/transport/bus/${d.id}`, 'not_authorized', null],
+      ['city/nowhere/parking/x1', 'not_authorized', null],
+      ['other/topic', 'not_authorized', null],
+    ]);
+    expect(c.connected).toBe(true);
+    await c.endAsync();
+  });
+});
