@@ -1,0 +1,240 @@
+import { join } from 'node:path';
+import { deadLetterPayload, REFUSAL_REASONS, type DeadLetter, type InboundMessage, type Reading, type RefusalReason, type RefusedMessage } from '../core/index.js';
+import { SeqMemory } from './dedupe.js';
+import { decodePayload } from './decode/dispatch.js';
+import { createIngestMetrics } from './metrics.js';
+import { rowBytes, Spool, type SpoolRow } from './spool.js';
+import { IngestUnavailableError, type Ingest, type IngestDeps } from './types.js';
+import { toReadings } from './validate.js';
+import { StoreWriter } from './writer.js';
+
+/** Builds the ingest: decoders, validation, dead letters, the durable spool with group commit, and the store writer. */
+export function createIngest(deps: IngestDeps): Ingest {
+  const { catalog, store, deadLetters, log, spoolMaxBytes } = deps;
+  const now = deps.now ?? Date.now;
+  const batchSize = deps.batchSize ?? 5000;
+  const memory = new SeqMemory(1024);
+  const listeners: Array<(readings: readonly Reading[]) => void> = [];
+  const refusedCounts: Record<string, number> = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0]));
+  let accepted = 0;
+  let state: 'new' | 'running' | 'draining' | 'closed' = 'new';
+  let spool: Spool | undefined;
+  let writer: StoreWriter | undefined;
+
+  const metrics = createIngestMetrics(deps.metrics, {
+    spoolDepth: () => spool?.depth ?? 0,
+    spoolBytes: () => spool?.bytes ?? 0,
+    oldestAgeMs: () => oldestAgeMs(),
+    storeUp: () => writer?.storeUp ?? false,
+  });
+
+  // What this event-loop turn gathered; flush() commits it in one transaction.
+  let rows: SpoolRow[] = [];
+  let rowsDone: Array<(err?: Error) => void> = [];
+  let rowsBytes = 0;
+  let rowsMessages = 0;
+  let rowsSeqs: Array<{ deviceId: string; seq: number; time: number }> = [];
+  let letters: DeadLetter[] = [];
+  let lettersDone: Array<() => void> = [];
+  let scheduled: NodeJS.Immediate | undefined;
+
+  const schedule = () => {
+    scheduled ??= setImmediate(flush);
+  };
+
+  function flush(): void {
+    scheduled = undefined;
+    const batch = rows, batchDone = rowsDone, batchMessages = rowsMessages, batchSeqs = rowsSeqs;
+    const batchLetters = letters, batchLettersDone = lettersDone;
+    rows = [];
+    rowsDone = [];
+    rowsBytes = 0;
+    rowsMessages = 0;
+    rowsSeqs = [];
+    letters = [];
+    lettersDone = [];
+
+    if (batchLetters.length > 0) {
+      try {
+        deadLetters.add(batchLetters);
+      } catch (err) {
+        log.error({ err, letters: batchLetters.length }, 'cannot write dead letters');
+      }
+    }
+    let readings: Reading[] | undefined;
+    if (batch.length > 0) {
+      try {
+        spool!.append(batch);
+        readings = batch.map((r) => r.reading);
+      } catch (err) {
+        // Nothing of this turn is kept: every sender gets an error (no acknowledgement) and may resend.
+        log.error({ err, readings: batch.length }, 'spool commit failed');
+        for (const s of batchSeqs) memory.forget(s.deviceId, s.seq, s.time);
+        const failure = err instanceof Error ? err : new Error(String(err));
+        for (const d of batchDone) answer(d, failure);
+      }
+    }
+    for (const d of batchLettersDone) answer(d);
+    if (!readings) return;
+    accepted += readings.length;
+    metrics.readingsAccepted.inc(readings.length);
+    metrics.messagesAccepted.inc(batchMessages);
+    metrics.spoolCommits.inc();
+    for (const d of batchDone) answer(d);
+    writer?.wake();
+    for (const listener of listeners) {
+      try {
+        listener(readings);
+      } catch (err) {
+        log.error({ err }, 'an onAccepted listener threw');
+      }
+    }
+  }
+
+  /** Calls one sender's done(); a callback that throws must not keep the others from their answer. */
+  function answer(done: (err?: Error) => void, err?: Error): void {
+    try {
+      done(err);
+    } catch (e) {
+      log.error({ err: e }, 'a done() callback threw');
+    }
+  }
+
+  /** Counts a refusal and queues its dead letter (written with the turn's batch). */
+  function deadLetter(msg: RefusedMessage, reason: RefusalReason, detail: string, done?: () => void): void {
+    refusedCounts[reason] = (refusedCounts[reason] ?? 0) + 1;
+    metrics.refused.inc({ reason });
+    log.debug({ deviceId: msg.deviceId, topic: msg.topic, reason, detail }, 'message refused');
+    const letter: DeadLetter = { receivedAt: msg.receivedAt, deviceId: msg.deviceId, topic: msg.topic, reason, detail, payload: deadLetterPayload(msg.payload) };
+    if (state === 'closed') {
+      // Nothing flushes any more: write it now, as well as a closing store allows.
+      try {
+        deadLetters.add([letter]);
+      } catch (err) {
+        log.warn({ err }, 'cannot write a dead letter while closing');
+      }
+      done?.();
+      return;
+    }
+    letters.push(letter);
+    if (done) lettersDone.push(done);
+    schedule();
+  }
+
+  function handle(msg: InboundMessage, done: (err?: Error) => void): void {
+    if (state !== 'running') {
+      done(new IngestUnavailableError('not_running', state === 'new' ? 'ingest has not started' : 'ingest is stopping'));
+      return;
+    }
+    const decoded = decodePayload(msg.payload, msg);
+    if (!decoded.ok) return deadLetter(msg, decoded.reason, decoded.detail, done);
+    const sensor = catalog.get(msg.domain, msg.type);
+    if (!sensor) return deadLetter(msg, 'unknown_metric', `the catalog has no type ${msg.domain}/${msg.type}`, done);
+    const checked = toReadings(catalog, sensor, msg, decoded.readings);
+    if (!checked.ok) return deadLetter(msg, checked.reason, checked.detail, done);
+    for (const d of decoded.readings) {
+      if (!d.seqs) continue;
+      for (const seq of d.seqs) {
+        if (memory.seen(msg.deviceId, seq, d.deviceTs ? d.ts : Number.NaN)) return deadLetter(msg, 'duplicate', `seq ${seq} was already received`, done);
+      }
+    }
+
+    const first = rows.length;
+    let bytes = 0;
+    for (const reading of checked.readings) {
+      const vals = JSON.stringify(reading.values);
+      const b = rowBytes(reading, vals);
+      bytes += b;
+      rows.push({ reading, vals, bytes: b });
+    }
+    if (spool!.bytes + rowsBytes + bytes > spoolMaxBytes) {
+      rows.length = first;
+      refusedCounts.spool_full = (refusedCounts.spool_full ?? 0) + 1;
+      metrics.refused.inc({ reason: 'spool_full' });
+      done(new IngestUnavailableError('spool_full', `spool full (${spool!.bytes} of ${spoolMaxBytes} bytes)`));
+      return;
+    }
+    rowsBytes += bytes;
+    rowsMessages++;
+    rowsDone.push(done);
+    for (const d of decoded.readings) {
+      if (!d.seqs) continue;
+      const time = d.deviceTs ? d.ts : Number.NaN;
+      for (const seq of d.seqs) {
+        memory.remember(msg.deviceId, seq, time);
+        rowsSeqs.push({ deviceId: msg.deviceId, seq, time });
+      }
+    }
+    schedule();
+  }
+
+  function oldestAgeMs(): number | null {
+    if (!spool?.isOpen || spool.depth === 0) return null;
+    const oldest = spool.oldestReceivedAt();
+    return oldest === null ? null : Math.max(0, now() - oldest);
+  }
+
+  return {
+    async start() {
+      if (state !== 'new') throw new Error(`ingest cannot start: it is ${state}`);
+      const s = new Spool(join(deps.dataDir, 'spool.db'));
+      for (const r of s.seqs()) memory.remember(r.deviceId, r.seq, r.ts !== r.receivedAt ? r.ts : Number.NaN);
+      spool = s;
+      writer = new StoreWriter(s, store, batchSize, log, metrics);
+      state = 'running';
+      writer.start();
+      if (s.depth > 0) log.info({ spoolDepth: s.depth, spoolBytes: s.bytes }, 'resuming the spool a previous run left');
+    },
+
+    handle,
+
+    refuse(msg, reason, detail) {
+      deadLetter(msg, reason, detail);
+    },
+
+    onAccepted(listener) {
+      listeners.push(listener);
+    },
+
+    stats() {
+      return {
+        accepted,
+        refused: { ...refusedCounts },
+        stored: writer?.stored ?? 0,
+        spoolDepth: spool?.depth ?? 0,
+        spoolBytes: spool?.bytes ?? 0,
+        oldestAgeMs: oldestAgeMs(),
+        storeUp: writer?.storeUp ?? false,
+      };
+    },
+
+    ready() {
+      return state === 'running' && writer!.storeUp && spool!.bytes < spoolMaxBytes;
+    },
+
+    async drain(deadline) {
+      if (state !== 'running' && state !== 'draining') return;
+      state = 'draining';
+      if (scheduled) {
+        clearImmediate(scheduled);
+        flush();
+      }
+      await writer!.whenEmpty(deadline);
+      writer!.stop();
+    },
+
+    async close() {
+      if (state === 'closed') return;
+      const was = state;
+      state = 'closed';
+      // Commit (and acknowledge) what this turn gathered, and write its dead letters.
+      if (scheduled) {
+        clearImmediate(scheduled);
+        flush();
+      }
+      if (was === 'new') return;
+      writer!.stop();
+      spool!.close();
+    },
+  };
+}

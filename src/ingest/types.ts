@@ -1,0 +1,62 @@
+import type { Registry } from 'prom-client';
+import type { Catalog, InboundMessage, Logger, Reading, RefusalReason, RefusedMessage } from '../core/index.js';
+import type { DeadLetterStore, ReadingStore } from '../storage/index.js';
+
+export interface IngestDeps {
+  catalog: Catalog;
+  store: ReadingStore;
+  deadLetters: DeadLetterStore;
+  log: Logger;
+  /** prom-client registry the ingest metrics are registered on. */
+  metrics: Registry;
+  /** The spool lives in `${dataDir}/spool.db`. */
+  dataDir: string;
+  /** Past this estimate of spooled bytes, new messages are not taken (done(err)). */
+  spoolMaxBytes: number;
+  /** Clock for ages (epoch ms); defaults to Date.now. */
+  now?: () => number;
+  /** Readings per store write; default 5000. */
+  batchSize?: number;
+}
+
+export interface IngestStats {
+  /** Readings accepted into the spool. */
+  accepted: number;
+  /** Messages refused, per reason (every reason present). */
+  refused: Record<string, number>;
+  /** Readings the store confirmed (this run). */
+  stored: number;
+  spoolDepth: number;
+  spoolBytes: number;
+  /** Age of the oldest reading waiting in the spool, null when it is empty. */
+  oldestAgeMs: number | null;
+  storeUp: boolean;
+}
+
+export interface Ingest {
+  /** Opens the spool (resuming what a previous run left) and starts the store writer. */
+  start(): Promise<void>;
+  /**
+   * Decode, validate, spool. Calls done() once the reading is durable in the spool, or once an invalid
+   * message is dead-lettered; done(err) only when the message could NOT be taken (spool full, closing).
+   */
+  handle(msg: InboundMessage, done: (err?: Error) => void): void;
+  /** Records a publish the broker refused (e.g. not_authorized): counted and dead-lettered, never stored. */
+  refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void;
+  /** Listener for readings once they are durable in the spool, in spool order. */
+  onAccepted(listener: (readings: readonly Reading[]) => void): void;
+  stats(): IngestStats;
+  /** True while messages are taken, the spool has room and the store's last write succeeded. */
+  ready(): boolean;
+  /** Stops taking messages, commits what is pending, lets the writer empty the spool until `deadline` (epoch ms). */
+  drain(deadline: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Why handle() could not take a message: the broker closes the connection without acknowledging it. */
+export class IngestUnavailableError extends Error {
+  constructor(readonly code: 'spool_full' | 'not_running', message: string) {
+    super(message);
+    this.name = 'IngestUnavailableError';
+  }
+}
