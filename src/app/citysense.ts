@@ -1,0 +1,167 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import cron from 'node-cron';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createBroker, type Broker } from '../broker/index.js';
+import { hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
+import { createDashboardApi } from '../dashboard-api/index.js';
+import { createIngest } from '../ingest/index.js';
+import {
+  createInfluxReadingStore,
+  createSqliteMetaStores,
+  createSqliteReadingStore,
+  type DeviceSeen,
+  type ReadingStore,
+} from '../storage/index.js';
+
+export interface Started {
+  httpPort: number;
+  mqttPort: number;
+  mqttsPort?: number;
+  /** The admin token generated on first start, when ADMIN_TOKEN was unset and no admin existed. */
+  generatedAdminToken?: string;
+}
+
+export interface Citysense {
+  start(): Promise<Started>;
+  /** Graceful stop: no new connections, drain what was accepted, close stores. Resolves within `budgetMs`. */
+  stop(budgetMs?: number): Promise<void>;
+  /** The parts, for tests and the benchmark. */
+  readonly parts: { metrics: Registry; readings: ReadingStore };
+}
+
+const DEAD_LETTER_MAX_AGE_MS = 7 * 86_400_000;
+const DEAD_LETTER_MAX_ROWS = 100_000;
+
+/** The composition root: builds every component from the configuration and starts and stops them in order. */
+export function createCitysense(config: Config, log: Logger): Citysense {
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const catalog = loadCatalog(config.catalogFile);
+  const meta = createSqliteMetaStores(config.dataDir);
+  const sqliteReadings = config.influx ? undefined : createSqliteReadingStore({ file: join(config.dataDir, 'readings.db'), log });
+  const readings: ReadingStore = sqliteReadings ?? createInfluxReadingStore({ ...config.influx!, log });
+  const ingest = createIngest({
+    catalog, store: readings, deadLetters: meta.deadLetters, log, metrics, dataDir: config.dataDir, spoolMaxBytes: config.spoolMaxBytes,
+  });
+
+  // lastSeen and latest values: gathered per device, written in one transaction at most every 500 ms.
+  const seen = new Map<string, DeviceSeen>();
+  let seenTimer: NodeJS.Timeout | undefined;
+  const flushSeen = () => {
+    seenTimer = undefined;
+    if (seen.size === 0) return;
+    const updates = [...seen.values()];
+    seen.clear();
+    meta.devices.recordSeen(updates);
+  };
+  ingest.onAccepted((batch: readonly Reading[]) => {
+    for (const r of batch) {
+      let s = seen.get(r.deviceId);
+      if (!s) seen.set(r.deviceId, (s = { id: r.deviceId, lastSeen: r.receivedAt, latest: {} }));
+      if (r.receivedAt > s.lastSeen) s.lastSeen = r.receivedAt;
+      for (const [m, v] of Object.entries(r.values)) {
+        const prev = s.latest[m];
+        if (!prev || r.ts >= prev.t) s.latest[m] = { v, t: r.ts };
+      }
+    }
+    seenTimer ??= setTimeout(flushSeen, 500);
+  });
+
+  let broker: Broker | undefined;
+  let server: Server | undefined;
+  let retentionTask: ReturnType<typeof cron.schedule> | undefined;
+
+  async function start(): Promise<Started> {
+    await readings.start();
+    await ingest.start();
+    broker = await createBroker({
+      registry: meta.devices,
+      catalog,
+      log,
+      metrics,
+      handler: ingest,
+      options: {
+        host: config.host,
+        mqttPort: config.mqttPort,
+        mqtts: config.mqtts,
+        allowAnonymous: config.allowAnonymous,
+        maxPacketBytes: config.mqttMaxPacketBytes,
+        connectTimeoutMs: config.mqttConnectTimeoutMs,
+        keepaliveLimitS: config.mqttKeepaliveLimitS,
+      },
+    });
+    const ports = await broker.start();
+    const b = broker;
+    const api = createDashboardApi({
+      catalog,
+      registry: meta.devices,
+      tokens: meta.tokens,
+      deadLetters: meta.deadLetters,
+      readings,
+      presence: { isOnline: (id) => b.isOnline(id), disconnect: (id) => void b.disconnect(id) },
+      readiness: {
+        notReady: () => [
+          ...(b.ready() ? [] : ['broker']),
+          ...(ingest.ready() ? [] : ['storage']),
+        ],
+      },
+      stats: () => {
+        const s = ingest.stats();
+        return {
+          connectedDevices: b.connectedDevices(),
+          readings: { accepted: s.accepted, refused: s.refused, stored: s.stored },
+          spool: { backlog: s.spoolDepth, bytes: s.spoolBytes, oldestAgeMs: s.oldestAgeMs },
+          store: { kind: readings.kind, up: s.storeUp },
+        };
+      },
+      metrics,
+      log,
+      adminToken: config.adminToken,
+    });
+    server = createServer(api);
+    broker.attachWebSocket(server);
+    const srv = server;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(config.httpPort, config.host, () => resolve());
+    });
+    const httpPort = (srv.address() as AddressInfo).port;
+
+    let generatedAdminToken: string | undefined;
+    if (!config.adminToken && meta.tokens.countByRole('admin') === 0) {
+      generatedAdminToken = newSecret();
+      meta.tokens.create('first-start admin', 'admin', hashToken(generatedAdminToken));
+    }
+
+    retentionTask = cron.schedule('17 3 * * *', () => {
+      const purgedReadings = sqliteReadings?.purgeOlderThan(Date.now() - config.retentionMs) ?? 0;
+      const purgedLetters = meta.deadLetters.purge(Date.now() - DEAD_LETTER_MAX_AGE_MS, DEAD_LETTER_MAX_ROWS);
+      log.info({ purgedReadings, purgedLetters }, 'retention purge done');
+    });
+    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir }, 'citysense started');
+    return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken };
+  }
+
+  async function stop(budgetMs = 8000): Promise<void> {
+    const deadline = Date.now() + budgetMs;
+    await retentionTask?.destroy();
+    // 1. No new connections or requests.
+    await broker?.stopAccepting();
+    server?.close();
+    // 2. Commit what was accepted; let the writer empty the spool while time allows (the rest waits on disk).
+    await ingest.drain(deadline - 1000);
+    // 3. Close connections and stores.
+    await broker?.close();
+    server?.closeAllConnections();
+    if (seenTimer) clearTimeout(seenTimer);
+    flushSeen();
+    await ingest.close();
+    await readings.close();
+    meta.close();
+    log.info('citysense stopped');
+  }
+
+  return { start, stop, parts: { metrics, readings } };
+}

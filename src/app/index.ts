@@ -1,0 +1,1 @@
+export { createCitysense, type Citysense, type Started } from './citysense.js';
