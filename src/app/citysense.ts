@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createAlertEngine } from '../alerts/index.js';
 import { createBroker, type Broker } from '../broker/index.js';
 import { hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
-import { createDashboardApi } from '../dashboard-api/index.js';
+import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createIngest } from '../ingest/index.js';
 import {
   createInfluxReadingStore,
+  createSqliteAlertStores,
   createSqliteMetaStores,
   createSqliteReadingStore,
   type DeviceSeen,
@@ -46,6 +48,10 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     catalog, store: readings, deadLetters: meta.deadLetters, log, metrics, dataDir: config.dataDir, spoolMaxBytes: config.spoolMaxBytes,
   });
 
+  const alerts = createAlertEngine({ catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, log, metrics });
+  const authenticate = createAuthenticator(meta.tokens, config.adminToken);
+  let live: Live | undefined;
+
   // lastSeen and latest values: gathered per device, written in one transaction at most every 500 ms.
   const seen = new Map<string, DeviceSeen>();
   let seenTimer: NodeJS.Timeout | undefined;
@@ -57,6 +63,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     meta.devices.recordSeen(updates);
   };
   ingest.onAccepted((batch: readonly Reading[]) => {
+    alerts.evaluate(batch);
+    live?.readings(batch);
     for (const r of batch) {
       let s = seen.get(r.deviceId);
       if (!s) seen.set(r.deviceId, (s = { id: r.deviceId, lastSeen: r.receivedAt, latest: {} }));
@@ -75,6 +83,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
 
   async function start(): Promise<Started> {
     await readings.start();
+    await alerts.start();
     await ingest.start();
     broker = await createBroker({
       registry: meta.devices,
@@ -82,6 +91,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       log,
       metrics,
       handler: ingest,
+      onPresence: (e) => live?.deviceStatus(e.deviceId, e.status, meta.devices.get(e.deviceId)?.lastSeen),
       options: {
         host: config.host,
         mqttPort: config.mqttPort,
@@ -100,11 +110,14 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       tokens: meta.tokens,
       deadLetters: meta.deadLetters,
       readings,
+      alerts,
+      authenticate,
       presence: { isOnline: (id) => b.isOnline(id), disconnect: (id) => void b.disconnect(id) },
       readiness: {
         notReady: () => [
           ...(b.ready() ? [] : ['broker']),
           ...(ingest.ready() ? [] : ['storage']),
+          ...(alerts.ready() ? [] : ['alerts']),
         ],
       },
       stats: () => {
@@ -114,14 +127,19 @@ export function createCitysense(config: Config, log: Logger): Citysense {
           readings: { accepted: s.accepted, refused: s.refused, stored: s.stored },
           spool: { backlog: s.spoolDepth, bytes: s.spoolBytes, oldestAgeMs: s.oldestAgeMs },
           store: { kind: readings.kind, up: s.storeUp },
+          activeAlerts: alerts.activeAlerts().length,
         };
       },
       metrics,
       log,
-      adminToken: config.adminToken,
     });
     server = createServer(api);
     broker.attachWebSocket(server);
+    live = attachLive(server, { alerts, authenticate, devices: meta.devices, log, metrics });
+    alerts.onTransition((a, kind) => {
+      // A no_data alert is the device going stale: operators see it as device status too.
+      if (kind === 'fired' && a.metric === null) live?.deviceStatus(a.deviceId, 'stale', meta.devices.get(a.deviceId)?.lastSeen);
+    });
     const srv = server;
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
@@ -150,6 +168,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     // 1. No new connections or requests.
     await broker?.stopAccepting();
     server?.close();
+    await live?.close();
     // 2. Commit what was accepted; let the writer empty the spool while time allows (the rest waits on disk).
     await ingest.drain(deadline - 1000);
     // 3. Close connections and stores.
@@ -158,6 +177,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     if (seenTimer) clearTimeout(seenTimer);
     flushSeen();
     await ingest.close();
+    await alerts.stop();
     await readings.close();
     meta.close();
     log.info('citysense stopped');

@@ -3,3 +3,5 @@ export { createSqliteMetaStores, type SqliteMetaStores } from './sqlite/meta-sto
 export { createSqliteReadingStore, type SqliteReadingStore } from './sqlite/readings.js';
 export type { SqliteDb, Migration } from './sqlite/open.js';
 export { createInfluxReadingStore, type InfluxStoreOptions } from './influx/reading-store.js';
+export * from './alert-ports.js';
+export { createSqliteAlertStores } from './sqlite/alert-stores.js';

@@ -1,0 +1,582 @@
+import { randomUUID } from 'node:crypto';
+import cron from 'node-cron';
+import { AppError, conflict, notFound, type Reading } from '../core/index.js';
+import type { Alert, NewAlert, Rule, Silence, Threshold, TransitionInput } from '../storage/index.js';
+import { builtinRules } from './builtin-rules.js';
+import { describe } from './conditions.js';
+import { createAlertMetrics } from './metrics.js';
+import { compileRule, indexRules, type CompiledRule } from './rule-index.js';
+import { checkRule, toRule, type RuleInput } from './rule-schema.js';
+import { createSilenceBook, type Silenceable } from './silences.js';
+import type { AlertEngine, AlertEngineDeps, PushKind, SilenceInput, TransitionListener } from './types.js';
+
+interface Pending {
+  since: number;
+  /** The newest breaching value (what a timer fires with). */
+  value: number;
+  /** False after a reading between the clear and fire levels: the timer then waits for the next reading. */
+  breaching: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+interface RuleState {
+  alertId?: number;
+  pending?: Pending;
+}
+
+interface DeviceState {
+  id: string;
+  domain: string;
+  type: string;
+  district: string | null;
+  registered: boolean;
+  infoAt: number;
+  lastTs: number;
+  lastSeen: number;
+  /** Only (rule, device) pairs that are pending or open: idle ones take no memory. */
+  rules: Map<string, RuleState>;
+}
+
+const SYSTEM = 'system';
+const INFO_TTL_MS = 60_000;
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Builds the alert engine: rules, the per-(rule, device) state machine, silences, the stale sweep. */
+export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
+  const { catalog, store, log } = deps;
+  const now = deps.now ?? Date.now;
+  const graceMs = deps.graceMs ?? 30_000;
+  const flushIntervalMs = deps.flushIntervalMs ?? 2000;
+
+  const compiled = new Map<string, CompiledRule>();
+  let byType = new Map<string, CompiledRule[]>();
+  let noDataRules: CompiledRule[] = [];
+  const devices = new Map<string, DeviceState>();
+  const open = new Map<number, Alert>();
+  const listeners = new Set<TransitionListener>();
+  const dirtyAlerts = new Set<number>();
+  const dirtyDevices = new Set<DeviceState>();
+  let book = createSilenceBook([]);
+  let started = false;
+  let startedAt = 0;
+  let pendingCount = 0;
+  let sweepTask: ReturnType<typeof cron.schedule> | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let silenceTimer: NodeJS.Timeout | undefined;
+
+  const metrics = createAlertMetrics(deps.metrics, {
+    active() {
+      const counts = new Map<string, number>([['info', 0], ['warning', 0], ['critical', 0]]);
+      for (const a of open.values()) counts.set(a.severity, (counts.get(a.severity) ?? 0) + 1);
+      return counts;
+    },
+    pending: () => pendingCount,
+    rules: () => [...compiled.values()].filter((c) => c.rule.enabled).length,
+  });
+
+  // ---- rules ----
+
+  function rebuildIndex(): void {
+    ({ byType, noData: noDataRules } = indexRules(catalog, compiled.values()));
+  }
+
+  const matchesDevice = (r: Rule, ds: DeviceState) =>
+    (r.match.deviceId === undefined || r.match.deviceId === ds.id) && (r.match.district === undefined || r.match.district === ds.district);
+  const matchesAll = (r: Rule, ds: DeviceState) =>
+    (r.match.domain === undefined || r.match.domain === ds.domain) && (r.match.type === undefined || r.match.type === ds.type) && matchesDevice(r, ds);
+
+  // ---- notifications and transitions ----
+
+  function notify(alert: Alert, kind: PushKind): void {
+    for (const l of listeners) {
+      try {
+        l(alert, kind);
+      } catch (err) {
+        log.error({ err }, 'alert transition listener failed');
+      }
+    }
+  }
+
+  function messageFor(cr: CompiledRule, ds: DeviceState, value: number | null): string {
+    const r = cr.rule;
+    const text = r.message ?? (cr.noData ? `${r.name}: no data from {deviceId} for {value} s` : `${r.name}: {metric} {value} ({condition})`);
+    const fields: Record<string, string> = {
+      deviceId: ds.id, district: ds.district ?? '', metric: r.metric ?? '', value: value === null ? '' : String(value),
+      threshold: JSON.stringify(cr.threshold), condition: describe(r.condition), rule: r.name, severity: r.severity,
+    };
+    return text.replace(/\{(\w+)\}/g, (m, k: string) => fields[k] ?? m);
+  }
+
+  function fire(cr: CompiledRule, ds: DeviceState, value: number | null, at: number, threshold: Threshold = cr.threshold): void {
+    const r = cr.rule;
+    const who: Silenceable = { ruleId: r.id, deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district };
+    const fresh: NewAlert = {
+      ...who, ruleName: r.name, metric: r.metric ?? null, severity: r.severity, state: 'firing', message: messageFor(cr, ds, value),
+      value, threshold, firedAt: at, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null,
+      lastValue: cr.noData ? null : value, lastValueAt: cr.noData ? null : at, silenced: book.covers(who, now()),
+    };
+    const alert = store.alerts.open(fresh, { kind: 'fired', at, value, actor: SYSTEM });
+    open.set(alert.id, alert);
+    ds.rules.set(r.id, { alertId: alert.id });
+    metrics.transitions.inc({ kind: 'fired', severity: alert.severity });
+    notify(alert, 'fired');
+  }
+
+  function apply(alert: Alert, next: Alert, t: TransitionInput, push: PushKind | null): Alert {
+    const saved = store.alerts.transition(next, t);
+    if (saved.state === 'resolved') {
+      open.delete(saved.id);
+      dirtyAlerts.delete(saved.id);
+      const ds = devices.get(saved.deviceId);
+      if (ds?.rules.get(saved.ruleId)?.alertId === saved.id) ds.rules.delete(saved.ruleId);
+    } else {
+      open.set(saved.id, saved);
+    }
+    metrics.transitions.inc({ kind: t.kind, severity: alert.severity });
+    if (push) notify(saved, push);
+    return saved;
+  }
+
+  function resolveAlert(a: Alert, at: number, value: number | null, actor: string, note?: string): Alert {
+    return apply(a, { ...a, state: 'resolved', resolvedAt: at, resolvedBy: actor }, { kind: 'resolved', at, value, actor, ...(note ? { note } : {}) }, 'resolved');
+  }
+
+  // A failing store must not break ingest: the transition is logged, counted and retried by the next reading.
+  function failed(what: string, err: unknown): void {
+    metrics.errors.inc();
+    log.error({ err }, `alert engine: ${what} failed`);
+  }
+  function guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      failed(what, err);
+    }
+  }
+
+  // ---- pending `for` conditions ----
+
+  function schedule(cr: CompiledRule, ds: DeviceState, p: Pending, dueAt: number): void {
+    p.timer = setTimeout(() => onDue(cr.rule.id, ds, p), Math.min(Math.max(0, dueAt - now()), MAX_TIMER_MS));
+    p.timer.unref();
+  }
+
+  function onDue(ruleId: string, ds: DeviceState, p: Pending): void {
+    p.timer = undefined;
+    const st = ds.rules.get(ruleId);
+    const cr = compiled.get(ruleId);
+    if (!started || st?.pending !== p || !cr) return;
+    if (!p.breaching) return; // last reading was between the levels: the next breaching reading decides
+    guarded('firing a pending alert', () => firePending(cr, ds, p, p.value, p.since + cr.forMs));
+  }
+
+  function startPending(cr: CompiledRule, ds: DeviceState, value: number, at: number): void {
+    const p: Pending = { since: at, value, breaching: true };
+    const dueAt = now() + cr.forMs;
+    store.state.putPending({ ruleId: cr.rule.id, deviceId: ds.id, since: at, value, dueAt });
+    ds.rules.set(cr.rule.id, { pending: p });
+    pendingCount++;
+    schedule(cr, ds, p, dueAt);
+  }
+
+  function dropPending(ruleId: string, ds: DeviceState, p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = undefined;
+    if (ds.rules.get(ruleId)?.pending === p) ds.rules.delete(ruleId);
+    pendingCount--;
+    store.state.deletePending(ruleId, ds.id);
+  }
+
+  function firePending(cr: CompiledRule, ds: DeviceState, p: Pending, value: number, at: number): void {
+    // Open first, then forget the pending row: a crash between leaves a pending that start() drops. If
+    // opening fails, the pending stays and the next breaching reading tries again.
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = undefined;
+    fire(cr, ds, value, at);
+    pendingCount--;
+    store.state.deletePending(cr.rule.id, ds.id);
+  }
+
+  // ---- evaluation ----
+
+  function deviceFor(r: Reading): DeviceState {
+    const t = now();
+    let ds = devices.get(r.deviceId);
+    if (!ds) {
+      ds = { id: r.deviceId, domain: r.domain, type: r.type, district: null, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, rules: new Map() };
+      devices.set(r.deviceId, ds);
+    }
+    if (t - ds.infoAt > INFO_TTL_MS) {
+      ds.infoAt = t;
+      const info = deps.devices.get(ds.id);
+      if (info) {
+        ds.district = info.district ?? null;
+        ds.registered = true;
+      }
+    }
+    ds.domain = r.domain;
+    ds.type = r.type;
+    return ds;
+  }
+
+  function step(cr: CompiledRule, ds: DeviceState, v: number, ts: number): void {
+    const st = ds.rules.get(cr.rule.id);
+    if (st?.alertId !== undefined) {
+      const a = open.get(st.alertId);
+      if (!a) { ds.rules.delete(cr.rule.id); return; }
+      if (cr.clear(v)) {
+        resolveAlert({ ...a, lastValue: v, lastValueAt: ts }, ts, v, SYSTEM);
+      } else {
+        a.lastValue = v;
+        a.lastValueAt = ts;
+        dirtyAlerts.add(a.id);
+      }
+      return;
+    }
+    const breach = cr.fire(v);
+    const p = st?.pending;
+    if (p) {
+      if (breach) {
+        p.value = v;
+        p.breaching = true;
+        if (ts - p.since >= cr.forMs) firePending(cr, ds, p, v, ts);
+      } else if (cr.clear(v)) {
+        dropPending(cr.rule.id, ds, p);
+      } else {
+        p.breaching = false; // hysteresis: between the levels nothing changes, not even a pending `for`
+      }
+      return;
+    }
+    if (!breach) return;
+    if (cr.forMs === 0) fire(cr, ds, v, ts);
+    else startPending(cr, ds, v, ts);
+  }
+
+  function evaluateOne(r: Reading): void {
+    const ds = deviceFor(r);
+    if (r.receivedAt > ds.lastSeen) ds.lastSeen = r.receivedAt;
+    dirtyDevices.add(ds);
+    if (r.ts < ds.lastTs) {
+      metrics.outOfOrder.inc();
+      return;
+    }
+    ds.lastTs = r.ts;
+    if (ds.rules.size > 0) {
+      // Data again: a device's open no_data alerts resolve.
+      for (const [ruleId, st] of ds.rules) {
+        if (st.alertId === undefined || !compiled.get(ruleId)?.noData) continue;
+        const a = open.get(st.alertId);
+        if (a) guarded('resolving a no_data alert', () => resolveAlert(a, r.receivedAt, null, SYSTEM, 'data again'));
+      }
+    }
+    const rules = byType.get(`${r.domain}/${r.type}`);
+    if (!rules) return;
+    for (const cr of rules) {
+      if (!matchesDevice(cr.rule, ds)) continue;
+      const raw = r.values[cr.rule.metric!];
+      if (raw === undefined) continue;
+      const v = typeof raw === 'boolean' ? (raw ? 1 : 0) : raw;
+      try {
+        step(cr, ds, v, r.ts);
+      } catch (err) {
+        failed('evaluating a reading', err);
+      }
+    }
+  }
+
+  function evaluate(readings: readonly Reading[]): void {
+    if (!started) return;
+    // Event-time order per device: a batch out of time order is evaluated sorted (a stable sort keeps spool
+    // order for equal times); readings older than what a device already showed cause no transition.
+    let sorted = true;
+    for (let i = 1; i < readings.length; i++) if (readings[i]!.ts < readings[i - 1]!.ts) { sorted = false; break; }
+    const list = sorted ? readings : [...readings].sort((a, b) => a.ts - b.ts);
+    for (const r of list) evaluateOne(r);
+  }
+
+  // ---- silences ----
+
+  function endSilences(): void {
+    const t = now();
+    book.prune(t);
+    for (const a of [...open.values()]) {
+      if (!a.silenced || book.covers(a, t)) continue;
+      guarded('ending a silence', () => {
+        apply(a, { ...a, silenced: false }, { kind: 'unsilenced', at: t, value: a.lastValue, actor: SYSTEM }, a.state === 'firing' ? 'fired' : 'acknowledged');
+      });
+    }
+  }
+
+  function scheduleSilenceEnd(): void {
+    if (silenceTimer) clearTimeout(silenceTimer);
+    silenceTimer = undefined;
+    if (!started) return;
+    const t = now();
+    const next = book.nextEnd(t);
+    if (next === undefined) return;
+    silenceTimer = setTimeout(() => {
+      endSilences();
+      scheduleSilenceEnd();
+    }, Math.min(next - t + 1, MAX_TIMER_MS));
+    silenceTimer.unref();
+  }
+
+  // ---- stale sweep ----
+
+  function forget(ds: DeviceState, note: string): void {
+    for (const [ruleId, st] of [...ds.rules]) {
+      if (st.pending) dropPending(ruleId, ds, st.pending);
+      const a = st.alertId !== undefined ? open.get(st.alertId) : undefined;
+      if (a) resolveAlert(a, now(), a.lastValue, SYSTEM, note);
+    }
+    devices.delete(ds.id);
+    dirtyDevices.delete(ds);
+    store.state.deleteWatermark(ds.id);
+  }
+
+  const isDeleted = (ds: DeviceState) => ds.registered && deps.devices.get(ds.id) === undefined;
+
+  function sweep(): void {
+    if (!started) return;
+    const t = now();
+    endSilences();
+    const inGrace = t - startedAt < graceMs;
+    for (const ds of [...devices.values()]) {
+      guarded('sweeping a device', () => {
+        if (ds.rules.size > 0 && isDeleted(ds)) return forget(ds, 'device deleted');
+        const sensor = catalog.get(ds.domain, ds.type);
+        if (!sensor) return;
+        for (const cr of noDataRules) {
+          if (!matchesAll(cr.rule, ds)) continue;
+          const limit = cr.forMs > 0 ? cr.forMs : 3 * sensor.intervalMs;
+          const st = ds.rules.get(cr.rule.id);
+          if (st?.alertId !== undefined) {
+            const a = open.get(st.alertId);
+            if (a && t - ds.lastSeen <= limit) resolveAlert(a, t, null, SYSTEM, 'data again');
+            continue;
+          }
+          // Every device gets `limit` after start-up before it counts as silent.
+          if (inGrace || ds.lastSeen === 0 || t - Math.max(ds.lastSeen, startedAt) <= limit) continue;
+          if (isDeleted(ds)) return forget(ds, 'device deleted');
+          fire(cr, ds, Math.round((t - ds.lastSeen) / 1000), t, limit / 1000);
+        }
+      });
+    }
+    flush();
+  }
+
+  function flush(): void {
+    guarded('flushing alert state', () => {
+      const values = [...dirtyAlerts].flatMap((id) => {
+        const a = open.get(id);
+        return a ? [{ id, lastValue: a.lastValue, lastValueAt: a.lastValueAt }] : [];
+      });
+      dirtyAlerts.clear();
+      store.alerts.updateLastValues(values);
+      const marks = [...dirtyDevices].map((ds) => ({
+        deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, lastSeen: ds.lastSeen, registered: ds.registered,
+      }));
+      dirtyDevices.clear();
+      store.state.putWatermarks(marks);
+    });
+  }
+
+  // ---- lifecycle ----
+
+  function stateFor(deviceId: string, domain: string, type: string, district: string | null): DeviceState {
+    let ds = devices.get(deviceId);
+    if (!ds) {
+      ds = { id: deviceId, domain, type, district, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, rules: new Map() };
+      devices.set(deviceId, ds);
+    }
+    return ds;
+  }
+
+  async function start(): Promise<void> {
+    if (started) return;
+    const t = now();
+    if (store.rules.seedOnce(builtinRules(catalog, t))) log.info('alert engine: built-in rules created');
+    compiled.clear();
+    for (const r of store.rules.list()) {
+      try {
+        compiled.set(r.id, compileRule(r));
+      } catch (err) {
+        log.error({ err, ruleId: r.id }, 'alert engine: a stored rule does not compile; it is ignored');
+      }
+    }
+    rebuildIndex();
+    book = createSilenceBook(store.silences.list().filter((s) => s.to > t));
+    for (const m of store.state.watermarks()) {
+      devices.set(m.deviceId, { id: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs: m.lastTs, lastSeen: m.lastSeen, rules: new Map() });
+    }
+    for (const a of store.alerts.active()) {
+      open.set(a.id, a);
+      stateFor(a.deviceId, a.domain, a.type, a.district).rules.set(a.ruleId, { alertId: a.id });
+    }
+    started = true;
+    startedAt = t;
+    for (const p of store.state.pending()) {
+      const cr = compiled.get(p.ruleId);
+      const ds = devices.get(p.deviceId);
+      if (!cr || !cr.rule.enabled || cr.noData || !ds || ds.rules.has(p.ruleId)) {
+        store.state.deletePending(p.ruleId, p.deviceId);
+        continue;
+      }
+      // The `for` goes on from where it was: a timer already due fires right after start.
+      const pending: Pending = { since: p.since, value: p.value, breaching: true };
+      ds.rules.set(p.ruleId, { pending });
+      pendingCount++;
+      schedule(cr, ds, pending, p.dueAt);
+    }
+    if (deps.sweepSchedule !== false) {
+      sweepTask = cron.schedule(deps.sweepSchedule ?? '*/10 * * * * *', () => sweep(), { name: 'citysense-stale-sweep', noOverlap: true });
+    }
+    flushTimer = setInterval(flush, flushIntervalMs);
+    flushTimer.unref();
+    scheduleSilenceEnd();
+    log.info({ rules: compiled.size, openAlerts: open.size, pending: pendingCount }, 'alert engine started');
+  }
+
+  async function stop(): Promise<void> {
+    if (!started) return;
+    started = false;
+    await sweepTask?.destroy();
+    sweepTask = undefined;
+    if (flushTimer) clearInterval(flushTimer);
+    if (silenceTimer) clearTimeout(silenceTimer);
+    for (const ds of devices.values()) for (const st of ds.rules.values()) if (st.pending?.timer) clearTimeout(st.pending.timer);
+    flush();
+    devices.clear();
+    open.clear();
+    pendingCount = 0;
+  }
+
+  // ---- operator actions ----
+
+  function mustFind(id: number): Alert {
+    const a = open.get(id) ?? store.alerts.get(id);
+    if (!a) throw notFound(`alert ${id}`);
+    return a;
+  }
+
+  function ack(id: number, by: string, note?: string): Alert {
+    const a = mustFind(id);
+    if (a.state === 'resolved') throw conflict(`alert ${id} is already resolved`);
+    if (a.state === 'acknowledged') return a;
+    const t = now();
+    return apply(a, { ...a, state: 'acknowledged', acknowledgedAt: t, acknowledgedBy: by }, { kind: 'acknowledged', at: t, value: a.lastValue, actor: by, ...(note ? { note } : {}) }, 'acknowledged');
+  }
+
+  function resolve(id: number, by: string, note?: string): Alert {
+    const a = mustFind(id);
+    if (a.state === 'resolved') throw conflict(`alert ${id} is already resolved`);
+    // The (rule, device) pair is idle again: a breach that goes on opens a new episode.
+    return resolveAlert(a, now(), a.lastValue, by, note);
+  }
+
+  // ---- rule changes ----
+
+  // After a rule changes, its pending conditions start again; open alerts it can no longer clear are resolved.
+  function reconcile(ruleId: string, next: CompiledRule | undefined, prev: Rule | undefined): void {
+    for (const ds of [...devices.values()]) {
+      const st = ds.rules.get(ruleId);
+      if (!st) continue;
+      if (st.pending) dropPending(ruleId, ds, st.pending);
+      const a = st.alertId !== undefined ? open.get(st.alertId) : undefined;
+      if (!a) continue;
+      let why: string | undefined;
+      if (!next) why = 'rule deleted';
+      else if (!next.rule.enabled) why = 'rule disabled';
+      else if (next.noData !== (prev?.condition.op === 'no_data') || next.rule.metric !== prev?.metric || !matchesAll(next.rule, ds)) why = 'rule changed';
+      if (why) {
+        const note = why;
+        guarded('resolving after a rule change', () => resolveAlert(a, now(), a.lastValue, SYSTEM, note));
+      }
+    }
+  }
+
+  function createRule(input: RuleInput): Rule {
+    checkRule(catalog, input);
+    const rule = toRule(input, input.id ?? randomUUID(), now());
+    store.rules.create(rule);
+    compiled.set(rule.id, compileRule(rule));
+    rebuildIndex();
+    return rule;
+  }
+
+  function updateRule(id: string, input: RuleInput): Rule {
+    const prev = store.rules.get(id);
+    if (!prev) throw notFound(`rule ${id}`);
+    if (input.id !== undefined && input.id !== id) throw new AppError('bad_request', `body id: ${input.id} differs from the path's ${id}`);
+    checkRule(catalog, input);
+    const rule = toRule(input, id, now(), prev);
+    store.rules.update(rule);
+    const cr = compileRule(rule);
+    compiled.set(id, cr);
+    rebuildIndex();
+    reconcile(id, cr, prev);
+    return rule;
+  }
+
+  function deleteRule(id: string): void {
+    const prev = store.rules.get(id);
+    if (!prev || !store.rules.delete(id)) throw notFound(`rule ${id}`);
+    compiled.delete(id);
+    rebuildIndex();
+    reconcile(id, undefined, prev);
+  }
+
+  // ---- silences ----
+
+  function createSilence(input: SilenceInput, by: string): Silence {
+    if (input.match.ruleId !== undefined && !compiled.has(input.match.ruleId)) {
+      throw new AppError('bad_request', `body match.ruleId: no rule ${input.match.ruleId}`);
+    }
+    const silence: Silence = { id: randomUUID(), match: input.match, from: input.from, to: input.to, reason: input.reason, createdBy: by, createdAt: now() };
+    store.silences.create(silence);
+    book.add(silence);
+    scheduleSilenceEnd();
+    return silence;
+  }
+
+  function deleteSilence(id: string): void {
+    if (!store.silences.delete(id)) throw notFound(`silence ${id}`);
+    book.remove(id);
+    endSilences();
+    scheduleSilenceEnd();
+  }
+
+  return {
+    start,
+    stop,
+    ready: () => started,
+    evaluate,
+    onTransition(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    ack,
+    resolve,
+    sweep,
+    getAlert(id) {
+      const a = open.get(id) ?? store.alerts.get(id);
+      return a ? { ...a, transitions: store.alerts.transitions(id) } : undefined;
+    },
+    listAlerts(q) {
+      const rows = store.alerts.list({ states: q.states, severity: q.severity, domain: q.domain, deviceId: q.deviceId, from: q.from, to: q.to, before: q.cursor, limit: q.limit + 1 });
+      const items = rows.slice(0, q.limit).map((a) => open.get(a.id) ?? a);
+      return rows.length > q.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items };
+    },
+    activeAlerts: () => [...open.values()],
+    eventsAfter: (eventId, limit) => store.alerts.eventsAfter(eventId, limit),
+    listRules: () => store.rules.list(),
+    getRule: (id) => store.rules.get(id),
+    createRule,
+    updateRule,
+    deleteRule,
+    listSilences: () => store.silences.list(),
+    getSilence: (id) => store.silences.get(id),
+    createSilence,
+    deleteSilence,
+  };
+}

@@ -1,0 +1,30 @@
+// The alert engine's public face: everything other rooms may use of src/alerts.
+export { createAlertEngine } from './engine.js';
+export {
+  pushKindOf,
+  type AlertDeviceInfo,
+  type AlertDeviceLookup,
+  type AlertEngine,
+  type AlertEngineDeps,
+  type AlertQuery,
+  type PushKind,
+  type SilenceInput,
+  type TransitionListener,
+} from './types.js';
+export { BUILTIN_RULES } from './builtin-rules.js';
+export { conditionSchema, ruleInputSchema, valueConditionSchema, type RuleInput } from './rule-schema.js';
+export { alertView, ruleView, silenceView, transitionView, type AlertView, type RuleView, type SilenceView, type TransitionView } from './view.js';
+export type {
+  Alert,
+  AlertEvent,
+  AlertState,
+  AlertStores,
+  Condition,
+  Rule,
+  RuleMatch,
+  Severity,
+  Silence,
+  SilenceMatch,
+  Transition,
+} from '../storage/index.js';
+export { ALERT_STATES, SEVERITIES } from '../storage/index.js';

@@ -1,0 +1,42 @@
+import type { Silence, SilenceMatch } from '../storage/index.js';
+
+/** The fields of an alert a silence can match on. */
+export interface Silenceable {
+  ruleId: string;
+  deviceId: string;
+  domain: string;
+  type: string;
+  district: string | null;
+}
+
+/** True when the silence is in force at `at` and every field it names equals the alert's. */
+export function silences(s: Silence, a: Silenceable, at: number): boolean {
+  if (at < s.from || at >= s.to) return false;
+  const m: SilenceMatch = s.match;
+  return (
+    (m.ruleId === undefined || m.ruleId === a.ruleId) &&
+    (m.deviceId === undefined || m.deviceId === a.deviceId) &&
+    (m.domain === undefined || m.domain === a.domain) &&
+    (m.type === undefined || m.type === a.type) &&
+    (m.district === undefined || m.district === a.district)
+  );
+}
+
+/** The silences not yet expired, in memory: checked on every firing without a query. */
+export function createSilenceBook(initial: readonly Silence[]) {
+  let list = [...initial];
+  return {
+    covers: (a: Silenceable, at: number) => list.some((s) => silences(s, a, at)),
+    add(s: Silence) { list.push(s); },
+    remove(id: string) { list = list.filter((s) => s.id !== id); },
+    /** Forgets expired silences. */
+    prune(at: number) { list = list.filter((s) => s.to > at); },
+    /** The next moment one ends, or undefined. */
+    nextEnd(at: number): number | undefined {
+      let next: number | undefined;
+      for (const s of list) if (s.to > at && (next === undefined || s.to < next)) next = s.to;
+      return next;
+    },
+  };
+}
+export type SilenceBook = ReturnType<typeof createSilenceBook>;

@@ -1,0 +1,93 @@
+// The alert engine's face: what it needs, what it offers, and how a recorded transition is pushed.
+import type { Registry } from 'prom-client';
+import type { Catalog, Logger, Reading } from '../core/index.js';
+import type { Alert, AlertEvent, AlertState, AlertStores, Rule, Severity, Silence, SilenceMatch, Transition } from '../storage/index.js';
+import type { RuleInput } from './rule-schema.js';
+
+/** What the engine needs to know of a registered device. */
+export interface AlertDeviceInfo {
+  domain: string;
+  type: string;
+  district?: string | null;
+}
+
+/** Device lookup (the registry): read once per device per minute, never per reading. */
+export interface AlertDeviceLookup {
+  get(id: string): AlertDeviceInfo | undefined;
+}
+
+export interface AlertEngineDeps {
+  catalog: Catalog;
+  store: AlertStores;
+  devices: AlertDeviceLookup;
+  log: Logger;
+  metrics: Registry;
+  now?: () => number;
+  /** No stale alert fires this long after start (default 30 s); every device also gets 3 intervals after start. */
+  graceMs?: number;
+  /** node-cron expression of the stale sweep (default every 10 s); `false`: no schedule (tests call sweep()). */
+  sweepSchedule?: string | false;
+  /** How often last values and device watermarks are written (default 2 s). */
+  flushIntervalMs?: number;
+}
+
+export type PushKind = 'fired' | 'acknowledged' | 'resolved';
+export type TransitionListener = (alert: Alert, kind: PushKind) => void;
+
+export interface AlertQuery {
+  states?: readonly AlertState[];
+  severity?: Severity;
+  domain?: string;
+  deviceId?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+  /** An alert id: the page continues below it. */
+  cursor?: number;
+}
+
+export interface SilenceInput {
+  match: SilenceMatch;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface AlertEngine {
+  /** Loads rules (seeding the built-in ones on first start), open alerts and pending `for` timers; starts the sweep. */
+  start(): Promise<void>;
+  /** Stops timers and the sweep and writes what is buffered; the store stays open. */
+  stop(): Promise<void>;
+  ready(): boolean;
+  /** Evaluates a batch of accepted readings (spool order); never throws. */
+  evaluate(readings: readonly Reading[]): void;
+  /** Called synchronously after each recorded transition; returns an unsubscribe function. */
+  onTransition(listener: TransitionListener): () => void;
+  ack(id: number, by: string, note?: string): Alert;
+  resolve(id: number, by: string, note?: string): Alert;
+  /** Fires and resolves `no_data` alerts, ends expired silences, flushes buffered values. */
+  sweep(): void;
+  getAlert(id: number): (Alert & { transitions: Transition[] }) | undefined;
+  listAlerts(q: AlertQuery): { items: Alert[]; nextCursor?: number };
+  activeAlerts(): Alert[];
+  /** Recorded transitions after `eventId`, in order (for clients that resume). */
+  eventsAfter(eventId: number, limit: number): AlertEvent[];
+  listRules(): Rule[];
+  getRule(id: string): Rule | undefined;
+  createRule(input: RuleInput): Rule;
+  updateRule(id: string, input: RuleInput): Rule;
+  deleteRule(id: string): void;
+  listSilences(): Silence[];
+  getSilence(id: string): Silence | undefined;
+  createSilence(input: SilenceInput, by: string): Silence;
+  deleteSilence(id: string): void;
+}
+
+/** How a recorded transition is pushed to clients: null when it is not (the firing of a silenced alert). */
+export function pushKindOf(e: AlertEvent): PushKind | null {
+  switch (e.kind) {
+    case 'fired': return e.alert.silenced ? null : 'fired';
+    case 'unsilenced': return e.alert.state === 'resolved' ? null : e.alert.state === 'firing' ? 'fired' : 'acknowledged';
+    default: return e.kind;
+  }
+}

@@ -1,0 +1,48 @@
+import type { Alert, Rule, Silence, Transition } from '../storage/index.js';
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+/** An alert as the API and Socket.IO show it (CONTRACT.md 5.2): times in RFC 3339. */
+export function alertView(a: Alert) {
+  return {
+    id: a.id,
+    ruleId: a.ruleId,
+    ruleName: a.ruleName,
+    deviceId: a.deviceId,
+    domain: a.domain,
+    type: a.type,
+    district: a.district,
+    metric: a.metric,
+    severity: a.severity,
+    state: a.state,
+    message: a.message,
+    value: a.value,
+    threshold: a.threshold,
+    firedAt: iso(a.firedAt)!,
+    acknowledgedAt: iso(a.acknowledgedAt),
+    acknowledgedBy: a.acknowledgedBy,
+    resolvedAt: iso(a.resolvedAt),
+    resolvedBy: a.resolvedBy,
+    lastValue: a.lastValue,
+    lastValueAt: iso(a.lastValueAt),
+    silenced: a.silenced,
+    eventId: a.eventId,
+  };
+}
+export type AlertView = ReturnType<typeof alertView>;
+
+/** One recorded transition: what happened, when, with what value, by whom. */
+export function transitionView(t: Transition) {
+  return { eventId: t.eventId, kind: t.kind, at: iso(t.at)!, value: t.value, actor: t.actor, ...(t.note !== undefined ? { note: t.note } : {}) };
+}
+export type TransitionView = ReturnType<typeof transitionView>;
+
+export function ruleView(r: Rule) {
+  return { ...r, createdAt: iso(r.createdAt)!, updatedAt: iso(r.updatedAt)! };
+}
+export type RuleView = ReturnType<typeof ruleView>;
+
+export function silenceView(s: Silence, now: number) {
+  return { ...s, from: iso(s.from)!, to: iso(s.to)!, createdAt: iso(s.createdAt)!, active: s.from <= now && now < s.to };
+}
+export type SilenceView = ReturnType<typeof silenceView>;

@@ -1,0 +1,232 @@
+import type { Database } from 'better-sqlite3';
+import { conflict } from '../../core/index.js';
+import type {
+  Alert,
+  AlertEvent,
+  AlertListFilter,
+  AlertStateStore,
+  AlertStore,
+  AlertStores,
+  DeviceWatermark,
+  NewAlert,
+  PendingState,
+  Rule,
+  RuleStore,
+  Silence,
+  SilenceStore,
+  Transition,
+  TransitionInput,
+} from '../alert-ports.js';
+
+/**
+ * The alert tables (idempotent: every statement is IF NOT EXISTS), usable as a step of the meta migrations.
+ * Alerts keep their filterable fields in columns and the whole object as JSON, so adding a field needs no
+ * migration. AUTOINCREMENT on alert_events makes eventIds strictly increasing and never reused.
+ */
+export const ALERT_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS alert_rules (
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  rule_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  state TEXT NOT NULL,
+  fired_at INTEGER NOT NULL,
+  event_id INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_active ON alerts (id) WHERE state <> 'resolved';
+CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, id);
+CREATE INDEX IF NOT EXISTS alerts_device ON alerts (device_id, id);
+CREATE TABLE IF NOT EXISTS alert_events (
+  event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  value REAL,
+  actor TEXT NOT NULL,
+  note TEXT,
+  alert TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events (alert_id, event_id);
+CREATE TABLE IF NOT EXISTS alert_silences (
+  id TEXT PRIMARY KEY,
+  from_ts INTEGER NOT NULL,
+  to_ts INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_pending (
+  rule_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  value REAL NOT NULL,
+  due_at INTEGER NOT NULL,
+  PRIMARY KEY (rule_id, device_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alert_devices (
+  device_id TEXT PRIMARY KEY,
+  domain TEXT NOT NULL,
+  type TEXT NOT NULL,
+  district TEXT,
+  last_ts INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  registered INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alert_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
+interface AlertRow { id: number; event_id: number; body: string }
+interface EventRow { event_id: number; alert_id: number; kind: Transition['kind']; at: number; value: number | null; actor: string; note: string | null; alert: string }
+
+const toAlert = (r: AlertRow): Alert => ({ ...(JSON.parse(r.body) as Alert), id: r.id, eventId: r.event_id });
+const toTransition = (r: EventRow): Transition => ({
+  eventId: r.event_id, alertId: r.alert_id, kind: r.kind, at: r.at, value: r.value, actor: r.actor, ...(r.note !== null ? { note: r.note } : {}),
+});
+
+/** The alert engine's stores on an open better-sqlite3 database (tables are created when missing). */
+export function createSqliteAlertStores(db: Database): AlertStores {
+  db.exec(ALERT_TABLES_SQL);
+
+  const s = {
+    insertAlert: db.prepare('INSERT INTO alerts (rule_id, device_id, domain, severity, state, fired_at, event_id, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?)'),
+    updateAlert: db.prepare('UPDATE alerts SET state = ?, severity = ?, event_id = ?, body = ? WHERE id = ?'),
+    insertEvent: db.prepare('INSERT INTO alert_events (alert_id, kind, at, value, actor, note, alert) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    getAlert: db.prepare<[number], AlertRow>('SELECT id, event_id, body FROM alerts WHERE id = ?'),
+    active: db.prepare<[], AlertRow>("SELECT id, event_id, body FROM alerts WHERE state <> 'resolved' ORDER BY id"),
+    transitions: db.prepare<[number], EventRow>('SELECT * FROM alert_events WHERE alert_id = ? ORDER BY event_id'),
+    eventsAfter: db.prepare<[number, number], EventRow>('SELECT * FROM alert_events WHERE event_id > ? ORDER BY event_id LIMIT ?'),
+    setBody: db.prepare('UPDATE alerts SET body = ? WHERE id = ?'),
+    listRules: db.prepare<[], { body: string }>('SELECT body FROM alert_rules ORDER BY rowid'),
+    getRule: db.prepare<[string], { body: string }>('SELECT body FROM alert_rules WHERE id = ?'),
+    insertRule: db.prepare('INSERT INTO alert_rules (id, body) VALUES (?, ?)'),
+    updateRule: db.prepare('UPDATE alert_rules SET body = ? WHERE id = ?'),
+    deleteRule: db.prepare('DELETE FROM alert_rules WHERE id = ?'),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM alert_meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT OR REPLACE INTO alert_meta (key, value) VALUES (?, ?)'),
+    listSilences: db.prepare<[], { body: string }>('SELECT body FROM alert_silences ORDER BY from_ts, id'),
+    getSilence: db.prepare<[string], { body: string }>('SELECT body FROM alert_silences WHERE id = ?'),
+    insertSilence: db.prepare('INSERT INTO alert_silences (id, from_ts, to_ts, body) VALUES (?, ?, ?, ?)'),
+    deleteSilence: db.prepare('DELETE FROM alert_silences WHERE id = ?'),
+    listPending: db.prepare<[], { rule_id: string; device_id: string; since: number; value: number; due_at: number }>('SELECT * FROM alert_pending'),
+    putPending: db.prepare('INSERT OR REPLACE INTO alert_pending (rule_id, device_id, since, value, due_at) VALUES (?, ?, ?, ?, ?)'),
+    deletePending: db.prepare('DELETE FROM alert_pending WHERE rule_id = ? AND device_id = ?'),
+    listMarks: db.prepare<[], { device_id: string; domain: string; type: string; district: string | null; last_ts: number; last_seen: number; registered: number }>('SELECT * FROM alert_devices'),
+    putMark: db.prepare('INSERT OR REPLACE INTO alert_devices (device_id, domain, type, district, last_ts, last_seen, registered) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    deleteMark: db.prepare('DELETE FROM alert_devices WHERE device_id = ?'),
+  };
+
+  // The body leaves out id and eventId: the row's columns are their truth.
+  const bodyOf = (a: Alert | NewAlert) => {
+    const { id: _id, eventId: _e, ...rest } = a as Alert;
+    return JSON.stringify(rest);
+  };
+  const record = (alert: Alert, t: TransitionInput): number =>
+    Number(s.insertEvent.run(alert.id, t.kind, t.at, t.value, t.actor, t.note ?? null, bodyOf(alert)).lastInsertRowid);
+
+  const open = db.transaction((a: NewAlert, t: TransitionInput): Alert => {
+    const id = Number(s.insertAlert.run(a.ruleId, a.deviceId, a.domain, a.severity, a.state, a.firedAt, bodyOf(a)).lastInsertRowid);
+    const alert: Alert = { ...a, id, eventId: 0 };
+    alert.eventId = record(alert, t);
+    s.updateAlert.run(alert.state, alert.severity, alert.eventId, bodyOf(alert), id);
+    return alert;
+  });
+  const transition = db.transaction((a: Alert, t: TransitionInput): Alert => {
+    const eventId = record(a, t);
+    s.updateAlert.run(a.state, a.severity, eventId, bodyOf(a), a.id);
+    return { ...a, eventId };
+  });
+  const updateLastValues = db.transaction((updates: readonly { id: number; lastValue: number | null; lastValueAt: number | null }[]) => {
+    for (const u of updates) {
+      const row = s.getAlert.get(u.id);
+      if (!row) continue;
+      const a = toAlert(row);
+      s.setBody.run(bodyOf({ ...a, lastValue: u.lastValue, lastValueAt: u.lastValueAt }), u.id);
+    }
+  });
+
+  const alerts: AlertStore = {
+    open: (a, t) => open(a, t),
+    transition: (a, t) => transition(a, t),
+    get(id) {
+      const row = s.getAlert.get(id);
+      return row ? toAlert(row) : undefined;
+    },
+    transitions: (alertId) => s.transitions.all(alertId).map(toTransition),
+    list(f: AlertListFilter) {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (f.states?.length) { where.push(`state IN (${f.states.map(() => '?').join(',')})`); args.push(...f.states); }
+      if (f.severity) { where.push('severity = ?'); args.push(f.severity); }
+      if (f.domain) { where.push('domain = ?'); args.push(f.domain); }
+      if (f.deviceId) { where.push('device_id = ?'); args.push(f.deviceId); }
+      if (f.from !== undefined) { where.push('fired_at >= ?'); args.push(f.from); }
+      if (f.to !== undefined) { where.push('fired_at < ?'); args.push(f.to); }
+      if (f.before !== undefined) { where.push('id < ?'); args.push(f.before); }
+      const sql = `SELECT id, event_id, body FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return db.prepare<unknown[], AlertRow>(sql).all(...args, f.limit).map(toAlert);
+    },
+    active: () => s.active.all().map(toAlert),
+    eventsAfter(after, limit): AlertEvent[] {
+      return s.eventsAfter.all(after, limit).map((r) => ({ ...toTransition(r), alert: { ...(JSON.parse(r.alert) as Alert), id: r.alert_id, eventId: r.event_id } }));
+    },
+    updateLastValues: (updates) => { if (updates.length) updateLastValues(updates); },
+  };
+
+  const seedOnce = db.transaction((rules: readonly Rule[]): boolean => {
+    if (s.getMeta.get('rules_seeded')) return false;
+    for (const r of rules) if (!s.getRule.get(r.id)) s.insertRule.run(r.id, JSON.stringify(r));
+    s.setMeta.run('rules_seeded', String(Date.now()));
+    return true;
+  });
+  const rules: RuleStore = {
+    list: () => s.listRules.all().map((r) => JSON.parse(r.body) as Rule),
+    get(id) {
+      const row = s.getRule.get(id);
+      return row ? (JSON.parse(row.body) as Rule) : undefined;
+    },
+    create(rule) {
+      if (s.getRule.get(rule.id)) throw conflict(`rule ${rule.id} already exists`);
+      s.insertRule.run(rule.id, JSON.stringify(rule));
+      return rule;
+    },
+    update: (rule) => s.updateRule.run(JSON.stringify(rule), rule.id).changes > 0,
+    delete: (id) => s.deleteRule.run(id).changes > 0,
+    seedOnce: (list) => seedOnce(list),
+  };
+
+  const silences: SilenceStore = {
+    list: () => s.listSilences.all().map((r) => JSON.parse(r.body) as Silence),
+    get(id) {
+      const row = s.getSilence.get(id);
+      return row ? (JSON.parse(row.body) as Silence) : undefined;
+    },
+    create(silence) {
+      s.insertSilence.run(silence.id, silence.from, silence.to, JSON.stringify(silence));
+      return silence;
+    },
+    delete: (id) => s.deleteSilence.run(id).changes > 0,
+  };
+
+  const putWatermarks = db.transaction((marks: readonly DeviceWatermark[]) => {
+    for (const m of marks) s.putMark.run(m.deviceId, m.domain, m.type, m.district, m.lastTs, m.lastSeen, m.registered ? 1 : 0);
+  });
+  const state: AlertStateStore = {
+    pending: () => s.listPending.all().map((r): PendingState => ({ ruleId: r.rule_id, deviceId: r.device_id, since: r.since, value: r.value, dueAt: r.due_at })),
+    putPending: (p) => { s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.dueAt); },
+    deletePending: (ruleId, deviceId) => { s.deletePending.run(ruleId, deviceId); },
+    watermarks: () => s.listMarks.all().map((r): DeviceWatermark => ({
+      deviceId: r.device_id, domain: r.domain, type: r.type, district: r.district, lastTs: r.last_ts, lastSeen: r.last_seen, registered: r.registered === 1,
+    })),
+    putWatermarks: (marks) => { if (marks.length) putWatermarks(marks); },
+    deleteWatermark: (id) => { s.deleteMark.run(id); },
+  };
+
+  return { alerts, rules, silences, state };
+}

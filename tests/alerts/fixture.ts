@@ -1,0 +1,92 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { createAlertEngine, type Alert, type AlertDeviceInfo, type AlertEngine, type AlertEngineDeps, type PushKind } from '../../src/alerts/index.js';
+import { createLogger, loadCatalog, type Reading } from '../../src/core/index.js';
+import { createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
+
+export const catalog = loadCatalog();
+export const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+/** A temp dir holding one real SQLite file, opened as the app opens its meta database. */
+export function openDb(dir: string): Database.Database {
+  const db = new Database(join(dir, 'citysense.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+export interface Pushed {
+  alert: Alert;
+  kind: PushKind;
+}
+
+export interface EngineHarness {
+  dir: string;
+  db: Database.Database;
+  engine: AlertEngine;
+  /** Every transition the engine announced, in order. */
+  pushed: Pushed[];
+  /** The device registry the engine looks devices up in (a plain map: the registry is beside the point here). */
+  devices: Map<string, AlertDeviceInfo>;
+  /** Stops the engine and closes the database; `keep` leaves the directory for a restart. */
+  close(keep?: boolean): Promise<void>;
+}
+
+/** Starts an engine on a real SQLite file in `dir` (a new temp dir when absent); no cron sweep unless asked. */
+export async function startEngine(opts: Partial<Pick<AlertEngineDeps, 'now' | 'graceMs' | 'sweepSchedule'>> & { dir?: string; devices?: Map<string, AlertDeviceInfo> } = {}): Promise<EngineHarness> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'citysense-alerts-'));
+  const db = openDb(dir);
+  const devices = opts.devices ?? new Map<string, AlertDeviceInfo>();
+  const engine = createAlertEngine({
+    catalog,
+    store: createSqliteAlertStores(db),
+    devices: { get: (id) => devices.get(id) },
+    log,
+    metrics: new Registry(),
+    now: opts.now,
+    graceMs: opts.graceMs ?? 0,
+    sweepSchedule: opts.sweepSchedule ?? false,
+  });
+  const pushed: Pushed[] = [];
+  engine.onTransition((alert, kind) => pushed.push({ alert, kind }));
+  await engine.start();
+  return {
+    dir,
+    db,
+    engine,
+    pushed,
+    devices,
+    async close(keep = false) {
+      await engine.stop();
+      db.close();
+      if (!keep) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+/** A unique device id for one test run. */
+export function deviceId(prefix = 'dev'): string {
+  return `${prefix}-${process.pid}-${++counter}`;
+}
+
+/** One accepted reading: event time `ts`, received at `receivedAt` (default: the same). */
+export function reading(deviceId: string, domain: string, type: string, ts: number, values: Record<string, number | boolean>, receivedAt = ts): Reading {
+  return { deviceId, domain, type, ts, receivedAt, values };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` is truthy or `timeoutMs` passes. */
+export async function until<T>(check: () => T, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { deviceId, reading, sleep, startEngine, until, type EngineHarness } from './fixture.js';
+
+describe('alert state across a restart', () => {
+  let h: EngineHarness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('fires a `for: 5s` condition pending at shutdown on time after a new engine starts on the same database', async () => {
+    h = await startEngine();
+    const rule = h.engine.createRule({ name: 'methane', enabled: true, match: { domain: 'safety', type: 'gas' }, metric: 'ch4', condition: { op: '>', value: 20 }, clear: { op: '<', value: 10 }, for: '5s', severity: 'critical' });
+    const dev = deviceId('gas');
+    const since = Date.now();
+    h.engine.evaluate([reading(dev, 'safety', 'gas', since, { ch4: 35 })]);
+    await sleep(1000);
+    h.engine.evaluate([reading(dev, 'safety', 'gas', since + 1000, { ch4: 36 })]);
+    const dir = h.dir;
+    await h.close(true);
+    expect(h.pushed).toEqual([]);
+
+    await sleep(1000);
+    h = await startEngine({ dir });
+    const fired = await until(() => h!.pushed.find((p) => p.alert.ruleId === rule.id), 'the pending alert to fire', 10_000);
+    const at = Date.now();
+    expect(at - since).toBeGreaterThanOrEqual(4950);
+    expect(at - since).toBeLessThan(6500);
+    expect(fired.alert).toMatchObject({ deviceId: dev, state: 'firing', firedAt: since + 5000 });
+    expect(h.pushed).toHaveLength(1);
+  });
+
+  it('brings open alerts back with their state, keeps eventIds increasing and still refuses older readings', async () => {
+    h = await startEngine();
+    const t0 = Date.now();
+    const acked = deviceId('gas');
+    const firing = deviceId('smoke');
+    h.engine.evaluate([reading(acked, 'safety', 'gas', t0, { co: 120 }), reading(firing, 'safety', 'smoke', t0, { obscuration: 20 })]);
+    const ackedAlert = h.engine.ack(h.pushed[0]!.alert.id, 'day shift');
+    h.engine.evaluate([reading(firing, 'safety', 'smoke', t0 + 500, { obscuration: 25 })]);
+    const lastEventId = ackedAlert.eventId;
+    const dir = h.dir;
+    await h.close(true);
+
+    h = await startEngine({ dir });
+    const active = h.engine.activeAlerts().sort((a, b) => a.id - b.id);
+    expect(active.map((a) => [a.deviceId, a.state, a.acknowledgedBy])).toEqual([[acked, 'acknowledged', 'day shift'], [firing, 'firing', null]]);
+    expect(active[1]).toMatchObject({ lastValue: 25, lastValueAt: t0 + 500 });
+    // A continuing breach after the restart is the same episode.
+    h.engine.evaluate([reading(firing, 'safety', 'smoke', t0 + 1000, { obscuration: 30 })]);
+    expect(h.pushed).toEqual([]);
+    // A reading older than the last one evaluated before the restart changes nothing.
+    h.engine.evaluate([reading(firing, 'safety', 'smoke', t0 + 200, { obscuration: 0 })]);
+    expect(h.pushed).toEqual([]);
+    h.engine.evaluate([reading(acked, 'safety', 'gas', t0 + 2000, { co: 0 }), reading(firing, 'safety', 'smoke', t0 + 2000, { obscuration: 0 })]);
+    expect(h.pushed.map((p) => [p.kind, p.alert.deviceId])).toEqual([['resolved', acked], ['resolved', firing]]);
+    expect(h.pushed[0]!.alert.eventId).toBeGreaterThan(lastEventId);
+    expect(h.pushed[1]!.alert.eventId).toBeGreaterThan(h.pushed[0]!.alert.eventId);
+    const replay = h.engine.eventsAfter(0, 100);
+    expect(replay.map((e) => e.kind)).toEqual(['fired', 'fired', 'acknowledged', 'resolved', 'resolved']);
+    expect(replay.map((e) => e.alert.state)).toEqual(['firing', 'firing', 'acknowledged', 'resolved', 'resolved']);
+  });
+
+  it('keeps edited rules and does not seed the built-in ones again', async () => {
+    h = await startEngine();
+    h.engine.deleteRule('noise');
+    const smoke = h.engine.getRule('smoke')!;
+    h.engine.updateRule('smoke', { ...smoke, condition: { op: '>', value: 12 }, clear: { op: '<', value: 6 }, for: smoke.for });
+    const dir = h.dir;
+    await h.close(true);
+    h = await startEngine({ dir });
+    expect(h.engine.getRule('noise')).toBeUndefined();
+    expect(h.engine.getRule('smoke')).toMatchObject({ condition: { op: '>', value: 12 }, builtin: true });
+    const dev = deviceId('smoke');
+    h.engine.evaluate([reading(dev, 'safety', 'smoke', Date.now(), { obscuration: 11 })]);
+    expect(h.pushed).toEqual([]);
+  });
+});
