@@ -7,7 +7,7 @@ import { createAlertEngine } from '../alerts/index.js';
 import { createBroker, type Broker } from '../broker/index.js';
 import { hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
-import { createIngest } from '../ingest/index.js';
+import { createClockSkew, createIngest } from '../ingest/index.js';
 import {
   createInfluxReadingStore,
   createSqliteAlertStores,
@@ -48,7 +48,10 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     catalog, store: readings, deadLetters: meta.deadLetters, log, metrics, dataDir: config.dataDir, spoolMaxBytes: config.spoolMaxBytes,
   });
 
-  const alerts = createAlertEngine({ catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, log, metrics });
+  const alerts = createAlertEngine({
+    catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, log, metrics,
+    graceMs: config.alertStaleGraceMs, sweepSchedule: config.alertSweepSchedule,
+  });
   const authenticate = createAuthenticator(meta.tokens, config.adminToken);
   let live: Live | undefined;
 
@@ -62,8 +65,10 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     seen.clear();
     meta.devices.recordSeen(updates);
   };
+  const clockSkew = createClockSkew();
   ingest.onAccepted((batch: readonly Reading[]) => {
     alerts.evaluate(batch);
+    clockSkew.record(batch);
     live?.readings(batch);
     for (const r of batch) {
       let s = seen.get(r.deviceId);
@@ -112,7 +117,11 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       readings,
       alerts,
       authenticate,
-      presence: { isOnline: (id) => b.isOnline(id), disconnect: (id) => void b.disconnect(id) },
+      presence: {
+        isOnline: (id) => b.isOnline(id),
+        disconnect: (id) => void b.disconnect(id),
+      },
+      clockSkewMs: (id) => clockSkew.medianMs(id),
       readiness: {
         notReady: () => [
           ...(b.ready() ? [] : ['broker']),

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
@@ -34,6 +35,8 @@ const envSchema = z.object({
   MQTT_MAX_PACKET_KB: z.coerce.number().int().min(1).max(262_144).default(256),
   MQTT_CONNECT_TIMEOUT: duration.default(10_000),
   MQTT_KEEPALIVE_LIMIT: z.coerce.number().int().min(1).max(65535).default(3600),
+  ALERT_STALE_GRACE: duration.default(30_000),
+  ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
 });
 
 export interface Config {
@@ -52,6 +55,10 @@ export interface Config {
   mqttMaxPacketBytes: number;
   mqttConnectTimeoutMs: number;
   mqttKeepaliveLimitS: number;
+  /** No stale-device alert fires this soon after start. */
+  alertStaleGraceMs: number;
+  /** node-cron expression of the stale-device sweep. */
+  alertSweepSchedule: string;
 }
 
 /**
@@ -98,5 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttMaxPacketBytes: e.MQTT_MAX_PACKET_KB * 1024,
     mqttConnectTimeoutMs: e.MQTT_CONNECT_TIMEOUT,
     mqttKeepaliveLimitS: e.MQTT_KEEPALIVE_LIMIT,
+    alertStaleGraceMs: e.ALERT_STALE_GRACE,
+    alertSweepSchedule: e.ALERT_SWEEP_SCHEDULE,
   });
 }

@@ -1,18 +1,22 @@
+import compression from 'compression';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
+import { z } from 'zod';
 import type { AlertEngine } from '../alerts/index.js';
 import type { Catalog, Logger } from '../core/index.js';
 import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore } from '../storage/index.js';
 import type { Authenticate } from './auth.js';
+import { ApiDefinition } from './define.js';
 import { errorBody, errorHandler, notFoundRoute } from './errors.js';
-import { alertsRouter } from './routes/alerts.js';
-import { devicesRouter, type DevicePresence } from './routes/devices.js';
-import { rulesRouter } from './routes/rules.js';
-import { silencesRouter } from './routes/silences.js';
-import { systemRouters, type Readiness } from './routes/system.js';
-import { tokensRouter } from './routes/tokens.js';
+import { openApiDocument } from './openapi.js';
+import { alertsRoutes } from './routes/alerts.js';
+import { devicesRoutes, type DevicePresence } from './routes/devices.js';
+import { rulesRoutes } from './routes/rules.js';
+import { silencesRoutes } from './routes/silences.js';
+import { systemRoutes, type SystemDeps } from './routes/system.js';
+import { tokensRoutes } from './routes/tokens.js';
 
 export interface DashboardApiDeps {
   catalog: Catalog;
@@ -24,25 +28,47 @@ export interface DashboardApiDeps {
   /** Resolves bearer tokens (shared with the Socket.IO side). */
   authenticate: Authenticate;
   presence: DevicePresence;
-  readiness: Readiness;
-  stats: () => Record<string, unknown>;
+  clockSkewMs: (deviceId: string) => number | null;
+  readiness: SystemDeps['readiness'];
+  stats: SystemDeps['stats'];
   metrics: Registry;
   log: Logger;
   now?: () => number;
   /** Failed authentications allowed per client address per minute before 429 (default 30). */
   authFailuresPerMinute?: number;
+  version?: string;
 }
 
-/** The Express application serving /healthz, /readyz, /metrics and /api. */
+/** The Express application serving /healthz, /readyz, /metrics, /api and /api/openapi.json. */
 export function createDashboardApi(deps: DashboardApiDeps): Express {
   const now = deps.now ?? Date.now;
-  const { authenticate } = deps;
+  const definition = new ApiDefinition(deps.authenticate);
+  const system = systemRoutes(definition, deps);
+  const routers = [
+    system.api,
+    devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
+    tokensRoutes(definition, deps.tokens),
+    alertsRoutes(definition, { engine: deps.alerts, now }),
+    rulesRoutes(definition, deps.alerts),
+    silencesRoutes(definition, { engine: deps.alerts, now }),
+  ];
+  const docs = definition.router('/api');
+  let document: unknown;
+  docs.op(
+    { method: 'get', path: '/api/openapi.json', tag: 'operations', summary: 'This OpenAPI 3.1 document',
+      responses: { 200: { description: 'the document', schema: z.object({ openapi: z.string() }).loose() } } },
+    (_req, res) => {
+      document ??= openApiDocument(definition.operations, { title: 'citysense API', version: deps.version ?? '0.1.0' });
+      res.json(document);
+    },
+  );
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(helmet({ contentSecurityPolicy: false }));
-
-  const system = systemRouters({ ...deps, authenticate });
+  // Lists, history and /metrics compress well; small bodies are left alone (compression's 1 KB threshold).
+  app.use(compression());
   app.use(system.root);
 
   // Repeated authentication failures from one address are throttled; successful requests do not count.
@@ -60,12 +86,8 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   const api = express.Router();
   api.use(authThrottle);
   api.use(express.json({ limit: '1mb' }));
-  api.use(system.api);
-  api.use(devicesRouter({ catalog: deps.catalog, registry: deps.registry, readings: deps.readings, presence: deps.presence, authenticate, now }));
-  api.use(tokensRouter(deps.tokens, authenticate));
-  api.use(alertsRouter({ engine: deps.alerts, authenticate, now }));
-  api.use(rulesRouter({ engine: deps.alerts, authenticate }));
-  api.use(silencesRouter({ engine: deps.alerts, authenticate, now }));
+  api.use(docs.router);
+  for (const r of routers) api.use(r);
   app.use('/api', api);
 
   app.use(notFoundRoute);

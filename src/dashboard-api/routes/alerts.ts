@@ -1,20 +1,18 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { AppError, notFound } from '../../core/index.js';
 import { ALERT_STATES, SEVERITIES, alertView, transitionView, type AlertEngine, type AlertState } from '../../alerts/index.js';
-import { requireRole, type Authenticate } from '../auth.js';
+import type { ApiDefinition } from '../define.js';
+import { alertSchema, alertWithTransitionsSchema, page } from '../schemas.js';
 import { parseTime } from '../time.js';
-import { body, query } from '../validate.js';
 
 export interface AlertsDeps {
   engine: AlertEngine;
-  authenticate: Authenticate;
   now: () => number;
 }
 
 const STATE_FILTERS = [...ALERT_STATES, 'active'] as const;
 
-const listSchema = z.object({
+export const alertListQuery = z.object({
   // One state or several, comma-separated: `state=firing,acknowledged`.
   state: z
     .string()
@@ -30,14 +28,12 @@ const listSchema = z.object({
   cursor: z.string().regex(/^[1-9]\d{0,15}$/, 'must be the nextCursor of a previous page').optional(),
 });
 
-const noteSchema = z.strictObject({ note: z.string().trim().min(1).max(1000).optional() });
+export const alertNoteSchema = z.strictObject({ note: z.string().trim().min(1).max(1000).optional() });
 
 /** Alerts: list with filters and cursor paging, one with its transitions, ack and resolve. */
-export function alertsRouter(deps: AlertsDeps): Router {
-  const { engine, authenticate, now } = deps;
-  const router = Router();
-  const viewer = requireRole(authenticate, 'viewer');
-  const operator = requireRole(authenticate, 'operator');
+export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
+  const { engine, now } = deps;
+  const { router, op } = api.router('/api');
 
   const alertId = (raw: unknown): number => {
     const text = String(raw);
@@ -51,38 +47,50 @@ export function alertsRouter(deps: AlertsDeps): Router {
     return t;
   };
 
-  router.get('/alerts', viewer, (req, res) => {
-    const q = query(req, listSchema);
-    const states = q.state ? [...new Set(q.state.flatMap((s): AlertState[] => (s === 'active' ? ['firing', 'acknowledged'] : [s])))] : undefined;
-    const from = time(q.from, 'from');
-    const to = time(q.to, 'to');
-    if (from !== undefined && to !== undefined && from >= to) throw new AppError('bad_request', 'query from must be before to');
-    const page = engine.listAlerts({
-      states, severity: q.severity, domain: q.domain, deviceId: q.deviceId, from, to, limit: q.limit,
-      cursor: q.cursor !== undefined ? Number(q.cursor) : undefined,
-    });
-    const items = page.items.map(alertView);
-    res.json(page.nextCursor !== undefined ? { items, nextCursor: String(page.nextCursor) } : { items });
-  });
+  op(
+    { method: 'get', path: '/api/alerts', tag: 'alerts', summary: 'List alerts, newest first', role: 'viewer', query: alertListQuery,
+      description: '`state` takes one or several comma-separated states; `active` means not resolved. `from`/`to` bound firedAt.',
+      responses: { 200: { description: 'a page of alerts', schema: page(alertSchema) } } },
+    (_req, res, { query: q }) => {
+      const states = q.state ? [...new Set(q.state.flatMap((s): AlertState[] => (s === 'active' ? ['firing', 'acknowledged'] : [s])))] : undefined;
+      const from = time(q.from, 'from');
+      const to = time(q.to, 'to');
+      if (from !== undefined && to !== undefined && from >= to) throw new AppError('bad_request', 'query from must be before to');
+      const result = engine.listAlerts({
+        states, severity: q.severity, domain: q.domain, deviceId: q.deviceId, from, to, limit: q.limit,
+        cursor: q.cursor !== undefined ? Number(q.cursor) : undefined,
+      });
+      const items = result.items.map(alertView);
+      res.json(result.nextCursor !== undefined ? { items, nextCursor: String(result.nextCursor) } : { items });
+    },
+  );
 
-  router.get('/alerts/:id', viewer, (req, res) => {
-    const id = alertId(req.params.id);
-    const a = engine.getAlert(id);
-    if (!a) throw notFound(`alert ${id}`);
-    res.json({ ...alertView(a), transitions: a.transitions.map(transitionView) });
-  });
+  op(
+    { method: 'get', path: '/api/alerts/{id}', tag: 'alerts', summary: 'One alert with its transitions', role: 'viewer',
+      responses: { 200: { description: 'the alert', schema: alertWithTransitionsSchema } }, errors: [404] },
+    (_req, res, { params }) => {
+      const id = alertId(params.id);
+      const a = engine.getAlert(id);
+      if (!a) throw notFound(`alert ${id}`);
+      res.json({ ...alertView(a), transitions: a.transitions.map(transitionView) });
+    },
+  );
 
-  router.post('/alerts/:id/ack', operator, (req, res) => {
-    const id = alertId(req.params.id);
-    const { note } = body(req, noteSchema);
-    res.json(alertView(engine.ack(id, req.principal!.name, note)));
-  });
+  op(
+    { method: 'post', path: '/api/alerts/{id}/ack', tag: 'alerts', summary: 'Acknowledge an alert', role: 'operator', body: alertNoteSchema,
+      responses: { 200: { description: 'the alert, now acknowledged', schema: alertSchema } }, errors: [404, 409] },
+    (req, res, { params, body }) => {
+      res.json(alertView(engine.ack(alertId(params.id), req.principal!.name, body.note)));
+    },
+  );
 
-  router.post('/alerts/:id/resolve', operator, (req, res) => {
-    const id = alertId(req.params.id);
-    const { note } = body(req, noteSchema);
-    res.json(alertView(engine.resolve(id, req.principal!.name, note)));
-  });
+  op(
+    { method: 'post', path: '/api/alerts/{id}/resolve', tag: 'alerts', summary: 'Resolve an alert by hand', role: 'operator', body: alertNoteSchema,
+      responses: { 200: { description: 'the alert, now resolved', schema: alertSchema } }, errors: [404, 409] },
+    (req, res, { params, body }) => {
+      res.json(alertView(engine.resolve(alertId(params.id), req.principal!.name, body.note)));
+    },
+  );
 
   return router;
 }

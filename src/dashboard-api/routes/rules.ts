@@ -1,41 +1,53 @@
-import { Router } from 'express';
+import { z } from 'zod';
 import { notFound } from '../../core/index.js';
 import { ruleInputSchema, ruleView, type AlertEngine } from '../../alerts/index.js';
-import { requireRole, type Authenticate } from '../auth.js';
-import { body } from '../validate.js';
-
-export interface RulesDeps {
-  engine: AlertEngine;
-  authenticate: Authenticate;
-}
+import type { ApiDefinition } from '../define.js';
+import { ruleSchema } from '../schemas.js';
 
 /** Alert rules (CONTRACT.md 5.1): viewers read, admins create, replace and delete. */
-export function rulesRouter(deps: RulesDeps): Router {
-  const { engine, authenticate } = deps;
-  const router = Router();
-  const viewer = requireRole(authenticate, 'viewer');
-  const admin = requireRole(authenticate, 'admin');
+export function rulesRoutes(api: ApiDefinition, engine: AlertEngine) {
+  const { router, op } = api.router('/api');
 
-  router.get('/rules', viewer, (_req, res) => {
-    res.json({ items: engine.listRules().map(ruleView) });
-  });
-  router.get('/rules/:id', viewer, (req, res) => {
-    const rule = engine.getRule(String(req.params.id));
-    if (!rule) throw notFound(`rule ${req.params.id}`);
-    res.json(ruleView(rule));
-  });
-  router.post('/rules', admin, (req, res) => {
-    const rule = engine.createRule(body(req, ruleInputSchema));
-    res.status(201).location(`/api/rules/${encodeURIComponent(rule.id)}`).json(ruleView(rule));
-  });
-  router.put('/rules/:id', admin, (req, res) => {
-    const id = String(req.params.id);
-    if (!engine.getRule(id)) throw notFound(`rule ${id}`);
-    res.json(ruleView(engine.updateRule(id, body(req, ruleInputSchema))));
-  });
-  router.delete('/rules/:id', admin, (req, res) => {
-    engine.deleteRule(String(req.params.id));
-    res.status(204).end();
-  });
+  op(
+    { method: 'get', path: '/api/rules', tag: 'rules', summary: 'List alert rules', role: 'viewer',
+      responses: { 200: { description: 'every rule, in creation order', schema: z.object({ items: z.array(ruleSchema) }) } } },
+    (_req, res) => {
+      res.json({ items: engine.listRules().map(ruleView) });
+    },
+  );
+  op(
+    { method: 'get', path: '/api/rules/{id}', tag: 'rules', summary: 'One rule', role: 'viewer',
+      responses: { 200: { description: 'the rule', schema: ruleSchema } }, errors: [404] },
+    (_req, res, { params }) => {
+      const rule = engine.getRule(params.id!);
+      if (!rule) throw notFound(`rule ${params.id}`);
+      res.json(ruleView(rule));
+    },
+  );
+  op(
+    { method: 'post', path: '/api/rules', tag: 'rules', summary: 'Create a rule', role: 'admin', body: ruleInputSchema,
+      description: 'Checked against the catalog: an unknown metric, an impossible range or a malformed duration is a 400 naming the field.',
+      responses: { 201: { description: 'created', schema: ruleSchema } }, errors: [409, 413] },
+    (_req, res, { body }) => {
+      const rule = engine.createRule(body);
+      res.status(201).location(`/api/rules/${encodeURIComponent(rule.id)}`).json(ruleView(rule));
+    },
+  );
+  op(
+    { method: 'put', path: '/api/rules/{id}', tag: 'rules', summary: 'Replace a rule', role: 'admin', body: ruleInputSchema,
+      responses: { 200: { description: 'the rule as stored', schema: ruleSchema } }, errors: [404, 413] },
+    (_req, res, { params, body }) => {
+      if (!engine.getRule(params.id!)) throw notFound(`rule ${params.id}`);
+      res.json(ruleView(engine.updateRule(params.id!, body)));
+    },
+  );
+  op(
+    { method: 'delete', path: '/api/rules/{id}', tag: 'rules', summary: 'Delete a rule (its open alerts are resolved)', role: 'admin',
+      responses: { 204: { description: 'deleted' } }, errors: [404] },
+    (_req, res, { params }) => {
+      engine.deleteRule(params.id!);
+      res.status(204).end();
+    },
+  );
   return router;
 }

@@ -1,14 +1,12 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { AppError, notFound, parseDuration } from '../../core/index.js';
 import { silenceView, type AlertEngine } from '../../alerts/index.js';
-import { requireRole, type Authenticate } from '../auth.js';
+import type { ApiDefinition } from '../define.js';
+import { silenceSchema } from '../schemas.js';
 import { parseTime } from '../time.js';
-import { body, query } from '../validate.js';
 
 export interface SilencesDeps {
   engine: AlertEngine;
-  authenticate: Authenticate;
   now: () => number;
 }
 
@@ -16,7 +14,7 @@ const label = z.string().trim().min(1).max(100);
 const timeInput = z.union([z.string().trim().min(1), z.number().int().nonnegative()]);
 const MATCH_KEYS = 'domain, type, deviceId, district, ruleId';
 
-const newSilenceSchema = z.strictObject({
+export const newSilenceSchema = z.strictObject({
   match: z
     .strictObject({ domain: label.optional(), type: label.optional(), deviceId: label.optional(), district: label.optional(), ruleId: label.optional() })
     .refine((m) => Object.values(m).some((v) => v !== undefined), `name at least one of ${MATCH_KEYS}`),
@@ -25,17 +23,15 @@ const newSilenceSchema = z.strictObject({
   reason: z.string().trim().min(1).max(500),
 });
 
-const listSchema = z.object({
+export const silenceListQuery = z.object({
   // current: in force now or still to come (the default); active: in force now; expired; all.
   state: z.enum(['current', 'active', 'expired', 'all']).default('current'),
 });
 
 /** Maintenance windows: viewers read, operators create and end them. */
-export function silencesRouter(deps: SilencesDeps): Router {
-  const { engine, authenticate, now } = deps;
-  const router = Router();
-  const viewer = requireRole(authenticate, 'viewer');
-  const operator = requireRole(authenticate, 'operator');
+export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
+  const { engine, now } = deps;
+  const { router, op } = api.router('/api');
 
   // RFC 3339, epoch ms, `now`, a past relative time (`-1h`) or a future one (`+2h`).
   const time = (v: string | number, field: string, t: number): number => {
@@ -48,8 +44,11 @@ export function silencesRouter(deps: SilencesDeps): Router {
     return parsed;
   };
 
-  router.get('/silences', viewer, (req, res) => {
-    const { state } = query(req, listSchema);
+  op(
+    { method: 'get', path: '/api/silences', tag: 'silences', summary: 'List silences (maintenance windows)', role: 'viewer', query: silenceListQuery,
+      description: '`current` (default): in force now or still to come; `active`: in force now; `expired`; `all`.',
+      responses: { 200: { description: 'the silences', schema: z.object({ items: z.array(silenceSchema) }) } } },
+    (_req, res, { query: { state } }) => {
     const t = now();
     const keep = {
       current: (s: { to: number }) => s.to > t,
@@ -60,14 +59,20 @@ export function silencesRouter(deps: SilencesDeps): Router {
     res.json({ items: engine.listSilences().filter(keep).map((s) => silenceView(s, t)) });
   });
 
-  router.get('/silences/:id', viewer, (req, res) => {
-    const s = engine.getSilence(String(req.params.id));
-    if (!s) throw notFound(`silence ${req.params.id}`);
+  op(
+    { method: 'get', path: '/api/silences/{id}', tag: 'silences', summary: 'One silence', role: 'viewer',
+      responses: { 200: { description: 'the silence', schema: silenceSchema } }, errors: [404] },
+    (_req, res, { params }) => {
+    const s = engine.getSilence(params.id!);
+    if (!s) throw notFound(`silence ${params.id}`);
     res.json(silenceView(s, now()));
   });
 
-  router.post('/silences', operator, (req, res) => {
-    const input = body(req, newSilenceSchema);
+  op(
+    { method: 'post', path: '/api/silences', tag: 'silences', summary: 'Create a silence', role: 'operator', body: newSilenceSchema,
+      description: 'Matching alerts are still recorded but carry `silenced: true` and are not pushed as `alert:fired`. Times: RFC 3339, epoch ms, `now`, or relative (`-1h`, `+2h`).',
+      responses: { 201: { description: 'created', schema: silenceSchema } }, errors: [413] },
+    (req, res, { body: input }) => {
     const t = now();
     const from = input.from === undefined ? t : time(input.from, 'from', t);
     const to = time(input.to, 'to', t);
@@ -78,8 +83,11 @@ export function silencesRouter(deps: SilencesDeps): Router {
     res.status(201).location(`/api/silences/${silence.id}`).json(silenceView(silence, t));
   });
 
-  router.delete('/silences/:id', operator, (req, res) => {
-    engine.deleteSilence(String(req.params.id));
+  op(
+    { method: 'delete', path: '/api/silences/{id}', tag: 'silences', summary: 'End a silence now', role: 'operator',
+      responses: { 204: { description: 'deleted' } }, errors: [404] },
+    (_req, res, { params }) => {
+    engine.deleteSilence(params.id!);
     res.status(204).end();
   });
 

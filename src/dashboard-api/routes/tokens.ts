@@ -1,30 +1,40 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { hashToken, newSecret, notFound } from '../../core/index.js';
-import { ROLES, type TokenStore } from '../../storage/index.js';
-import { requireRole, type Authenticate } from '../auth.js';
-import { body } from '../validate.js';
+import { ROLES, type ApiToken, type TokenStore } from '../../storage/index.js';
+import type { ApiDefinition } from '../define.js';
+import { tokenCreatedSchema, tokenSchema } from '../schemas.js';
 
-const newTokenSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) });
+export const newTokenSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) });
 
 /** API tokens: created by admins, shown once, stored hashed. */
-export function tokensRouter(tokens: TokenStore, authenticate: Authenticate): Router {
-  const router = Router();
-  const admin = requireRole(authenticate, 'admin');
-  const view = (t: { id: string; name: string; role: string; createdAt: number }) => ({ ...t, createdAt: new Date(t.createdAt).toISOString() });
+export function tokensRoutes(api: ApiDefinition, tokens: TokenStore) {
+  const { router, op } = api.router('/api');
+  const view = (t: ApiToken) => ({ ...t, createdAt: new Date(t.createdAt).toISOString() });
 
-  router.post('/tokens', admin, (req, res) => {
-    const { name, role } = body(req, newTokenSchema);
-    const token = newSecret();
-    const created = tokens.create(name, role, hashToken(token));
-    res.status(201).json({ ...view(created), token });
-  });
-  router.get('/tokens', admin, (_req, res) => {
-    res.json({ items: tokens.list().map(view) });
-  });
-  router.delete('/tokens/:id', admin, (req, res) => {
-    if (!tokens.delete(String(req.params.id))) throw notFound(`token ${req.params.id}`);
-    res.status(204).end();
-  });
+  op(
+    { method: 'post', path: '/api/tokens', tag: 'tokens', summary: 'Create an API token', role: 'admin', body: newTokenSchema,
+      description: 'The token is shown only in this answer; it is stored hashed.',
+      responses: { 201: { description: 'created', schema: tokenCreatedSchema } }, errors: [413] },
+    (_req, res, { body }) => {
+      const token = newSecret();
+      const created = tokens.create(body.name, body.role, hashToken(token));
+      res.status(201).json({ ...view(created), token });
+    },
+  );
+  op(
+    { method: 'get', path: '/api/tokens', tag: 'tokens', summary: 'List API tokens (never the secrets)', role: 'admin',
+      responses: { 200: { description: 'every token', schema: z.object({ items: z.array(tokenSchema) }) } } },
+    (_req, res) => {
+      res.json({ items: tokens.list().map(view) });
+    },
+  );
+  op(
+    { method: 'delete', path: '/api/tokens/{id}', tag: 'tokens', summary: 'Revoke an API token', role: 'admin',
+      responses: { 204: { description: 'revoked' } }, errors: [404] },
+    (_req, res, { params }) => {
+      if (!tokens.delete(params.id!)) throw notFound(`token ${params.id}`);
+      res.status(204).end();
+    },
+  );
   return router;
 }
