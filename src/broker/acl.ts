@@ -1,8 +1,7 @@
-import type { Catalog, RefusalReason } from '../core/index.js';
+import { DEVICE_ID, type Catalog, type RefusalReason } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 
 /** CONTRACT.md section 2: 1–64 of A-Z a-z 0-9 _ . - */
-export const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** A connection that logged in with a registered device's credentials. */
 export interface DeviceIdentity {

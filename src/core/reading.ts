@@ -1,3 +1,6 @@
+/** A device id (CONTRACT.md section 2): 1–64 of `A-Z a-z 0-9 _ . -`; also the MQTT username. */
+export const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /** One accepted, validated message from one device: what every stage after ingest sees. */
 export interface Reading {
   deviceId: string;

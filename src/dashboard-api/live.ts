@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Gauge, type Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import type { Logger, Reading } from '../core/index.js';
+import { DEVICE_ID, type Logger, type Reading } from '../core/index.js';
 import { SEVERITIES, alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
 import type { Authenticate, Principal } from './auth.js';
 import {
@@ -51,7 +51,6 @@ interface SocketData {
 
 type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const REPLAY_CHUNK = 1000;
 const names = z.array(z.string().min(1).max(100)).max(1000);
 const subscribeSchema = z.strictObject({

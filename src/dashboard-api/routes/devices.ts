@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, hashSecret, newSecret, notFound, parseDuration, type Catalog } from '../../core/index.js';
+import { AppError, DEVICE_ID, hashSecret, newSecret, notFound, parseDuration, type Catalog } from '../../core/index.js';
 import { AGGREGATES, type Device, type DeviceRegistry, type ReadingStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
 import { credentialsSchema, deviceCreatedSchema, deviceSchema, historySchema, page } from '../schemas.js';
@@ -21,7 +21,6 @@ export interface DevicesDeps {
   now: () => number;
 }
 
-const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_POINTS = 10_000;
 
 export const newDeviceSchema = z.strictObject({
