@@ -12,6 +12,8 @@ describe('configuration', () => {
     expect(c).toMatchObject({ mqttPort: 1883, httpPort: 8080, host: '0.0.0.0', allowAnonymous: false, spoolMaxBytes: 1024 * 1024 * 1024, logLevel: 'info' });
     expect(c.influx).toBeUndefined();
     expect(c.retentionMs).toBe(30 * 86_400_000);
+    expect(c.alertStaleGraceMs).toBe(30_000);
+    expect(c.alertSweepSchedule).toBe('*/10 * * * * *');
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -24,6 +26,8 @@ describe('configuration', () => {
     ['SPOOL_MAX_MB', '-1'],
     ['LOG_LEVEL', 'loud'],
     ['ADMIN_TOKEN', 'short'],
+    ['ALERT_STALE_GRACE', 'soon'],
+    ['ALERT_SWEEP_SCHEDULE', 'every minute'],
   ])('refuses a malformed %s and names it', (variable, value) => {
     const run = () => loadConfig({ [variable]: value }, emptyDir());
     expect(run).toThrow(ConfigError);
