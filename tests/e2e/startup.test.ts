@@ -1,0 +1,74 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startChildApp } from '../fixtures/child-app.js';
+
+/** Runs the built app until it exits by itself; returns its exit code and output. */
+function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['dist/src/app/main.js'], { env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_PORT: '0', ...env } });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('start-up and shutdown of the built app', () => {
+  it.each([
+    ['MQTT_PORT', 'eighteen'],
+    ['INFLUX_URL', 'influx:8086'],
+    ['SPOOL_MAX_MB', 'lots'],
+  ])('stops at start-up on a malformed %s, naming it', async (variable, value) => {
+    const dir = mkdtempSync(join(tmpdir(), 'citysense-badconf-'));
+    try {
+      const r = await runToExit({ DATA_DIR: dir, [variable]: value });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`configuration error: ${variable}:`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints a generated admin token once, on first start, and it works; SIGTERM exits 0 within 10 s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'citysense-first-'));
+    try {
+      const first = await startChildApp({ DATA_DIR: dir });
+      const line = first.lines.find((l) => typeof l === 'string' && l.includes('Admin API token')) as string | undefined;
+      const token = /: (\S+)$/.exec(line ?? '')?.[1];
+      expect(token).toBeDefined();
+      const ok = await fetch(`${first.httpUrl}/api/stats`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      const t0 = Date.now();
+      first.proc.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+
+      const second = await startChildApp({ DATA_DIR: dir });
+      expect(second.lines.some((l) => typeof l === 'string' && l.includes('Admin API token'))).toBe(false);
+      expect((await fetch(`${second.httpUrl}/api/stats`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      second.proc.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('accepts ADMIN_TOKEN and then generates none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'citysense-admin-'));
+    const token = randomBytes(20).toString('hex');
+    try {
+      const app = await startChildApp({ DATA_DIR: dir, ADMIN_TOKEN: token });
+      expect(app.lines.some((l) => typeof l === 'string' && l.includes('Admin API token'))).toBe(false);
+      expect((await fetch(`${app.httpUrl}/api/tokens`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      app.proc.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
