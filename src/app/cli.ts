@@ -1,0 +1,112 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseDuration } from '../core/index.js';
+
+/** The `citysense` command line. */
+const program = new Command('citysense').description('city sensor ingestion and monitoring backbone');
+
+program
+  .command('start', { isDefault: true })
+  .description('run the broker, ingest, API and console (configured by environment variables and .env)')
+  .action(async () => {
+    await import('./main.js');
+  });
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
+  return n;
+};
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
+  return n;
+};
+// "20s", "5m", "1h", or a plain number of seconds.
+const durationMs = (v: string) => {
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  try {
+    return parseDuration(v);
+  } catch {
+    throw new InvalidArgumentError('a duration such as 20s, 5m, 1h, or seconds');
+  }
+};
+
+/** Runs `fn` with an AbortSignal that the first Ctrl-C trips (the run ends cleanly); a second exits at once. */
+async function interruptible(fn: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const ctl = new AbortController();
+  const onSignal = () => {
+    if (ctl.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping (Ctrl-C again to quit now)\n');
+    ctl.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await fn(ctl.signal);
+  } catch (e) {
+    const err = e as Error;
+    const known = ['ProvisionError', 'ConnectError', 'ScenarioError', 'RecordingError', 'RangeError'].includes(err.name);
+    process.stderr.write(`citysense: ${known ? err.message : err.stack ?? err.message}\n`);
+    process.exitCode = err.name === 'ScenarioError' || err.name === 'RangeError' ? 2 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function provisionOf(opts: { provision?: string; token?: string }, cmd: Command) {
+  if (opts.provision === undefined) return undefined;
+  if (!opts.token) cmd.error('error: --provision needs --token (an admin API token)');
+  return { api: opts.provision, token: opts.token! };
+}
+
+program
+  .command('simulate')
+  .description('connect a simulated city fleet, each device on its own MQTT connection, and publish at a steady rate')
+  .requiredOption('--mqtt <url>', 'broker URL (mqtt://host:1883, mqtts://…, ws://host:8080/mqtt)')
+  .option('--devices <n>', 'fleet size (default 100, or all devices of --credentials)', positiveInt)
+  .option('--rate <r>', "messages per second for the whole fleet (default: every device at its catalog interval)", positive)
+  .option('--duration <d>', 'how long to run: 20s, 5m, 1h (default: until Ctrl-C)', durationMs)
+  .option('--seed <s>', 'random seed: the same seed gives the same messages', '1')
+  .option('--scenario <name|file>', 'normal, rush-hour, heatwave, fire, flood, gas-leak, mass-casualty, sensor-faults, dropouts, demo, or a JSON/YAML file', 'normal')
+  .option('--record <file.jsonl>', 'write every message sent to this file (for replay)')
+  .option('--provision <api_url>', 'register the fleet through this API (needs --token)')
+  .option('--token <t>', 'admin API token for --provision')
+  .option('--credentials <file>', 'with --provision: write the fleet and its credentials here; without: read them from here')
+  .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
+  .action(async (opts, cmd: Command) => {
+    const provision = provisionOf(opts, cmd);
+    await interruptible(async (signal) => {
+      const { runSimulation, formatSummary } = await import('../simulator/index.js');
+      const result = await runSimulation({
+        mqtt: opts.mqtt, devices: opts.devices, rate: opts.rate, durationMs: opts.duration, seed: opts.seed,
+        scenario: opts.scenario, record: opts.record, provision, credentialsFile: opts.credentials,
+        qos: Number(opts.qos) as 0 | 1, progress: process.stderr, signal,
+        notice: (t) => process.stderr.write(`citysense: ${t}\n`),
+      });
+      process.stdout.write(`${formatSummary(result)}\n`);
+    });
+  });
+
+program
+  .command('replay')
+  .description('republish a recording made with simulate --record, keeping its relative timing')
+  .argument('<file.jsonl>', 'the recording')
+  .requiredOption('--mqtt <url>', 'broker URL')
+  .option('--speed <x>', 'play faster (2) or slower (0.5)', positive, 1)
+  .option('--credentials <file>', "the devices' credentials (as written by simulate --credentials)")
+  .option('--provision <api_url>', "register the recording's devices anew through this API (needs --token)")
+  .option('--token <t>', 'admin API token for --provision')
+  .action(async (file: string, opts, cmd: Command) => {
+    const provision = provisionOf(opts, cmd);
+    await interruptible(async (signal) => {
+      const { runReplay, formatSummary } = await import('../simulator/index.js');
+      const result = await runReplay({
+        file, mqtt: opts.mqtt, speed: opts.speed, credentialsFile: opts.credentials, provision,
+        progress: process.stderr, signal, notice: (t) => process.stderr.write(`citysense: ${t}\n`),
+      });
+      process.stdout.write(`${formatSummary(result)}\n`);
+    });
+  });
+
+await program.parseAsync(process.argv);

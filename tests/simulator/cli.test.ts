@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestApp, type TestApp } from '../fixtures/app.js';
+
+/** Runs the citysense CLI from source; resolves with its exit code and output. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('citysense simulate / replay (CLI)', () => {
+  let t: TestApp;
+  let dir: string;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+    dir = mkdtempSync(join(tmpdir(), 'citysense-cli-'));
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('simulates with provisioning and a recording, then replays it with the credentials it wrote', async () => {
+    const rec = join(dir, 'run.jsonl');
+    const creds = join(dir, 'fleet.json');
+    const sim = await cli([
+      'simulate', '--mqtt', t.mqttUrl, '--devices', '12', '--rate', '20', '--duration', '2s', '--seed', '9',
+      '--scenario', 'gas-leak', '--record', rec, '--provision', t.httpUrl, '--token', t.adminToken, '--credentials', creds, '--qos', '1',
+    ]);
+    expect(sim.stderr).toMatch(/provisioning 12 devices/);
+    expect(sim.code).toBe(0);
+    expect(sim.stdout).toMatch(/12 devices for 2\.\d s \(scenario gas-leak, seed 9, QoS 1\)/);
+    expect(sim.stdout).toMatch(/sent 40 {2}acknowledged 40 {2}refused 0/);
+    expect(sim.stdout).toMatch(/rate (19\.\d|20\.\d) msg\/s \(target 20\.0\)/);
+    expect(existsSync(creds)).toBe(true);
+    expect(readFileSync(rec, 'utf8').trim().split('\n')).toHaveLength(41);
+
+    const replay = await cli(['replay', rec, '--mqtt', t.mqttUrl, '--credentials', creds, '--speed', '2']);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/sent 40 {2}acknowledged 40 {2}refused 0/);
+  }, 60_000);
+
+  it('exits non-zero when it cannot connect', async () => {
+    const r = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--devices', '2', '--duration', '1s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot connect to mqtt:\/\/127\.0\.0\.1:1/);
+  }, 30_000);
+
+  it('exits non-zero when it cannot provision', async () => {
+    const r = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--provision', 'http://127.0.0.1:1', '--token', 'x'.repeat(20)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach the API at http:\/\/127\.0\.0\.1:1/);
+  }, 30_000);
+
+  it('refuses an unknown scenario and bad options with usage errors', async () => {
+    const unknown = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--scenario', 'earthquake']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no built-in scenario or file named "earthquake"/);
+    const qos = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--qos', '2']);
+    expect(qos.code).not.toBe(0);
+    expect(qos.stderr).toMatch(/--qos/);
+    const token = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--provision', 'http://127.0.0.1:1']);
+    expect(token.code).not.toBe(0);
+    expect(token.stderr).toMatch(/--provision needs --token/);
+  }, 30_000);
+
+  it('refuses to replay a file that is not a recording', async () => {
+    const r = await cli(['replay', 'package.json', '--mqtt', 'mqtt://127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not a citysense recording/);
+  }, 30_000);
+});

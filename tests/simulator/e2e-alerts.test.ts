@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, startTestApp, type TestApp } from '../fixtures/app.js';
+import { runSimulation } from '../../src/simulator/index.js';
+
+interface Alert { ruleName: string; deviceId: string; severity: string; state: string }
+
+describe('scenarios raise the alerts they document (alert engine)', () => {
+  let t: TestApp;
+  let dir: string;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+    dir = mkdtempSync(join(tmpdir(), 'citysense-sim-alerts-'));
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const alerts = async (prefix: string): Promise<Alert[]> => {
+    const r = await t.api('GET', '/api/alerts?limit=1000');
+    expect(r.status).toBe(200);
+    return (r.body.items as Alert[]).filter((a) => a.deviceId.startsWith(`${prefix}-`));
+  };
+  const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+
+  it('gas-leak raises carbon monoxide alerts on the 3 gas detectors nearest Xixia', async () => {
+    const file = join(dir, 'gas.jsonl');
+    const result = await runSimulation({
+      mqtt: t.mqttUrl, devices: 40, rate: 20, durationMs: 25_000, seed: 'gas', scenario: 'gas-leak', record: file,
+      provision: { api: t.httpUrl, token: t.adminToken }, prefix: 'gl',
+    });
+    const gas = result.fleet.filter((d) => d.type === 'gas');
+    expect(gas.length).toBeGreaterThanOrEqual(3);
+    const leaking = new Set(lines(file).filter((l) => l.topic?.includes('/gas/') && JSON.parse(l.payload).values.co > 50).map((l) => l.device));
+    expect(leaking.size).toBe(3);
+    const fired = (await eventually(async () => {
+      const co = (await alerts('gl')).filter((a) => a.ruleName === 'carbon monoxide');
+      return co.length >= 3 ? co : undefined;
+    }, 'three carbon monoxide alerts'))!;
+    expect(new Set(fired.map((a) => a.deviceId))).toEqual(leaking);
+    for (const a of fired) expect(a).toMatchObject({ severity: 'critical', state: 'firing' });
+    // nothing else fired on this fleet
+    expect((await alerts('gl')).filter((a) => a.ruleName !== 'carbon monoxide')).toEqual([]);
+  }, 90_000);
+
+  it('dropouts raise device stale alerts on the devices that went quiet', async () => {
+    const file = join(dir, 'dropouts.jsonl');
+    await runSimulation({
+      mqtt: t.mqttUrl, devices: 12, rate: 6, durationMs: 60_000, seed: 'drop', scenario: 'dropouts', record: file,
+      provision: { api: t.httpUrl, token: t.adminToken }, prefix: 'do',
+    });
+    // The ambulance or wearable that lost coverage at 10 s (15 s or 30 s intervals): stale well within the minute.
+    const dropped = new Set(lines(file).filter((l) => l.action === 'drop').map((l) => l.device));
+    expect(dropped.size).toBe(1);
+    const stale = (await eventually(async () => {
+      const s = (await alerts('do')).filter((a) => a.ruleName === 'device stale');
+      return s.length > 0 ? s : undefined;
+    }, 'a device stale alert', 20_000))!;
+    expect(stale.map((a) => a.deviceId)).toEqual([...dropped]);
+    expect(stale[0]).toMatchObject({ severity: 'warning' });
+  }, 120_000);
+});
