@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAlertEngine } from '../alerts/index.js';
@@ -35,6 +36,12 @@ export interface Citysense {
 
 const DEAD_LETTER_MAX_AGE_MS = 7 * 86_400_000;
 const DEAD_LETTER_MAX_ROWS = 100_000;
+
+/** The built operator console (`vite build` → dist/console), whether this file runs from dist/ or from src/ (tsx, ts-jest). */
+function builtConsoleDir(): string {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return basename(root) === 'dist' ? join(root, 'console') : join(root, 'dist', 'console');
+}
 
 /** The composition root: builds every component from the configuration and starts and stops them in order. */
 export function createCitysense(config: Config, log: Logger): Citysense {
@@ -141,6 +148,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       },
       metrics,
       log,
+      consoleDir: builtConsoleDir(),
     });
     server = createServer(api);
     broker.attachWebSocket(server);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import compression from 'compression';
 import express, { type Express } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -14,6 +16,7 @@ import { openApiDocument } from './openapi.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
 import { rulesRoutes } from './routes/rules.js';
+import { sessionRoutes } from './routes/session.js';
 import { silencesRoutes } from './routes/silences.js';
 import { systemRoutes, type SystemDeps } from './routes/system.js';
 import { tokensRoutes } from './routes/tokens.js';
@@ -37,9 +40,29 @@ export interface DashboardApiDeps {
   /** Failed authentications allowed per client address per minute before 429 (default 30). */
   authFailuresPerMinute?: number;
   version?: string;
+  /** The built operator console (index.html and assets), served at `/`; absent: no console. */
+  consoleDir?: string;
 }
 
-/** The Express application serving /healthz, /readyz, /metrics, /api and /api/openapi.json. */
+// The console is self-contained (no CDN, fonts or tiles): everything from this origin, live updates over ws(s).
+const CONSOLE_CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    baseUri: ["'self'"],
+    scriptSrc: ["'self'"],
+    scriptSrcAttr: ["'none'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    fontSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'", 'ws:', 'wss:'],
+    objectSrc: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'self'"],
+  },
+};
+
+/** The Express application serving /healthz, /readyz, /metrics, /api, /api/openapi.json and the operator console at `/`. */
 export function createDashboardApi(deps: DashboardApiDeps): Express {
   const now = deps.now ?? Date.now;
   const definition = new ApiDefinition(deps.authenticate);
@@ -51,6 +74,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
     alertsRoutes(definition, { engine: deps.alerts, now }),
     rulesRoutes(definition, deps.alerts),
     silencesRoutes(definition, { engine: deps.alerts, now }),
+    sessionRoutes(definition),
   ];
   const docs = definition.router('/api');
   let document: unknown;
@@ -66,7 +90,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(helmet({ contentSecurityPolicy: CONSOLE_CSP }));
   // Lists, history and /metrics compress well; small bodies are left alone (compression's 1 KB threshold).
   app.use(compression());
   app.use(system.root);
@@ -89,8 +113,25 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   api.use(docs.router);
   for (const r of routers) api.use(r);
   app.use('/api', api);
+  if (deps.consoleDir) app.use(consoleFiles(deps.consoleDir));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
   return app;
+}
+
+/** The operator console's static files: hashed assets cached for a year, index.html revalidated on every load. */
+function consoleFiles(dir: string): express.RequestHandler {
+  if (!existsSync(join(dir, 'index.html'))) {
+    return (req, res, next) => {
+      if (req.method !== 'GET' || req.path !== '/') return next();
+      res.status(404).type('text/plain').send(`the operator console is not built (${dir}): run npm run build`);
+    };
+  }
+  return express.static(dir, {
+    index: 'index.html',
+    setHeaders: (res, path) => {
+      res.setHeader('Cache-Control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
 }

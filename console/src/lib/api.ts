@@ -1,0 +1,91 @@
+// The REST client: every call carries the session's bearer token; a 401 ends the session.
+import type { Aggregate, Alert, Catalog, Device, HistoryPoint, Principal, Rule, Silence, SilenceMatch, Stats } from '../types.js';
+
+/** An API error with the server's code and message (`{"error": {code, message}}`). */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface DeviceQuery {
+  domain?: string;
+  type?: string;
+  district?: string;
+}
+
+export interface HistoryQuery {
+  metric: string;
+  from: string;
+  to?: string;
+  every?: string;
+  agg?: Aggregate;
+  limit?: number;
+}
+
+export interface NewSilence {
+  match: SilenceMatch;
+  to: string;
+  reason: string;
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+const query = (q: object) => {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+};
+
+/** A client for /api bound to one token; `onUnauthorized` runs when the server no longer accepts it. */
+export function createApi(token: string, onUnauthorized: () => void = () => undefined) {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`api${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'the server cannot be reached');
+    }
+    if (res.status === 204) return undefined as T;
+    const data = await res.json().catch(() => undefined);
+    if (!res.ok) {
+      if (res.status === 401) onUnauthorized();
+      const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiError(res.status, err?.code ?? 'error', err?.message ?? `${method} ${path}: HTTP ${res.status}`);
+    }
+    return data as T;
+  }
+
+  return {
+    whoami: () => call<Principal>('GET', '/whoami'),
+    catalog: () => call<Catalog>('GET', '/catalog'),
+    stats: () => call<Stats>('GET', '/stats'),
+    rules: async () => (await call<{ items: Rule[] }>('GET', '/rules')).items,
+    /** Every device (pages of 1000 followed to the end, at most 20,000). */
+    async devices(q: DeviceQuery = {}): Promise<Device[]> {
+      const all: Device[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await call<{ items: Device[]; nextCursor?: string }>('GET', `/devices${query({ ...q, limit: 1000, cursor })}`);
+        all.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor && all.length < 20_000);
+      return all;
+    },
+    device: (id: string) => call<Device>('GET', `/devices/${encodeURIComponent(id)}`),
+    history: (id: string, q: HistoryQuery) =>
+      call<{ deviceId: string; metric: string; points: HistoryPoint[] }>('GET', `/devices/${encodeURIComponent(id)}/readings${query(q)}`),
+    alerts: async (q: { state?: string; deviceId?: string; limit?: number } = {}) =>
+      (await call<{ items: Alert[]; nextCursor?: string }>('GET', `/alerts${query(q)}`)).items,
+    ack: (id: number, note?: string) => call<Alert>('POST', `/alerts/${id}/ack`, note ? { note } : {}),
+    resolve: (id: number, note?: string) => call<Alert>('POST', `/alerts/${id}/resolve`, note ? { note } : {}),
+    silences: async (state: 'current' | 'expired' | 'all' = 'current') => (await call<{ items: Silence[] }>('GET', `/silences${query({ state })}`)).items,
+    createSilence: (s: NewSilence) => call<Silence>('POST', '/silences', s),
+    endSilence: (id: string) => call<void>('DELETE', `/silences/${encodeURIComponent(id)}`),
+  };
+}

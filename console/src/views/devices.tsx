@@ -1,0 +1,149 @@
+// The fleet: every device with its presence, last seen, latest values and active alerts; filters.
+import { useEffect, useMemo } from 'preact/hooks';
+import { formatAge, formatDateTime, formatValue, humanize } from '../lib/format.js';
+import { useNow, useObservable, useSubscription } from '../lib/observable.js';
+import { usePersistentState } from '../lib/persist.js';
+import { deviceHref } from '../lib/router.js';
+import { useSession } from '../lib/session.js';
+import type { Alert, Device, DeviceStatus, Severity } from '../types.js';
+import { SeverityIcon } from './icons.js';
+import { StatusPill } from './status.js';
+
+interface DeviceFilter {
+  text: string;
+  domain: string;
+  type: string;
+  district: string;
+  status: '' | DeviceStatus;
+}
+
+const NO_FILTER: DeviceFilter = { text: '', domain: '', type: '', district: '', status: '' };
+const STATUSES: DeviceStatus[] = ['online', 'offline', 'stale'];
+const RANK: Record<Severity, number> = { critical: 3, warning: 2, info: 1 };
+
+/** The most severe active alert per device. */
+export function worstAlertByDevice(alerts: Iterable<Alert>): Map<string, { severity: Severity; count: number }> {
+  const out = new Map<string, { severity: Severity; count: number }>();
+  for (const a of alerts) {
+    const cur = out.get(a.deviceId);
+    if (!cur) out.set(a.deviceId, { severity: a.severity, count: 1 });
+    else out.set(a.deviceId, { severity: RANK[a.severity] > RANK[cur.severity] ? a.severity : cur.severity, count: cur.count + 1 });
+  }
+  return out;
+}
+
+export function DevicesPage() {
+  const session = useSession();
+  useSubscription(session.devices);
+  useEffect(() => void session.devices.refresh(), []);
+  useSubscription(session.board);
+  const catalog = useObservable(session.catalog);
+  const now = useNow(5000);
+  const [filter, setFilter] = usePersistentState<DeviceFilter>('devices.filter', NO_FILTER);
+  const set = (patch: Partial<DeviceFilter>) => setFilter({ ...filter, ...patch });
+  const all = session.devices.list();
+  const alerts = worstAlertByDevice(session.board.active.values());
+
+  const districts = useMemo(() => [...new Set(all.map((d) => d.district).filter((d): d is string => !!d))].sort(), [all.length]);
+  const types = catalog?.domains.filter((d) => !filter.domain || d.name === filter.domain).flatMap((d) => d.types.map((t) => t.name)) ?? [];
+  const base = all.filter((d) => matches(d, { ...filter, status: '' }));
+  const shown = base.filter((d) => !filter.status || d.status === filter.status).sort((a, b) => a.id.localeCompare(b.id));
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, base.filter((d) => d.status === s).length])) as Record<DeviceStatus, number>;
+
+  return (
+    <div class="page devices">
+      <div class="page-head">
+        <h1>Devices</h1>
+        <div class="segmented" role="group" aria-label="status">
+          <button class={filter.status === '' ? 'on' : ''} onClick={() => set({ status: '' })}>All <b>{base.length}</b></button>
+          {STATUSES.map((s) => (
+            <button key={s} class={`seg-${s}${filter.status === s ? ' on' : ''}`} data-filter-status={s} onClick={() => set({ status: filter.status === s ? '' : s })}>
+              <span class={`status-dot status-${s}`} /> {s} <b>{counts[s]}</b>
+            </button>
+          ))}
+        </div>
+      </div>
+      <div class="toolbar">
+        <input class="search" type="search" placeholder="Search id or name" value={filter.text} onInput={(e) => set({ text: e.currentTarget.value })} />
+        <select aria-label="domain" value={filter.domain} onChange={(e) => set({ domain: e.currentTarget.value, type: '' })}>
+          <option value="">All domains</option>
+          {catalog?.domains.map((d) => <option key={d.name} value={d.name}>{humanize(d.name)}</option>)}
+        </select>
+        <select aria-label="type" value={filter.type} onChange={(e) => set({ type: e.currentTarget.value })}>
+          <option value="">All types</option>
+          {types.map((t) => <option key={t} value={t}>{humanize(t)}</option>)}
+        </select>
+        <select aria-label="district" value={filter.district} onChange={(e) => set({ district: e.currentTarget.value })}>
+          <option value="">All districts</option>
+          {districts.map((d) => <option key={d} value={d}>{d}</option>)}
+        </select>
+        {JSON.stringify(filter) !== JSON.stringify(NO_FILTER) && <button class="btn btn-ghost btn-sm" onClick={() => setFilter(NO_FILTER)}>Clear filters</button>}
+        <span class="toolbar-count">{shown.length} of {all.length} devices</span>
+      </div>
+      <section class="panel">
+        {!session.devices.loaded ? (
+          <div class="muted pad">{session.devices.error ? `Could not load devices: ${session.devices.error}` : 'Loading devices…'}</div>
+        ) : shown.length === 0 ? (
+          <div class="muted pad">{all.length ? 'No device matches these filters.' : 'No devices registered yet (POST /api/devices, or npm run demo).'}</div>
+        ) : (
+          <table class="table devices-table">
+            <thead>
+              <tr>
+                <th>Status</th>
+                <th>Device</th>
+                <th>Type</th>
+                <th>District</th>
+                <th>Last seen</th>
+                <th>Latest values</th>
+                <th>Alerts</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.slice(0, 1000).map((d) => {
+                const metrics = session.metricsOf(d.domain, d.type);
+                const alert = alerts.get(d.id);
+                return (
+                  <tr key={d.id} data-device-id={d.id} data-status={d.status} class="clickable" onClick={(e) => { if (!(e.target as Element).closest('a')) location.hash = deviceHref(d.id); }}>
+                    <td><StatusPill status={d.status} /></td>
+                    <td>
+                      <a href={deviceHref(d.id)} class="mono">{d.id}</a>
+                      {d.name && <div class="muted small">{d.name}</div>}
+                    </td>
+                    <td>{humanize(d.type)}<div class="muted small">{humanize(d.domain)}</div></td>
+                    <td>{d.district ?? <span class="muted">—</span>}</td>
+                    <td title={formatDateTime(d.lastSeen)}>{d.lastSeen ? `${formatAge(d.lastSeen, now)} ago` : <span class="muted">never</span>}</td>
+                    <td><div class="values-list">
+                      {Object.keys(d.latest).length === 0 && <span class="muted">—</span>}
+                      {Object.entries(d.latest).slice(0, 5).map(([m, { v }]) => (
+                        <span key={m} class="kv"><span class="k">{humanize(m)}</span> <span class="v">{formatValue(v, metrics.find((x) => x.name === m)?.unit)}</span></span>
+                      ))}
+                    </div></td>
+                    <td>
+                      {alert ? (
+                        <span class={`sev sev-${alert.severity}`}><SeverityIcon severity={alert.severity} size={13} /> {alert.count}</span>
+                      ) : (
+                        <span class="muted">—</span>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function matches(d: Device, f: DeviceFilter): boolean {
+  if (f.domain && d.domain !== f.domain) return false;
+  if (f.type && d.type !== f.type) return false;
+  if (f.district && d.district !== f.district) return false;
+  if (f.status && d.status !== f.status) return false;
+  if (f.text) {
+    const t = f.text.toLowerCase();
+    if (!d.id.toLowerCase().includes(t) && !(d.name ?? '').toLowerCase().includes(t)) return false;
+  }
+  return true;
+}
