@@ -39,6 +39,12 @@ export function formatAge(iso: string | null | undefined, now: number): string {
   return formatSeconds(Math.round((now - Date.parse(iso)) / 1000));
 }
 
+/** How long ago, as a label: `just now`, `42s ago`, `7m ago`. */
+export function formatAgo(iso: string, now: number): string {
+  const age = formatAge(iso, now);
+  return age === 'now' ? 'just now' : `${age} ago`;
+}
+
 /** Time left until `iso`, in the same words. */
 export function formatUntil(iso: string, now: number): string {
   return formatSeconds(Math.round((Date.parse(iso) - now) / 1000));

@@ -1,7 +1,7 @@
 // The live alert board: active alerts most severe and newest first, filters, and the feed of recent transitions.
 import { useMemo } from 'preact/hooks';
 import type { FeedEntry } from '../lib/alert-board.js';
-import { formatAge, formatClock, formatCondition, formatDateTime, formatValue, humanize } from '../lib/format.js';
+import { formatAge, formatAgo, formatClock, formatCondition, formatDateTime, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
 import { deviceHref } from '../lib/router.js';
@@ -168,7 +168,7 @@ function AlertTable({ alerts }: { alerts: Alert[] }) {
               </td>
               <td title={formatDateTime(a.firedAt)}>
                 <div class="mono">{formatClock(a.firedAt, now)}</div>
-                <div class="muted small">{formatAge(a.firedAt, now)} ago</div>
+                <div class="muted small">{formatAgo(a.firedAt, now)}</div>
               </td>
               <td>
                 {a.state === 'acknowledged' ? (

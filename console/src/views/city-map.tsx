@@ -2,7 +2,7 @@
 // coloured by presence and ringed by their most severe active alert.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { BOUNDS, DISTRICTS, RIDGE, RIVER, insidePolygon, type DistrictShape } from '../lib/districts.js';
-import { formatAge, formatValue, humanize } from '../lib/format.js';
+import { formatAgo, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
 import { deviceHref } from '../lib/router.js';
@@ -268,7 +268,7 @@ function Tooltip({ device, at, view, alerts, now }: { device: Device; at: Placed
     <div class={`map-tip${left > 60 ? ' flip' : ''}`} style={{ left: `${left}%`, top: `${top}%` }}>
       <div class="map-tip-head"><span class="mono">{device.id}</span> <StatusPill status={device.status} /></div>
       <div class="muted small">{humanize(device.type)} · {device.district ?? 'no district'}{at.approximate ? ' · approximate position' : ''}</div>
-      <div class="small">{device.lastSeen ? `seen ${formatAge(device.lastSeen, now)} ago` : 'never seen'}</div>
+      <div class="small">{device.lastSeen ? `seen ${formatAgo(device.lastSeen, now)}` : 'never seen'}</div>
       <div class="kvs">
         {Object.entries(device.latest).slice(0, 4).map(([m, { v }]) => (
           <span class="kv" key={m}><span class="k">{humanize(m)}</span> <span class="v">{formatValue(v, metrics.find((x) => x.name === m)?.unit)}</span></span>

@@ -2,7 +2,7 @@
 // live while the range ends now), and its alerts.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../lib/api.js';
-import { formatAge, formatClock, formatDateTime, formatValue, humanize, unitLabel } from '../lib/format.js';
+import { formatAgo, formatClock, formatDateTime, formatValue, humanize, unitLabel } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
 import { useSession } from '../lib/session.js';
@@ -80,7 +80,7 @@ export function DevicePage({ id }: { id: string }) {
           <div><dt>Type</dt><dd>{humanize(device.domain)} / {humanize(device.type)}</dd></div>
           <div><dt>District</dt><dd>{device.district ?? '—'}</dd></div>
           <div><dt>Location</dt><dd class="mono">{device.location ? `${device.location.lat.toFixed(4)}, ${device.location.lon.toFixed(4)}` : '—'}</dd></div>
-          <div><dt>Last seen</dt><dd title={formatDateTime(device.lastSeen)}>{device.lastSeen ? `${formatAge(device.lastSeen, now)} ago` : 'never'}</dd></div>
+          <div><dt>Last seen</dt><dd title={formatDateTime(device.lastSeen)}>{device.lastSeen ? formatAgo(device.lastSeen, now) : 'never'}</dd></div>
           <div><dt>Clock skew</dt><dd>{device.clockSkewMs === null ? '—' : `${device.clockSkewMs > 0 ? '+' : ''}${(device.clockSkewMs / 1000).toFixed(1)} s`}</dd></div>
         </dl>
       </header>
@@ -114,7 +114,7 @@ function LatestValues({ device, newest, metrics, now }: { device: Device; newest
           <div class="metric-tile" key={name} data-metric={name}>
             <div class="metric-name">{humanize(name)}</div>
             <div class="metric-value">{l ? formatValue(l.v) : '—'}<span class="metric-unit">{l && typeof l.v === 'number' ? unitLabel(m?.unit) : ''}</span></div>
-            <div class="metric-time muted" title={l ? formatDateTime(l.t) : ''}>{l ? `${formatAge(l.t, now)} ago` : 'no data yet'}</div>
+            <div class="metric-time muted" title={l ? formatDateTime(l.t) : ''}>{l ? formatAgo(l.t, now) : 'no data yet'}</div>
           </div>
         );
       })}
@@ -280,7 +280,7 @@ function DeviceAlerts({ device }: { device: Device }) {
               <tr key={a.id} class={`alert-row row-${a.severity} row-${a.state}`} data-alert-id={a.id} data-state={a.state}>
                 <td><span class={`sev sev-${a.severity}`}><SeverityIcon severity={a.severity} /> {a.severity}</span></td>
                 <td><div class="alert-name">{a.ruleName}</div><div class="alert-msg">{a.message}</div></td>
-                <td title={formatDateTime(a.firedAt)}><span class="mono">{formatClock(a.firedAt, now)}</span> <span class="muted small">{formatAge(a.firedAt, now)} ago</span></td>
+                <td title={formatDateTime(a.firedAt)}><span class="mono">{formatClock(a.firedAt, now)}</span> <span class="muted small">{formatAgo(a.firedAt, now)}</span></td>
                 <td>
                   {a.state === 'acknowledged' ? <span class="state state-ack"><CheckIcon size={12} /> ack · {a.acknowledgedBy}</span>
                     : a.state === 'resolved' ? <span class="state state-resolved">resolved{a.resolvedBy && a.resolvedBy !== 'system' ? ` · ${a.resolvedBy}` : ''}</span>

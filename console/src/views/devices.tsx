@@ -1,6 +1,6 @@
 // The fleet: every device with its presence, last seen, latest values and active alerts; filters.
 import { useEffect, useMemo } from 'preact/hooks';
-import { formatAge, formatDateTime, formatValue, humanize } from '../lib/format.js';
+import { formatAgo, formatDateTime, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
 import { deviceHref } from '../lib/router.js';
@@ -111,7 +111,7 @@ export function DevicesPage() {
                     </td>
                     <td>{humanize(d.type)}<div class="muted small">{humanize(d.domain)}</div></td>
                     <td>{d.district ?? <span class="muted">—</span>}</td>
-                    <td title={formatDateTime(d.lastSeen)}>{d.lastSeen ? `${formatAge(d.lastSeen, now)} ago` : <span class="muted">never</span>}</td>
+                    <td title={formatDateTime(d.lastSeen)}>{d.lastSeen ? formatAgo(d.lastSeen, now) : <span class="muted">never</span>}</td>
                     <td><div class="values-list">
                       {Object.keys(d.latest).length === 0 && <span class="muted">—</span>}
                       {Object.entries(d.latest).slice(0, 5).map(([m, { v }]) => (
