@@ -53,6 +53,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   const readings: ReadingStore = sqliteReadings ?? createInfluxReadingStore({ ...config.influx!, log });
   const ingest = createIngest({
     catalog, store: readings, deadLetters: meta.deadLetters, log, metrics, dataDir: config.dataDir, spoolMaxBytes: config.spoolMaxBytes,
+    // InfluxDB answers over HTTP: several requests in flight keep it busy while the event loop is (BENCHMARKS.md).
+    writeConcurrency: readings.kind === 'influxdb' ? 4 : 1,
   });
 
   const alerts = createAlertEngine({
@@ -81,9 +83,14 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       let s = seen.get(r.deviceId);
       if (!s) seen.set(r.deviceId, (s = { id: r.deviceId, lastSeen: r.receivedAt, latest: {} }));
       if (r.receivedAt > s.lastSeen) s.lastSeen = r.receivedAt;
-      for (const [m, v] of Object.entries(r.values)) {
+      // Per reading, on the hot path: updated in place, no arrays or objects made once a metric has an entry.
+      for (const m in r.values) {
         const prev = s.latest[m];
-        if (!prev || r.ts >= prev.t) s.latest[m] = { v, t: r.ts };
+        if (!prev) s.latest[m] = { v: r.values[m]!, t: r.ts };
+        else if (r.ts >= prev.t) {
+          prev.v = r.values[m]!;
+          prev.t = r.ts;
+        }
       }
     }
     seenTimer ??= setTimeout(flushSeen, 500);

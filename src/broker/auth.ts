@@ -1,6 +1,7 @@
 import { hashSecret, newSecret, verifySecret } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 import { deviceIdentity, type Acl, type Identity } from './acl.js';
+import { VerifiedLogins } from './verified-logins.js';
 
 /** CONNACK return codes of MQTT 3.1.1 (aedes' AuthErrorCode is a const enum that isolatedModules rejects). */
 export const CONNACK = { identifierRejected: 2, serverUnavailable: 3, badCredentials: 4, notAuthorized: 5 } as const;
@@ -26,11 +27,12 @@ export interface Authenticator {
   authenticate(attempt: ConnectAttempt): Promise<AuthResult>;
 }
 
-/** Checks client ids, device credentials (scrypt, constant time) and the will topic of a CONNECT. */
+/** Checks client ids, device credentials (scrypt, constant time; recent logins remembered) and the will topic of a CONNECT. */
 export function createAuthenticator(
   registry: Pick<DeviceRegistry, 'get' | 'secretHash'>,
   acl: Acl,
   allowAnonymous: boolean,
+  verified: VerifiedLogins = new VerifiedLogins(),
 ): Authenticator {
   // Unknown devices are checked against a throwaway hash too, so the answer takes as long as for a known
   // device with a wrong secret: response time does not tell which device ids exist.
@@ -49,7 +51,11 @@ export function createAuthenticator(
     } else {
       const device = registry.get(a.username);
       const stored = device ? registry.secretHash(a.username) : undefined;
-      const good = await verifySecret(a.password.toString('utf8'), stored ?? (await (dummyHash ??= hashSecret(newSecret()))));
+      let good = device !== undefined && stored !== undefined && verified.has(device.id, stored, a.password);
+      if (!good) {
+        good = await verifySecret(a.password.toString('utf8'), stored ?? (await (dummyHash ??= hashSecret(newSecret()))));
+        if (good && device && stored) verified.add(device.id, stored, a.password);
+      }
       if (!device || !stored || !good) return { ok: false, code: CONNACK.badCredentials, why: device ? 'wrong secret' : 'unknown device' };
       identity = deviceIdentity(device.id, device.domain, device.type);
     }

@@ -17,6 +17,8 @@ export interface IngestDeps {
   now?: () => number;
   /** Readings per store write; default 5000. */
   batchSize?: number;
+  /** Store writes in flight at once (InfluxDB takes several; SQLite writes one at a time anyway); default 1. */
+  writeConcurrency?: number;
 }
 
 export interface IngestStats {

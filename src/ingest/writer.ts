@@ -1,14 +1,14 @@
 import type { Logger } from '../core/index.js';
 import type { ReadingStore } from '../storage/index.js';
 import type { IngestMetrics } from './metrics.js';
-import type { Spool } from './spool.js';
+import type { Spool, SpoolBatch } from './spool.js';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 
 /**
- * Drains the spool into the store, oldest first, one batch at a time: a batch is removed from the spool only
- * after the store confirmed it; on failure it stays and is retried with a doubling back-off.
+ * Drains the spool into the store, oldest first, a few batches at a time: a batch is removed from the spool only
+ * after the store confirmed it and every batch before it; on failure it stays and is retried with a doubling back-off.
  */
 export class StoreWriter {
   /** False from a failed write until a write succeeds again. */
@@ -28,6 +28,8 @@ export class StoreWriter {
     private readonly batchSize: number,
     private readonly log: Logger,
     private readonly metrics: IngestMetrics,
+    /** Batches written at once. */
+    private readonly concurrency = 1,
   ) {}
 
   start(): void {
@@ -69,47 +71,69 @@ export class StoreWriter {
   private async run(): Promise<void> {
     let retryMs = RETRY_MIN_MS;
     while (!this.stopped && this.spool.isOpen) {
-      let batch;
+      // Up to `concurrency` batches, oldest first, written at once: a store far away (InfluxDB over HTTP) is then
+      // not idle while one answer travels back through a busy event loop.
+      const batches: SpoolBatch[] = [];
       try {
-        batch = this.spool.oldest(this.batchSize);
+        for (let after = 0; batches.length < this.concurrency; ) {
+          const b = this.spool.oldest(this.batchSize, after);
+          if (b.readings.length === 0) break;
+          batches.push(b);
+          after = b.lastId;
+        }
       } catch (err) {
         this.log.error({ err }, 'cannot read the spool; retrying');
         await this.pause(RETRY_MAX_MS);
         continue;
       }
-      if (batch.readings.length === 0) {
+      if (batches.length === 0) {
         this.settleEmptyWaiters();
         await new Promise<void>((resolve) => (this.wakeIdle = resolve));
         continue;
       }
-      const endTimer = this.metrics.storeWrite.startTimer();
-      try {
-        await this.store.write(batch.readings);
-        endTimer();
-      } catch (err) {
+      const results = await Promise.allSettled(batches.map((b) => this.write(b)));
+      // What the store confirmed, up to the first failure, leaves the spool; the rest is written again later
+      // (points already stored are overwritten with themselves).
+      let ok = 0;
+      while (ok < results.length && results[ok]!.status === 'fulfilled') ok++;
+      const confirmed = batches.slice(0, ok);
+      if (confirmed.length > 0 && this.spool.isOpen) {
+        try {
+          this.spool.remove(confirmed);
+        } catch (err) {
+          // The store has the batches; they stay spooled and are written again (same points, overwritten).
+          this.log.error({ err }, 'cannot remove stored batches from the spool');
+          await this.pause(RETRY_MAX_MS);
+          continue;
+        }
+        const n = confirmed.reduce((sum, b) => sum + b.readings.length, 0);
+        this.stored += n;
+        this.metrics.stored.inc(n);
+      }
+      if (!this.spool.isOpen) return;
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
         this.metrics.storeWriteFailures.inc();
-        if (this.storeUp) this.log.warn({ err, readings: batch.readings.length, spoolDepth: this.spool.depth }, 'store write failed; the batch stays in the spool and is retried');
+        if (this.storeUp) this.log.warn({ err: failed.reason, readings: batches[ok]!.readings.length, spoolDepth: this.spool.depth }, 'store write failed; the batch stays in the spool and is retried');
         this.storeUp = false;
         await this.pause(retryMs);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
         continue;
       }
-      if (!this.spool.isOpen) return;
-      try {
-        this.spool.remove(batch);
-      } catch (err) {
-        // The store has the batch; it stays spooled and is written again (same points, overwritten).
-        this.log.error({ err }, 'cannot remove a stored batch from the spool');
-        await this.pause(RETRY_MAX_MS);
-        continue;
-      }
-      this.stored += batch.readings.length;
-      this.metrics.stored.inc(batch.readings.length);
       if (!this.storeUp) this.log.info({ spoolDepth: this.spool.depth }, 'store writes succeed again');
       this.storeUp = true;
       retryMs = RETRY_MIN_MS;
+      // A store that writes synchronously (SQLite) would otherwise drain a backlog batch after batch in one
+      // event-loop turn, holding up every PUBACK and alert meanwhile: let the loop turn between rounds.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.settleEmptyWaiters();
+  }
+
+  private async write(batch: SpoolBatch): Promise<void> {
+    const endTimer = this.metrics.storeWrite.startTimer();
+    await this.store.write(batch.readings);
+    endTimer();
   }
 
   /** Waits `ms`, or less if stopped. */

@@ -69,6 +69,18 @@ describe('broker authentication', () => {
     }
   });
 
+  it('forgets a remembered login when the secret is rotated or the device deleted', async () => {
+    const d = await t.registry.add(uniqueId(), 'safety', 'gas');
+    for (let i = 0; i < 2; i++) await (await t.connectAs(d)).endAsync(); // the second login is answered from memory
+    const fresh = await t.registry.rotate(d.id);
+    await expect(t.connectAs(d)).rejects.toMatchObject({ code: 4 });
+    await (await t.connectAs({ ...d, password: fresh })).endAsync();
+    await (await t.connectAs({ ...d, password: fresh })).endAsync();
+    await expect(t.connect({ username: d.username, password: 'not-the-secret' })).rejects.toMatchObject({ code: 4 });
+    t.registry.delete(d.id);
+    await expect(t.connectAs({ ...d, password: fresh })).rejects.toMatchObject({ code: 4 });
+  });
+
   it("refuses a will on another device's topic with CONNACK 5", async () => {
     const a = await t.registry.add(uniqueId(), 'safety', 'noise');
     const b = await t.registry.add(uniqueId(), 'safety', 'noise');

@@ -25,6 +25,14 @@ export class MemoryRegistry implements Pick<DeviceRegistry, 'get' | 'secretHash'
     this.devices.delete(id);
   }
 
+  /** Gives a device a new secret (the old one stops working) and returns it. */
+  async rotate(id: string): Promise<string> {
+    const entry = this.devices.get(id)!;
+    const password = newSecret();
+    entry.hash = await hashSecret(password);
+    return password;
+  }
+
   get(id: string): Device | undefined {
     return this.devices.get(id)?.device;
   }

@@ -97,13 +97,16 @@ export interface Rig {
 }
 
 /** An ingest on `dir` with fresh fakes (or the given ones), started. */
-export async function startIngest(dir: string, opts: { store?: MemoryReadingStore; letters?: MemoryDeadLetters; spoolMaxBytes?: number; batchSize?: number } = {}): Promise<Rig> {
+export async function startIngest(
+  dir: string,
+  opts: { store?: MemoryReadingStore; letters?: MemoryDeadLetters; spoolMaxBytes?: number; batchSize?: number; writeConcurrency?: number } = {},
+): Promise<Rig> {
   const store = opts.store ?? new MemoryReadingStore();
   const letters = opts.letters ?? new MemoryDeadLetters();
   const registry = new Registry();
   const ingest = createIngest({
     catalog, store, deadLetters: letters, log: silent, metrics: registry, dataDir: dir,
-    spoolMaxBytes: opts.spoolMaxBytes ?? 64 * 1024 * 1024, batchSize: opts.batchSize,
+    spoolMaxBytes: opts.spoolMaxBytes ?? 64 * 1024 * 1024, batchSize: opts.batchSize, writeConcurrency: opts.writeConcurrency,
   });
   await ingest.start();
   return { ingest, store, letters, registry, dir };

@@ -42,6 +42,32 @@ describe('the store writer', () => {
     expect(hist.values.find((v) => (v as { metricName?: string }).metricName === 'citysense_store_write_seconds_count')!.value).toBe(r.store.calls.length);
   });
 
+  it('writes several batches at once when asked to, and removes only what was confirmed in order', async () => {
+    const r = await rig(dir(), { batchSize: 50, writeConcurrency: 3 });
+    const t = Date.now() - 600_000;
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const write = r.store.write.bind(r.store);
+    r.store.write = async (readings) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (++calls === 2) throw new Error('the second batch fails once'); // the first stays confirmed, the rest is retried
+        await write(readings);
+      } finally {
+        inFlight--;
+      }
+    };
+    await publish(r, 600, t);
+    await until(async () => r.ingest.stats().spoolDepth === 0, 'the spool to empty', 15_000);
+    expect(most).toBe(3);
+    expect(await r.store.count()).toBe(600);
+    expect(r.ingest.stats()).toMatchObject({ stored: 600, storeUp: true });
+    expect(spoolRows(r.dir)).toHaveLength(0);
+  });
+
   it('removes a batch from the spool only after the store confirmed it', async () => {
     const r = await rig(dir());
     const release = r.store.hold();

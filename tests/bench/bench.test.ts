@@ -1,0 +1,57 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testInfluxUrl } from '../fixtures/influxd.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs `bench/run.ts` (what `npm run bench` runs after building) and resolves with its stdout, stderr and exit code. */
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.once('error', reject);
+    proc.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+// The benchmark itself works: a reduced run prints the table and, as its last line, the JSON with every figure.
+// No speed is asserted here (DESIGN.md, Tests): speed lives in `npm run bench`.
+describe('npm run bench', () => {
+  it('prints a table and one JSON object with every figure as its last line', async () => {
+    expect(existsSync(join(ROOT, 'dist', 'src', 'app', 'main.js'))).toBe(true); // npm run test:all builds first
+    const { code, stdout, stderr } = await runBench(['--quick', '--influx-url', testInfluxUrl()]);
+    if (code !== 0) throw new Error(`bench exited with ${code}:\n${stderr.slice(-3000)}`);
+
+    const lines = stdout.trim().split('\n');
+    const r = JSON.parse(lines.at(-1)!);
+    expect(stdout).toContain('end to end InfluxDB');
+    expect(stdout).toContain('ratios to the same run');
+
+    for (const store of ['influxdb', 'sqlite']) {
+      expect(positive(r.readingsPerSecond[store])).toBe(true);
+      expect(positive(r.reference.rawStorePerSecond[store])).toBe(true);
+      expect(positive(r.ratio[store])).toBe(true);
+      // Stored and counted in the store: every acknowledged reading is there.
+      expect(r.details.endToEnd[store].counted).toBe(r.details.endToEnd[store].readings);
+    }
+    expect(positive(r.reference.bareBrokerPerSecond)).toBe(true);
+    expect(r.ratio.influxdb).toBeCloseTo(r.readingsPerSecond.influxdb / Math.min(r.reference.bareBrokerPerSecond, r.reference.rawStorePerSecond.influxdb), 2);
+    expect(positive(r.alertLatencyMs.p50)).toBe(true);
+    expect(r.alertLatencyMs.p99).toBeGreaterThanOrEqual(r.alertLatencyMs.p50);
+    expect(r.alertLatencyMs.samples).toBeGreaterThan(0);
+    expect(positive(r.connections.devices)).toBe(true);
+    expect(r.connections.devices).toBe(r.connections.target);
+    expect(positive(r.connections.rssMb)).toBe(true);
+    expect([r.devices, r.rssMb]).toEqual([r.connections.devices, r.connections.rssMb]);
+    expect(r.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
+    expect(positive(r.loadGenerator.cpuShare)).toBe(true);
+  }, 120_000);
+});
