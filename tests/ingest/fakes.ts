@@ -128,11 +128,14 @@ export function handle(ingest: Ingest, msg: InboundMessage): Promise<Error | und
   return new Promise((resolve) => ingest.handle(msg, (err) => resolve(err)));
 }
 
-/** The rows of spool.db as a second, independent connection sees them. */
+/** The readings in spool.db as a second, independent connection sees them, one entry per reading. */
 export function spoolRows(dir: string): { device_id: string; ts: number; seq: number | null; vals: string }[] {
   const db = new Database(join(dir, 'spool.db'), { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT device_id, ts, seq, vals FROM spool ORDER BY id').all() as { device_id: string; ts: number; seq: number | null; vals: string }[];
+    const appends = db.prepare('SELECT body FROM spool_appends ORDER BY id').all() as { body: string }[];
+    return appends.flatMap((a) =>
+      (JSON.parse(a.body) as Reading[]).map((r) => ({ device_id: r.deviceId, ts: r.ts, seq: r.seq ?? null, vals: JSON.stringify(r.values) })),
+    );
   } finally {
     db.close();
   }

@@ -55,14 +55,18 @@ describe('the spool', () => {
     expect(r.ingest.stats()).toMatchObject({ accepted: 510, spoolDepth: 510 });
   });
 
-  it('tells onAccepted listeners after the commit, in spool order, once per turn', async () => {
+  it('tells onAccepted listeners after the commit and before the acknowledgements, in spool order, once per turn', async () => {
     const r = await rig();
+    const release = r.store.hold(); // keep the writer from removing them
+    cleanups.push(release);
     const batches: (readonly Reading[])[] = [];
-    let doneBeforeListener = 0;
+    let doneBeforeListener = -1;
+    let spooledAtListener = -1;
     let dones = 0;
     r.ingest.onAccepted((rs) => {
       batches.push(rs);
       doneBeforeListener = dones;
+      spooledAtListener = spoolRows(r.dir).length;
     });
     const t = Date.now() - 60_000;
     await Promise.all([
@@ -70,7 +74,8 @@ describe('the spool', () => {
       new Promise<void>((resolve) => r.ingest.handle(message('gas-2', JSON.stringify({ co: 3 })), () => { dones++; resolve(); })),
     ]);
     expect(batches).toHaveLength(1);
-    expect(doneBeforeListener).toBe(2);
+    expect(spooledAtListener).toBe(3); // durable first
+    expect(doneBeforeListener).toBe(0); // then the alert engine, then the PUBACKs
     expect(batches[0]!.map((x) => [x.deviceId, x.values.co])).toEqual([['gas-1', 1], ['gas-1', 2], ['gas-2', 3]]);
     expect(batches[0]![2]).toMatchObject({ deviceId: 'gas-2', domain: 'safety', type: 'gas' });
   });
