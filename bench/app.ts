@@ -102,7 +102,7 @@ export function startApp(o: AppOptions, timeoutMs = 30_000): Promise<AppUnderTes
           const text = await (await fetch(`${httpUrl}/metrics`)).text();
           const out = new Map<string, number>();
           for (const line of text.split('\n')) {
-            const m = /^([a-z_:]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+            const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
             if (m) out.set(m[1]!, Number(m[2]));
           }
           return out;
