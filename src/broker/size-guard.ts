@@ -7,8 +7,8 @@ import { Duplex } from 'node:stream';
  * (TCP, TLS, WebSocket stream) and `aedes.handle` and reads only the fixed headers as bytes pass.
  *
  * Hot path: chunks are passed on by reference (no copy); payload bytes are skipped arithmetically, only
- * the 2–5 header bytes of each packet are looked at. Writes go straight to the transport, batched with
- * cork/uncork when mqtt-packet writes a packet in pieces.
+ * the 2–5 header bytes of each packet are looked at. Writes go to the transport corked until the next tick,
+ * so what one task writes to a connection (a packet in pieces, a group commit's PUBACKs) leaves together.
  */
 
 /** Raised (as the stream's error) when a fixed header announces more than the limit. */
