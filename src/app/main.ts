@@ -4,8 +4,12 @@ import { createCitysense } from './citysense.js';
 /** `npm start`: runs citysense until SIGTERM or SIGINT, then stops gracefully (exit 0 within 10 s). */
 export async function main(): Promise<void> {
   let config;
+  let log;
+  let app;
   try {
     config = loadConfig();
+    log = createLogger(config.logLevel);
+    app = createCitysense(config, log); // reads CATALOG_FILE
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`citysense: configuration error: ${err.message}\n`);
@@ -13,9 +17,7 @@ export async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
   if (config.allowAnonymous) log.warn('MQTT_ALLOW_ANONYMOUS=true: devices may connect without credentials (development only)');
-  const app = createCitysense(config, log);
   const started = await app.start();
   if (started.generatedAdminToken) {
     // Printed once, on first start, on stdout for the operator; it is stored hashed.

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BUILTIN_CATALOG } from './catalog-data.js';
 import { parseDuration } from './duration.js';
+import { ConfigError } from './errors.js';
 import type { RefusalReason } from './reading.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
@@ -85,6 +86,18 @@ export class Catalog {
       for (const [name, m] of Object.entries(t.metrics)) metrics.set(name, { name, ...m });
       types.set(`${t.domain}/${t.type}`, { domain: t.domain, type: t.type, intervalMs: parseDuration(t.interval), metrics });
     }
+    // All types write to one InfluxDB measurement, which keeps one type per field: a metric name with two kinds
+    // would have the store refuse one of them for good (and hold up the spool behind it). Refused here instead.
+    const kindOf = new Map<string, { kind: string; where: string }>();
+    for (const t of types.values()) {
+      for (const m of t.metrics.values()) {
+        const seen = kindOf.get(m.name);
+        if (!seen) kindOf.set(m.name, { kind: m.kind, where: `${t.domain}/${t.type}` });
+        else if (seen.kind !== m.kind) {
+          throw new Error(`metric "${m.name}" is ${seen.kind} in ${seen.where} but ${m.kind} in ${t.domain}/${t.type}: a metric name has one kind across the catalog`);
+        }
+      }
+    }
     this.types = types;
     this.domains = [...new Set([...types.values()].map((t) => t.domain))];
   }
@@ -147,9 +160,14 @@ function convert(spec: MetricSpec, unit: string, value: number): number | undefi
 /** The built-in catalog, or the one in `file` (which replaces it, or extends it with `mode: "extend"`). */
 export function loadCatalog(file?: string): Catalog {
   if (!file) return new Catalog(BUILTIN_CATALOG);
-  const parsed = catalogFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-  if (parsed.mode === 'replace') return new Catalog(parsed);
-  const byKey = new Map(BUILTIN_CATALOG.types.map((t) => [`${t.domain}/${t.type}`, t]));
-  for (const t of parsed.types) byKey.set(`${t.domain}/${t.type}`, t);
-  return new Catalog({ types: [...byKey.values()] });
+  try {
+    const parsed = catalogFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    if (parsed.mode === 'replace') return new Catalog(parsed);
+    const byKey = new Map(BUILTIN_CATALOG.types.map((t) => [`${t.domain}/${t.type}`, t]));
+    for (const t of parsed.types) byKey.set(`${t.domain}/${t.type}`, t);
+    return new Catalog({ types: [...byKey.values()] });
+  } catch (err) {
+    const why = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ') : (err as Error).message;
+    throw new ConfigError('CATALOG_FILE', `${file}: ${why}`);
+  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCatalog } from '../../src/core/index.js';
+import { ConfigError, loadCatalog } from '../../src/core/index.js';
 
 const catalog = loadCatalog();
 const wearable = catalog.get('healthcare', 'wearable')!;
@@ -47,5 +47,25 @@ describe('sensor catalog', () => {
     const c = loadCatalog(file);
     expect(c.types.size).toBe(13);
     expect(c.get('energy', 'meter')!.intervalMs).toBe(900_000);
+  });
+
+  const catalogFile = (content: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'citysense-cat-')), 'catalog.json');
+    writeFileSync(file, content);
+    return file;
+  };
+
+  it('refuses a metric name with two kinds (one InfluxDB field keeps one type), naming the metric and both types', () => {
+    // door_open is boolean in the built-in healthcare/cold_chain.
+    const file = catalogFile(JSON.stringify({ mode: 'extend', types: [{ domain: 'safety', type: 'door', interval: '1m', metrics: { door_open: { min: 0, max: 1 } } }] }));
+    expect(() => loadCatalog(file)).toThrow(ConfigError);
+    expect(() => loadCatalog(file)).toThrow(/^CATALOG_FILE: .*metric "door_open" is boolean in healthcare\/cold_chain but number in safety\/door/);
+  });
+
+  it('names CATALOG_FILE and the field when the file is not JSON or not a catalog', () => {
+    expect(() => loadCatalog(catalogFile('{ not json'))).toThrow(/^CATALOG_FILE: .*catalog\.json: .*JSON/);
+    expect(() => loadCatalog(catalogFile(JSON.stringify({ types: [{ domain: 'x', type: 'y', interval: '1m', metrics: { a: { kind: 'text' } } }] })))).toThrow(
+      /^CATALOG_FILE: .*types\.0\.metrics\.a\.kind: /,
+    );
   });
 });

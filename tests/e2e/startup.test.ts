@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildApp } from '../fixtures/child-app.js';
@@ -29,6 +29,19 @@ describe('start-up and shutdown of the built app', () => {
       const r = await runToExit({ DATA_DIR: dir, [variable]: value });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`configuration error: ${variable}:`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops at start-up on a CATALOG_FILE whose content is not a valid catalog, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'citysense-badcat-'));
+    try {
+      const file = join(dir, 'catalog.json');
+      writeFileSync(file, JSON.stringify({ mode: 'extend', types: [{ domain: 'safety', type: 'door', interval: '1m', metrics: { door_open: {} } }] }));
+      const r = await runToExit({ DATA_DIR: dir, CATALOG_FILE: file });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/configuration error: CATALOG_FILE: .*metric "door_open" is boolean in healthcare\/cold_chain but number in safety\/door/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
