@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { createLogger, type Reading } from '../../src/core/index.js';
 import { createInfluxReadingStore, type ReadingStore } from '../../src/storage/index.js';
 import { startPrivateInfluxd, testInfluxUrl, type PrivateInfluxd } from '../fixtures/influxd.js';
@@ -41,6 +42,31 @@ describe('influxdb reading store', () => {
       const s = out.results[0]!.series[0]!;
       const row = Object.fromEntries(s.columns.map((c, i) => [c, s.values[0]![i]]));
       expect(row).toEqual({ time: ts, device: 'g-1', domain: 'safety', type: 'gas', co: 12.5, ch4: 1, received_at: ts + 7, seq: 3 });
+    } finally {
+      await store.close();
+      await influxql(url, `DROP DATABASE "${name}"`);
+    }
+  });
+
+  it('takes a partial write (points beyond the retention policy, a field type conflict) as done: the rest is stored and nothing is retried', async () => {
+    const name = `${db}_partial`;
+    // The shortest retention InfluxDB allows; citysense accepts readings up to 7 days old.
+    await influxql(url, `CREATE DATABASE "${name}" WITH DURATION 1h NAME "short"`);
+    const lines: string[] = [];
+    const warnings = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const store = createInfluxReadingStore({ url, token: '', org: '', bucket: name, log: warnings });
+    await store.start();
+    try {
+      const now = Date.now();
+      await store.write([reading('p-1', now - 2 * 86_400_000, { co: 1 }), reading('p-1', now - 1000, { co: 2 })]);
+      await store.write([reading('p-1', now - 500, { co: true }), reading('p-1', now - 400, { co: 4 })]);
+      const stored = await store.query({ deviceId: 'p-1', metric: 'co', from: now - 3 * 86_400_000, to: now, limit: 10 });
+      expect(stored).toEqual([{ t: now - 1000, v: 2 }, { t: now - 400, v: 4 }]);
+      const dropped = lines.map((l) => JSON.parse(l) as { msg: string; influxError: string }).filter((l) => l.msg === 'InfluxDB stored a write but dropped some of its points');
+      expect(dropped.map((l) => l.influxError)).toEqual([
+        expect.stringMatching(/^partial write: points beyond retention policy dropped=1/),
+        expect.stringMatching(/^partial write: field type conflict: input field "co" on measurement "readings" is type boolean/),
+      ]);
     } finally {
       await store.close();
       await influxql(url, `DROP DATABASE "${name}"`);

@@ -47,6 +47,24 @@ const PING_TIMEOUT_MS = 3000;
  */
 const SAME_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/i;
 
+/**
+ * The server's message when it answered a write with a partial write: it stored every point but those it names,
+ * and would refuse them again on every retry (points beyond the retention policy, a field type conflict).
+ * InfluxDB 1.x answers 400, 2.x 422. Undefined for any other error.
+ */
+function partialWrite(err: unknown): string | undefined {
+  const e = err as Partial<HttpError>;
+  if (e.statusCode !== 400 && e.statusCode !== 422) return undefined;
+  let message = e.message ?? '';
+  try {
+    const body = JSON.parse(e.body ?? '') as { error?: unknown; message?: unknown };
+    message = String(body.error ?? body.message ?? message);
+  } catch {
+    // not JSON: the client's message carries the text
+  }
+  return message.includes('partial write') ? message : undefined;
+}
+
 /** Readings in InfluxDB 1.x, 2.x or 3.x: writes through the official client's WriteApi, history through InfluxQL. */
 export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore {
   const url = opts.url.replace(/\/+$/, '');
@@ -179,7 +197,14 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
           const to = Math.min(readings.length, from + LINES_PER_REQUEST);
           let body = encoder.line(readings[from]!);
           for (let i = from + 1; i < to; i++) body += `\n${encoder.line(readings[i]!)}`;
-          await writeRequest(c, body);
+          try {
+            await writeRequest(c, body);
+          } catch (err) {
+            const dropped = partialWrite(err);
+            if (dropped === undefined) throw err;
+            // The server stored the rest and will never take these (as Telegraf does, not retried).
+            log.warn({ readings: to - from, influxError: dropped }, 'InfluxDB stored a write but dropped some of its points');
+          }
         }
       } catch (err) {
         // Database dropped (or server replaced) while we ran: connect again next time, which re-creates it.
