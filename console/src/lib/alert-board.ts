@@ -21,13 +21,25 @@ export interface EventResult {
   alarm: boolean;
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 3, warning: 2, info: 1 };
+/** Severities in order: a higher rank is more severe. */
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 3, warning: 2, info: 1 };
 const FEED_MAX = 200;
 const SEEN_MAX = 5000;
 
 /** Most severe first, then newest first (then highest id, so the order is total). */
 export function compareAlerts(a: Alert, b: Alert): number {
   return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || Date.parse(b.firedAt) - Date.parse(a.firedAt) || b.id - a.id;
+}
+
+/** The most severe active alert per device, and how many it has. */
+export function worstAlertByDevice(alerts: Iterable<Alert>): Map<string, { severity: Severity; count: number }> {
+  const out = new Map<string, { severity: Severity; count: number }>();
+  for (const a of alerts) {
+    const cur = out.get(a.deviceId);
+    if (!cur) out.set(a.deviceId, { severity: a.severity, count: 1 });
+    else out.set(a.deviceId, { severity: SEVERITY_RANK[a.severity] > SEVERITY_RANK[cur.severity] ? a.severity : cur.severity, count: cur.count + 1 });
+  }
+  return out;
 }
 
 export class AlertBoard {

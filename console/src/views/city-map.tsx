@@ -1,6 +1,7 @@
 // The city view: district outlines and device points drawn in SVG from their coordinates (no map tiles),
 // coloured by presence and ringed by their most severe active alert.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { SEVERITY_RANK, worstAlertByDevice } from '../lib/alert-board.js';
 import { BOUNDS, DISTRICTS, RIDGE, RIVER, insidePolygon, type DistrictShape } from '../lib/districts.js';
 import { formatAgo, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
@@ -8,7 +9,6 @@ import { usePersistentState } from '../lib/persist.js';
 import { deviceHref } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
 import type { Device, DeviceStatus, Severity } from '../types.js';
-import { worstAlertByDevice } from './devices.js';
 import { SeverityIcon } from './icons.js';
 import { StatusPill } from './status.js';
 
@@ -38,7 +38,6 @@ interface View {
 }
 
 const WHOLE: View = { x: 0, y: 0, w: W, h: H };
-const RANK: Record<Severity, number> = { critical: 3, warning: 2, info: 1 };
 
 /** Where each device goes: its coordinates, else a spiral around its district's label point. */
 export function placeDevices(devices: Device[]): { placed: Placed[]; unplaced: Device[] } {
@@ -123,7 +122,7 @@ export function CityMapPage() {
   const placed = layout.placed.map((p) => ({ ...p, device: byId.get(p.device.id) ?? p.device }));
   const unplaced = layout.unplaced;
   // Worst severity first drawn last (on top).
-  const order = [...placed].sort((a, b) => (RANK[alerts.get(a.device.id)?.severity ?? 'info'] * (alerts.has(a.device.id) ? 1 : 0)) - (RANK[alerts.get(b.device.id)?.severity ?? 'info'] * (alerts.has(b.device.id) ? 1 : 0)));
+  const order = [...placed].sort((a, b) => (SEVERITY_RANK[alerts.get(a.device.id)?.severity ?? 'info'] * (alerts.has(a.device.id) ? 1 : 0)) - (SEVERITY_RANK[alerts.get(b.device.id)?.severity ?? 'info'] * (alerts.has(b.device.id) ? 1 : 0)));
   const focusShape = DISTRICTS.find((s) => s.name === focus);
   const view = focusShape
     ? viewOf(focusShape, placed.filter((p) => (p.device.district ?? '').toLowerCase() === focusShape.name.toLowerCase()), frame.w / frame.h)
@@ -314,7 +313,7 @@ function districtStats(devices: Device[], alerts: Map<string, { severity: Severi
     const a = alerts.get(d.id);
     if (a) {
       s.alerts += a.count;
-      if (!s.worst || RANK[a.severity] > RANK[s.worst]) s.worst = a.severity;
+      if (!s.worst || SEVERITY_RANK[a.severity] > SEVERITY_RANK[s.worst]) s.worst = a.severity;
     }
     out.set(name, s);
   }

@@ -1,11 +1,12 @@
 // The fleet: every device with its presence, last seen, latest values and active alerts; filters.
 import { useEffect, useMemo } from 'preact/hooks';
+import { worstAlertByDevice } from '../lib/alert-board.js';
 import { formatAgo, formatDateTime, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
 import { deviceHref } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
-import type { Alert, Device, DeviceStatus, Severity } from '../types.js';
+import type { Device, DeviceStatus } from '../types.js';
 import { SeverityIcon } from './icons.js';
 import { StatusPill } from './status.js';
 
@@ -19,19 +20,6 @@ interface DeviceFilter {
 
 const NO_FILTER: DeviceFilter = { text: '', domain: '', type: '', district: '', status: '' };
 const STATUSES: DeviceStatus[] = ['online', 'offline', 'stale'];
-const RANK: Record<Severity, number> = { critical: 3, warning: 2, info: 1 };
-
-/** The most severe active alert per device. */
-export function worstAlertByDevice(alerts: Iterable<Alert>): Map<string, { severity: Severity; count: number }> {
-  const out = new Map<string, { severity: Severity; count: number }>();
-  for (const a of alerts) {
-    const cur = out.get(a.deviceId);
-    if (!cur) out.set(a.deviceId, { severity: a.severity, count: 1 });
-    else out.set(a.deviceId, { severity: RANK[a.severity] > RANK[cur.severity] ? a.severity : cur.severity, count: cur.count + 1 });
-  }
-  return out;
-}
-
 export function DevicesPage() {
   const session = useSession();
   useSubscription(session.devices);
