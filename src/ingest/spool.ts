@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import type { Reading } from '../core/index.js';
 
@@ -31,8 +32,14 @@ interface AppendRow {
   id: number;
   n: number;
   bytes: number;
-  body: string;
+  body: Buffer | string;
 }
+
+/**
+ * An append's body is V8's serialization of its readings (the structured-clone format): about a third cheaper to
+ * write than JSON, on the main thread before every PUBACK. Appends written as JSON text (before 0.2) still read.
+ */
+const decodeBody = (body: Buffer | string): Reading[] => (typeof body === 'string' ? JSON.parse(body) : deserialize(body)) as Reading[];
 
 /** Readings kept in memory after their commit (the newest ones), so the writer need not read back what was just written. */
 const TAIL_MAX_READINGS = 50_000;
@@ -46,7 +53,7 @@ interface TailEntry {
 
 /**
  * The durable spool: one SQLite table in WAL mode with synchronous = FULL, so that a committed append survives a
- * crash or power loss. Each group commit is one row (its readings as one JSON array), in arrival order (rowid):
+ * crash or power loss. Each group commit is one row (its readings serialized as one body), in arrival order (id):
  * one INSERT per commit and one DELETE per stored batch, not one statement per reading (measured: per-reading
  * rows cost about 2 µs per reading to insert and delete, a large share of the whole pipeline). The writer removes
  * rows from the front once the store has confirmed them. Depth and bytes are counted in memory, recounted at open.
@@ -57,7 +64,9 @@ interface TailEntry {
  */
 export class Spool {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement<[number, number, number, string]>;
+  private readonly insert: Database.Statement<[number, number, number, number, Buffer]>;
+  /** The newest append's id: ids only grow, also once the table was emptied (where SQLite's rowid starts at 1 again). */
+  private lastId: number;
   private readonly selectAfter: Database.Statement<[number, number], AppendRow>;
   private readonly deleteUpTo: Database.Statement<[number]>;
   private readonly selectOldestReceived: Database.Statement<[], number>;
@@ -82,9 +91,10 @@ export class Spool {
         n INTEGER NOT NULL,
         bytes INTEGER NOT NULL,
         received_at INTEGER NOT NULL,
-        body TEXT NOT NULL
+        body BLOB NOT NULL
       )`);
-      this.insert = this.db.prepare('INSERT INTO spool_appends (n, bytes, received_at, body) VALUES (?, ?, ?, ?)');
+      this.insert = this.db.prepare('INSERT INTO spool_appends (id, n, bytes, received_at, body) VALUES (?, ?, ?, ?, ?)');
+      this.lastId = this.db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM spool_appends').pluck().get()!;
       this.migrateRowsPerReading();
       this.selectAfter = this.db.prepare<[number, number], AppendRow>('SELECT id, n, bytes, body FROM spool_appends WHERE id > ? AND id < ? ORDER BY id');
       this.deleteUpTo = this.db.prepare<[number]>('DELETE FROM spool_appends WHERE id <= ?');
@@ -121,11 +131,12 @@ export class Spool {
   }
 
   private insertAppend(readings: readonly Reading[]): { id: number; bytes: number } {
-    const body = JSON.stringify(readings);
+    const body = serialize(readings);
     const bytes = body.length + APPEND_OVERHEAD;
     let receivedAt = readings[0]!.receivedAt;
     for (const r of readings) if (r.receivedAt < receivedAt) receivedAt = r.receivedAt;
-    return { id: Number(this.insert.run(readings.length, bytes, receivedAt, body).lastInsertRowid), bytes };
+    this.insert.run(this.lastId + 1, readings.length, bytes, receivedAt, body);
+    return { id: ++this.lastId, bytes };
   }
 
   get isOpen(): boolean {
@@ -135,7 +146,15 @@ export class Spool {
   /** Appends readings as one row (one transaction); when it returns they are on disk. Throws (and keeps nothing) on failure. */
   append(readings: Reading[]): void {
     if (readings.length === 0) return;
-    const { id, bytes } = this.insertAppend(readings);
+    const lastId = this.lastId;
+    let appended: { id: number; bytes: number };
+    try {
+      appended = this.insertAppend(readings);
+    } catch (err) {
+      this.lastId = lastId;
+      throw err;
+    }
+    const { id, bytes } = appended;
     this.commits++;
     this.depth += readings.length;
     this.bytes += bytes;
@@ -181,7 +200,7 @@ export class Spool {
     let lastId = 0;
     for (const row of this.selectAfter.iterate(after, below)) {
       if (readings.length > 0 && readings.length + row.n > limit) break; // ends the iteration (and the statement)
-      for (const r of JSON.parse(row.body) as Reading[]) readings.push(r);
+      for (const r of decodeBody(row.body)) readings.push(r);
       bytes += row.bytes;
       lastId = row.id;
     }
@@ -214,8 +233,8 @@ export class Spool {
 
   /** Every spooled (device, seq, ts, receivedAt) with a seq, in spool order, read from disk. */
   *seqs(): Generator<{ deviceId: string; seq: number; ts: number; receivedAt: number }> {
-    for (const row of this.db.prepare<[], { body: string }>('SELECT body FROM spool_appends ORDER BY id').iterate()) {
-      for (const r of JSON.parse(row.body) as Reading[]) {
+    for (const body of this.db.prepare<[], Buffer | string>('SELECT body FROM spool_appends ORDER BY id').pluck().iterate()) {
+      for (const r of decodeBody(body)) {
         if (r.seq !== undefined) yield { deviceId: r.deviceId, seq: r.seq, ts: r.ts, receivedAt: r.receivedAt };
       }
     }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deserialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { createLogger, loadCatalog, type DeadLetter, type InboundMessage, type Reading, type RefusalReason } from '../../src/core/index.js';
@@ -132,9 +133,9 @@ export function handle(ingest: Ingest, msg: InboundMessage): Promise<Error | und
 export function spoolRows(dir: string): { device_id: string; ts: number; seq: number | null; vals: string }[] {
   const db = new Database(join(dir, 'spool.db'), { readonly: true, fileMustExist: true });
   try {
-    const appends = db.prepare('SELECT body FROM spool_appends ORDER BY id').all() as { body: string }[];
-    return appends.flatMap((a) =>
-      (JSON.parse(a.body) as Reading[]).map((r) => ({ device_id: r.deviceId, ts: r.ts, seq: r.seq ?? null, vals: JSON.stringify(r.values) })),
+    const bodies = db.prepare('SELECT body FROM spool_appends ORDER BY id').pluck().all() as Buffer[];
+    return bodies.flatMap((body) =>
+      (deserialize(body) as Reading[]).map((r) => ({ device_id: r.deviceId, ts: r.ts, seq: r.seq ?? null, vals: JSON.stringify(r.values) })),
     );
   } finally {
     db.close();

@@ -105,4 +105,24 @@ describe('the spool read back from memory and from disk', () => {
     expect(tables.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()).toEqual(['spool_appends']);
     tables.close();
   });
+
+  it('reads appends an earlier build wrote as JSON text, then goes on in its own format, ids growing', () => {
+    const d = dir();
+    const old = new Database(join(d, 'spool.db'));
+    old.exec('CREATE TABLE spool_appends (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, bytes INTEGER NOT NULL, received_at INTEGER NOT NULL, body TEXT NOT NULL)');
+    const body = JSON.stringify(readings(0, 3));
+    old.prepare('INSERT INTO spool_appends (n, bytes, received_at, body) VALUES (?, ?, ?, ?)').run(3, body.length + 64, t0, body);
+    old.close();
+
+    const s = open(d);
+    expect(s.depth).toBe(3);
+    s.append(readings(3, 2));
+    expect([...s.seqs()].map((x) => x.seq)).toEqual([0, 1, 2, 3, 4]);
+    const first = s.oldest(3);
+    expect(first.readings).toEqual(readings(0, 3));
+    s.remove([first, s.oldest(10, first.lastId)]);
+    s.append(readings(5, 1)); // the table was empty: the new row's id still follows the last one
+    expect(s.oldest(10).lastId).toBeGreaterThan(first.lastId + 1);
+    expect(seqs(s.oldest(10))).toEqual([5]);
+  });
 });

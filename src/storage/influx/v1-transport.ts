@@ -23,7 +23,7 @@ export function splitBucket(bucket: string): [db: string, rp: string | undefined
 }
 
 /**
- * Wraps the client's own transport so that its WriteApi (line batching, escaping, gzip) talks to servers
+ * Wraps the client's own transport so that its write requests (the path its WriteApi would use, gzip) reach servers
  * older than 1.8, which have no /api/v2/write. Only the path changes; auth comes from the inner transport's headers.
  */
 export function v1WriteTransport(inner: Transport): Transport {
