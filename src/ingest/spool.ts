@@ -37,7 +37,7 @@ interface AppendRow {
 
 /**
  * An append's body is V8's serialization of its readings (the structured-clone format): about a third cheaper to
- * write than JSON, on the main thread before every PUBACK. Appends written as JSON text (before 0.2) still read.
+ * write than JSON, on the main thread before every PUBACK. Appends that earlier builds wrote as JSON text still read.
  */
 const decodeBody = (body: Buffer | string): Reading[] => (typeof body === 'string' ? JSON.parse(body) : deserialize(body)) as Reading[];
 
