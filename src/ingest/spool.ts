@@ -49,6 +49,8 @@ interface TailEntry {
   id: number;
   readings: Reading[];
   bytes: number;
+  /** The earliest receive time among its readings. */
+  receivedAt: number;
 }
 
 /**
@@ -130,13 +132,14 @@ export class Spool {
     })();
   }
 
-  private insertAppend(readings: readonly Reading[]): { id: number; bytes: number } {
+  /** Inserts one row; lastId moves only once the INSERT succeeded. */
+  private insertAppend(readings: Reading[]): TailEntry {
     const body = serialize(readings);
     const bytes = body.length + APPEND_OVERHEAD;
     let receivedAt = readings[0]!.receivedAt;
     for (const r of readings) if (r.receivedAt < receivedAt) receivedAt = r.receivedAt;
     this.insert.run(this.lastId + 1, readings.length, bytes, receivedAt, body);
-    return { id: ++this.lastId, bytes };
+    return { id: ++this.lastId, readings, bytes, receivedAt };
   }
 
   get isOpen(): boolean {
@@ -146,19 +149,11 @@ export class Spool {
   /** Appends readings as one row (one transaction); when it returns they are on disk. Throws (and keeps nothing) on failure. */
   append(readings: Reading[]): void {
     if (readings.length === 0) return;
-    const lastId = this.lastId;
-    let appended: { id: number; bytes: number };
-    try {
-      appended = this.insertAppend(readings);
-    } catch (err) {
-      this.lastId = lastId;
-      throw err;
-    }
-    const { id, bytes } = appended;
+    const entry = this.insertAppend(readings);
     this.commits++;
     this.depth += readings.length;
-    this.bytes += bytes;
-    this.tail.push({ id, readings, bytes });
+    this.bytes += entry.bytes;
+    this.tail.push(entry);
     this.tailReadings += readings.length;
     // Past the bound the oldest entries are forgotten here; they stay on disk and are read from there.
     while (this.tailReadings > this.tailMax && this.tail.length > 1) this.tailReadings -= this.tail.shift()!.readings.length;
@@ -223,11 +218,7 @@ export class Spool {
 
   /** Receive time of the oldest reading waiting, or null when the spool is empty. */
   oldestReceivedAt(): number | null {
-    if (this.depth > 0 && this.depth === this.tailReadings) {
-      let oldest = Number.POSITIVE_INFINITY;
-      for (const r of this.tail[0]!.readings) if (r.receivedAt < oldest) oldest = r.receivedAt;
-      return oldest;
-    }
+    if (this.depth > 0 && this.depth === this.tailReadings) return this.tail[0]!.receivedAt;
     return this.selectOldestReceived.get() ?? null;
   }
 
