@@ -184,7 +184,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const s = new Spool(join(deps.dataDir, 'spool.db'));
       for (const r of s.seqs()) memory.remember(r.deviceId, r.seq, r.ts !== r.receivedAt ? r.ts : Number.NaN);
       spool = s;
-      writer = new StoreWriter(s, store, batchSize, log, metrics, deps.writeConcurrency ?? 1);
+      writer = new StoreWriter(s, store, batchSize, log, metrics, deps.writeConcurrency ?? 1, deps.writeLingerMs ?? 0);
       state = 'running';
       writer.start();
       if (s.depth > 0) log.info({ spoolDepth: s.depth, spoolBytes: s.bytes }, 'resuming the spool a previous run left');

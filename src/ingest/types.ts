@@ -19,6 +19,8 @@ export interface IngestDeps {
   batchSize?: number;
   /** Store writes in flight at once (InfluxDB takes several; SQLite writes one at a time anyway); default 1. */
   writeConcurrency?: number;
+  /** While less than a full batch waits, store writes start at most this often (ms); default 0 (at once). */
+  writeLingerMs?: number;
 }
 
 export interface IngestStats {

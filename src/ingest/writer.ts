@@ -18,6 +18,8 @@ export class StoreWriter {
   private stopped = false;
   private running = false;
   private wakeIdle: (() => void) | undefined;
+  private endLinger: (() => void) | undefined;
+  private lastRoundAt = 0;
   private endPause: (() => void) | undefined;
   private pauseTimer: NodeJS.Timeout | undefined;
   private emptyWaiters: Array<() => void> = [];
@@ -30,6 +32,8 @@ export class StoreWriter {
     private readonly metrics: IngestMetrics,
     /** Batches written at once. */
     private readonly concurrency = 1,
+    /** Least time between two write rounds while less than a full batch waits (0: write at once). */
+    private readonly lingerMs = 0,
   ) {}
 
   start(): void {
@@ -43,6 +47,7 @@ export class StoreWriter {
     const w = this.wakeIdle;
     this.wakeIdle = undefined;
     w?.();
+    if (this.spool.depth >= this.batchSize) this.endLinger?.();
   }
 
   /** Resolves once the spool is empty, or at `deadline` (epoch ms), whichever comes first. */
@@ -55,6 +60,7 @@ export class StoreWriter {
         resolve();
       }
       this.emptyWaiters.push(finish);
+      this.endLinger?.(); // a drain does not wait for a fuller batch
     });
   }
 
@@ -63,6 +69,7 @@ export class StoreWriter {
   stop(): void {
     this.stopped = true;
     this.wake();
+    this.endLinger?.();
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
     this.endPause?.();
     this.settleEmptyWaiters();
@@ -71,6 +78,8 @@ export class StoreWriter {
   private async run(): Promise<void> {
     let retryMs = RETRY_MIN_MS;
     while (!this.stopped && this.spool.isOpen) {
+      await this.linger();
+      if (this.stopped || !this.spool.isOpen) break;
       // Up to `concurrency` batches, oldest first, written at once: a store far away (InfluxDB over HTTP) is then
       // not idle while one answer travels back through a busy event loop.
       const batches: SpoolBatch[] = [];
@@ -91,6 +100,7 @@ export class StoreWriter {
         await new Promise<void>((resolve) => (this.wakeIdle = resolve));
         continue;
       }
+      this.lastRoundAt = Date.now();
       const results = await Promise.allSettled(batches.map((b) => this.write(b)));
       // What the store confirmed, up to the first failure, leaves the spool; the rest is written again later
       // (points already stored are overwritten with themselves).
@@ -134,6 +144,25 @@ export class StoreWriter {
     const endTimer = this.metrics.storeWrite.startTimer();
     await this.store.write(batch.readings);
     endTimer();
+  }
+
+  /**
+   * Under a light load every group commit would become its own store write: an HTTP request and a WAL fsync in
+   * InfluxDB, and a spool DELETE, for a few hundred readings. Until a full batch waits, rounds start at most every
+   * `lingerMs` (the readings are durable in the spool meanwhile); a full batch, stop() or a drain ends the wait.
+   */
+  private async linger(): Promise<void> {
+    const wait = this.lastRoundAt + this.lingerMs - Date.now();
+    if (wait > 0 && this.spool.depth < this.batchSize && this.emptyWaiters.length === 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.endLinger?.(), wait);
+        this.endLinger = () => {
+          this.endLinger = undefined;
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
   }
 
   /** Waits `ms`, or less if stopped. */

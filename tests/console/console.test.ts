@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { startTestApp, type Sensor, type TestApp } from '../fixtures/app.js';
+import { eventually, startTestApp, type Sensor, type TestApp } from '../fixtures/app.js';
 import { openBrowser, screenshot, signIn, type ConsoleBrowser } from './browser.js';
 
 // The operator console in a real (headless) Chromium against a whole citysense: sign-in, the live board,
@@ -150,6 +150,8 @@ describe('the operator console', () => {
     const values = [21, 34, 48, 57, 66, 52];
     const start = Date.now() - values.length * 60_000;
     for (const [i, v] of values.entries()) await air.send({ pm25: v, pm10: v * 1.6, no2: 18 + i }, start + i * 60_000);
+    // Acknowledged means spooled; the store has them a moment later (the writer gathers small commits).
+    await eventually(async () => (await t.app.parts.readings.count(air.id)) === values.length, 'the readings stored');
 
     const { page } = a;
     await page.goto(`${t.httpUrl}/#/devices/${air.id}`);

@@ -100,7 +100,7 @@ export interface Rig {
 /** An ingest on `dir` with fresh fakes (or the given ones), started. */
 export async function startIngest(
   dir: string,
-  opts: { store?: MemoryReadingStore; letters?: MemoryDeadLetters; spoolMaxBytes?: number; batchSize?: number; writeConcurrency?: number } = {},
+  opts: { store?: MemoryReadingStore; letters?: MemoryDeadLetters; spoolMaxBytes?: number; batchSize?: number; writeConcurrency?: number; writeLingerMs?: number } = {},
 ): Promise<Rig> {
   const store = opts.store ?? new MemoryReadingStore();
   const letters = opts.letters ?? new MemoryDeadLetters();
@@ -108,6 +108,7 @@ export async function startIngest(
   const ingest = createIngest({
     catalog, store, deadLetters: letters, log: silent, metrics: registry, dataDir: dir,
     spoolMaxBytes: opts.spoolMaxBytes ?? 64 * 1024 * 1024, batchSize: opts.batchSize, writeConcurrency: opts.writeConcurrency,
+    writeLingerMs: opts.writeLingerMs,
   });
   await ingest.start();
   return { ingest, store, letters, registry, dir };

@@ -125,6 +125,29 @@ describe('the store writer', () => {
     expect(letters.letters.map((l) => l.reason)).toEqual(['duplicate']);
   });
 
+  it('under a light load gathers group commits into one write per linger period', async () => {
+    const r = await rig(dir(), { batchSize: 1000, writeLingerMs: 1000 });
+    const t = Date.now() - 600_000;
+    await publish(r, 100, t); // the writer was idle: written at once
+    await until(async () => (await r.store.count()) === 100, 'the first 100 stored');
+    await publish(r, 400, t, 100); // four group commits, well within the linger period
+    await until(async () => (await r.store.count()) === 500, 'all 500 stored');
+    expect(r.store.calls.map((c) => c.size)).toEqual([100, 400]);
+    expect(r.ingest.stats()).toMatchObject({ stored: 500, spoolDepth: 0 });
+  });
+
+  it('does not linger once a full batch waits, nor when a drain asks for the spool to empty', async () => {
+    const r = await rig(dir(), { batchSize: 200, writeLingerMs: 60_000 });
+    const t = Date.now() - 600_000;
+    await publish(r, 100, t);
+    await until(async () => (await r.store.count()) === 100, 'the first 100 stored');
+    await publish(r, 300, t, 100); // a full batch of 200 is waiting: no minute-long wait
+    await until(async () => (await r.store.count()) >= 300, 'the full batch stored', 10_000);
+    await r.ingest.drain(Date.now() + 10_000); // the last 100 are less than a batch: the drain ends the wait
+    expect(await r.store.count()).toBe(400);
+    expect(r.ingest.stats().spoolDepth).toBe(0);
+  });
+
   it('drain() empties the spool before its deadline when the store works', async () => {
     const r = await rig(dir());
     const release = r.store.hold();
