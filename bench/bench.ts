@@ -293,6 +293,8 @@ async function endToEnd(o: BenchOptions, app: AppUnderTest, lg: LoadGen, influxd
 
 /** The app's event-loop delay and GC pauses over a phase, from its own Prometheus metrics (prom-client defaults). */
 export interface LoopHealth {
+  /** The app process's CPU meanwhile (all its threads), as a share of one core. */
+  appCpuShare: number;
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
   gcPauses: number;
@@ -304,12 +306,15 @@ export interface LoopHealth {
 async function loopHealth(app: AppUnderTest, run: () => Promise<void>): Promise<LoopHealth> {
   const m0 = await app.metrics();
   const t0 = performance.now();
+  const appCpu = cpuMeter(app.pid);
   await run();
+  const appCpuShare = round(appCpu(), 3);
   const s = (performance.now() - t0) / 1000;
   const m1 = await app.metrics();
   const sum = (m: Map<string, number>, prefix: string) => [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
   const d = (prefix: string) => sum(m1, prefix) - sum(m0, prefix);
   return {
+    appCpuShare,
     eventLoopP99Ms: round((m1.get('nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000, 2),
     eventLoopMaxMs: round((m1.get('nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000, 2),
     gcPauses: d('nodejs_gc_duration_seconds_count'),
@@ -492,7 +497,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
           const lg = await startLoadGen(o, app.mqttPort, 'bench', o.devices, t0 - run);
           try {
             let maxRate = e2eRuns[store].at(-1)?.readingsPerSecond ?? 0;
-            if (want('e2e') || maxRate === 0) {
+            // A fixed --alert-rate needs no maximum first (unless the soak runs, which is relative to it).
+            if (want('e2e') || (maxRate === 0 && (doSoak || (doAlerts && o.alertRate === undefined)))) {
               o.log(`end to end, ${store}: ${o.devices} devices at maximum rate for ${o.durationS} s${tag}`);
               const e = await endToEnd(o, app, lg, store === 'influxdb' ? influxdPid : undefined);
               o.log(`  ${Math.round(e.readingsPerSecond)} stored/s (acked ${Math.round(e.ackedPerSecond)}/s, drained ${round(e.drainS, 1)} s after), counted ${e.counted} of ${e.readings}`);
@@ -506,7 +512,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
               o.log(`alert latency under ${Math.round(alertRate)} readings/s (${o.alertRate ? 'fixed' : `${o.alertLoad} × max`}), ${o.alertDurationS} s${tag}`);
               const p = await alertLatency(o, app, lg, alertRate);
               o.log(`  p50 ${round(p.p50, 1)} ms, p99 ${round(p.p99, 1)} ms over ${p.samples} alerts${p.missed ? `, ${p.missed} missed` : ''}`);
-              o.log(`  app event loop delay p99 ${p.loop.eventLoopP99Ms} ms, max ${p.loop.eventLoopMaxMs} ms; GC ${p.loop.gcMsPerSecond} ms/s, ${p.loop.gcPausesOver10ms} pauses ≥ 10 ms`);
+              o.log(`  app CPU ${Math.round(p.loop.appCpuShare * 100)}% of a core; event loop delay p99 ${p.loop.eventLoopP99Ms} ms, max ${p.loop.eventLoopMaxMs} ms; GC ${p.loop.gcMsPerSecond} ms/s, ${p.loop.gcPausesOver10ms} pauses ≥ 10 ms`);
               probes.push(p);
             }
             if (doSoak) {

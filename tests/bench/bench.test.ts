@@ -47,6 +47,7 @@ describe('npm run bench', () => {
     expect(positive(r.alertLatencyMs.p50)).toBe(true);
     expect(r.alertLatencyMs.p99).toBeGreaterThanOrEqual(r.alertLatencyMs.p50);
     expect(r.alertLatencyMs.samples).toBeGreaterThan(0);
+    expect(positive(r.alertLatencyMs.loop.appCpuShare)).toBe(true);
     expect(positive(r.connections.devices)).toBe(true);
     expect(r.connections.devices).toBe(r.connections.target);
     expect(positive(r.connections.rssMb)).toBe(true);
