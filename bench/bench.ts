@@ -295,6 +295,8 @@ async function endToEnd(o: BenchOptions, app: AppUnderTest, lg: LoadGen, influxd
 export interface LoopHealth {
   /** The app process's CPU meanwhile (all its threads), as a share of one core. */
   appCpuShare: number;
+  /** The private influxd's, when the store is InfluxDB. */
+  influxdCpuShare?: number;
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
   gcPauses: number;
@@ -303,18 +305,21 @@ export interface LoopHealth {
   gcPausesOver10ms: number;
 }
 
-async function loopHealth(app: AppUnderTest, run: () => Promise<void>): Promise<LoopHealth> {
+async function loopHealth(app: AppUnderTest, influxdPid: number | undefined, run: () => Promise<void>): Promise<LoopHealth> {
   const m0 = await app.metrics();
   const t0 = performance.now();
   const appCpu = cpuMeter(app.pid);
+  const influxdCpu = influxdPid ? cpuMeter(influxdPid) : undefined;
   await run();
   const appCpuShare = round(appCpu(), 3);
+  const influxdCpuShare = influxdCpu ? round(influxdCpu(), 3) : undefined;
   const s = (performance.now() - t0) / 1000;
   const m1 = await app.metrics();
   const sum = (m: Map<string, number>, prefix: string) => [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
   const d = (prefix: string) => sum(m1, prefix) - sum(m0, prefix);
   return {
     appCpuShare,
+    ...(influxdCpuShare === undefined ? {} : { influxdCpuShare }),
     eventLoopP99Ms: round((m1.get('nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000, 2),
     eventLoopMaxMs: round((m1.get('nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000, 2),
     gcPauses: d('nodejs_gc_duration_seconds_count'),
@@ -323,12 +328,12 @@ async function loopHealth(app: AppUnderTest, run: () => Promise<void>): Promise<
   };
 }
 
-async function alertLatency(o: BenchOptions, app: AppUnderTest, lg: LoadGen, rate: number): Promise<ProbeResult & { loop: LoopHealth }> {
+async function alertLatency(o: BenchOptions, app: AppUnderTest, lg: LoadGen, rate: number, influxdPid: number | undefined): Promise<ProbeResult & { loop: LoopHealth }> {
   const warmupMs = 3000;
   lg.send({ cmd: 'rate', rate, durationMs: warmupMs + o.alertDurationS * 1000 + 2000, window: o.window });
   await sleep(warmupMs);
   let result!: ProbeResult;
-  const loop = await loopHealth(app, async () => {
+  const loop = await loopHealth(app, influxdPid, async () => {
     result = await probeAlerts({
       httpUrl: app.httpUrl,
       mqttUrl: `mqtt://127.0.0.1:${app.mqttPort}`,
@@ -510,9 +515,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
               alertRate = o.alertRate ?? maxRate * o.alertLoad;
               alertStore = store;
               o.log(`alert latency under ${Math.round(alertRate)} readings/s (${o.alertRate ? 'fixed' : `${o.alertLoad} × max`}), ${o.alertDurationS} s${tag}`);
-              const p = await alertLatency(o, app, lg, alertRate);
+              const p = await alertLatency(o, app, lg, alertRate, store === 'influxdb' ? influxdPid : undefined);
               o.log(`  p50 ${round(p.p50, 1)} ms, p99 ${round(p.p99, 1)} ms over ${p.samples} alerts${p.missed ? `, ${p.missed} missed` : ''}`);
-              o.log(`  app CPU ${Math.round(p.loop.appCpuShare * 100)}% of a core; event loop delay p99 ${p.loop.eventLoopP99Ms} ms, max ${p.loop.eventLoopMaxMs} ms; GC ${p.loop.gcMsPerSecond} ms/s, ${p.loop.gcPausesOver10ms} pauses ≥ 10 ms`);
+              o.log(`  app CPU ${Math.round(p.loop.appCpuShare * 100)}% of a core${p.loop.influxdCpuShare === undefined ? '' : `, influxd ${Math.round(p.loop.influxdCpuShare * 100)}%`}; event loop delay p99 ${p.loop.eventLoopP99Ms} ms, max ${p.loop.eventLoopMaxMs} ms; GC ${p.loop.gcMsPerSecond} ms/s, ${p.loop.gcPausesOver10ms} pauses ≥ 10 ms`);
               probes.push(p);
             }
             if (doSoak) {
