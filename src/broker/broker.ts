@@ -183,7 +183,22 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     if (packet.returnCode === 0) log.debug({ clientId: client.id }, 'MQTT client connected');
     else if (packet.returnCode === 6) log.info({ clientId: client.id, keepaliveLimitS: options.keepaliveLimitS }, 'MQTT connect refused: keep-alive 0 or over the limit');
   });
-  aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
+  aedes.on('clientError', (client, err) => {
+    log.debug({ clientId: client.id, err: err.message }, 'MQTT client error');
+    // A PUBLISH topic that is empty or holds + or # is a protocol violation (MQTT-3.3.2-1, -2): aedes closes the
+    // connection before any hook sees the packet, so its topic and payload are unknown here. Still a refused
+    // publish like any other outside the device's topics: counted and dead-lettered, naming the device.
+    if (!/not allowed in PUBLISH$/.test(err.message)) return;
+    const identity = identities.get(client);
+    try {
+      handler.refuse(
+        { deviceId: identity?.kind === 'device' ? identity.deviceId : null, topic: '', payload: EMPTY, receivedAt: Date.now() },
+        'not_authorized', `${err.message} (a protocol violation): connection closed`,
+      );
+    } catch (e) {
+      log.error({ err: e }, 'refusal handler failed');
+    }
+  });
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'MQTT connection error'));
   aedes.on('keepaliveTimeout', (client) => log.debug({ clientId: client.id }, 'MQTT keep-alive timeout'));
   (aedes as EventEmitter).on('error', (err: unknown) => log.error({ err }, 'aedes error'));

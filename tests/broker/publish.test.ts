@@ -109,13 +109,17 @@ describe('broker publish path and topic ACL', () => {
     await cb.endAsync();
   });
 
-  it('closes a connection that publishes to a wildcard topic (a protocol violation) and hands nothing on', async () => {
+  it('closes a connection that publishes to a wildcard topic (a protocol violation), hands nothing on, and counts it as not_authorized', async () => {
     const d = await t.registry.add(uniqueId('gas'), 'safety', 'gas');
     const c = await t.connectAs(d);
     const gone = closed(c);
     c.publish('city/safety/gas/+', '{"co":1}', { qos: 0 });
     await gone;
     expect(t.handler.handled.filter((m) => m.deviceId === d.id)).toEqual([]);
+    // Counted and dead-lettered like any publish outside its topics, naming the device and why.
+    await eventually(() => t.handler.refused.some((r) => r.msg.deviceId === d.id), 'the refusal');
+    expect(t.handler.refused.filter((r) => r.msg.deviceId === d.id).map((r) => [r.reason, r.detail]))
+      .toEqual([['not_authorized', '+ is not allowed in PUBLISH (a protocol violation): connection closed']]);
   });
 
   it('passes a device status of online/offline, and drops any other status as malformed_payload', async () => {
