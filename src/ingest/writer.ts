@@ -6,6 +6,19 @@ import type { Spool, SpoolBatch } from './spool.js';
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 
+/** A wait of `ms` that `end()` cuts short (ending it twice is harmless). */
+function interruptibleWait(ms: number): { ended: Promise<void>; end: () => void } {
+  let end!: () => void;
+  const ended = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    end = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  return { ended, end };
+}
+
 /**
  * Drains the spool into the store, oldest first, a few batches at a time: a batch is removed from the spool only
  * after the store confirmed it and every batch before it; on failure it stays and is retried with a doubling back-off.
@@ -21,7 +34,6 @@ export class StoreWriter {
   private endLinger: (() => void) | undefined;
   private lastRoundAt = 0;
   private endPause: (() => void) | undefined;
-  private pauseTimer: NodeJS.Timeout | undefined;
   private emptyWaiters: Array<() => void> = [];
 
   constructor(
@@ -70,7 +82,6 @@ export class StoreWriter {
     this.stopped = true;
     this.wake();
     this.endLinger?.();
-    if (this.pauseTimer) clearTimeout(this.pauseTimer);
     this.endPause?.();
     this.settleEmptyWaiters();
   }
@@ -153,29 +164,20 @@ export class StoreWriter {
    */
   private async linger(): Promise<void> {
     const wait = this.lastRoundAt + this.lingerMs - Date.now();
-    if (wait > 0 && this.spool.depth < this.batchSize && this.emptyWaiters.length === 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => this.endLinger?.(), wait);
-        this.endLinger = () => {
-          this.endLinger = undefined;
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    if (wait <= 0 || this.spool.depth >= this.batchSize || this.emptyWaiters.length > 0) return;
+    const w = interruptibleWait(wait);
+    this.endLinger = w.end;
+    await w.ended;
+    this.endLinger = undefined;
   }
 
   /** Waits `ms`, or less if stopped. */
-  private pause(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.endPause = () => {
-        this.endPause = undefined;
-        this.pauseTimer = undefined;
-        resolve();
-      };
-      this.pauseTimer = setTimeout(this.endPause, ms);
-    });
+  private async pause(ms: number): Promise<void> {
+    if (this.stopped) return;
+    const w = interruptibleWait(ms);
+    this.endPause = w.end;
+    await w.ended;
+    this.endPause = undefined;
   }
 
   private settleEmptyWaiters(): void {
