@@ -500,12 +500,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         const fleets = [{ prefix: 'bench', count: o.devices }, { prefix: 'probe', count: o.alertDevices, domain: 'safety', type: 'gas' }];
         await withApp(o, store, influxUrl, fleets, async (app) => {
           const lg = await startLoadGen(o, app.mqttPort, 'bench', o.devices, t0 - run);
+          const storePid = store === 'influxdb' ? influxdPid : undefined;
           try {
             let maxRate = e2eRuns[store].at(-1)?.readingsPerSecond ?? 0;
             // A fixed --alert-rate needs no maximum first (unless the soak runs, which is relative to it).
             if (want('e2e') || (maxRate === 0 && (doSoak || (doAlerts && o.alertRate === undefined)))) {
               o.log(`end to end, ${store}: ${o.devices} devices at maximum rate for ${o.durationS} s${tag}`);
-              const e = await endToEnd(o, app, lg, store === 'influxdb' ? influxdPid : undefined);
+              const e = await endToEnd(o, app, lg, storePid);
               o.log(`  ${Math.round(e.readingsPerSecond)} stored/s (acked ${Math.round(e.ackedPerSecond)}/s, drained ${round(e.drainS, 1)} s after), counted ${e.counted} of ${e.readings}`);
               o.log(`  ${round(e.appCpuUsPerReading, 1)} µs app CPU per reading; ${Math.round(e.readingsPerCommit)} readings per spool commit; ${e.storeWrites} store writes of ${round(e.storeWriteMs, 1)} ms on average`);
               e2eRuns[store].push(e);
@@ -515,7 +516,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
               alertRate = o.alertRate ?? maxRate * o.alertLoad;
               alertStore = store;
               o.log(`alert latency under ${Math.round(alertRate)} readings/s (${o.alertRate ? 'fixed' : `${o.alertLoad} × max`}), ${o.alertDurationS} s${tag}`);
-              const p = await alertLatency(o, app, lg, alertRate, store === 'influxdb' ? influxdPid : undefined);
+              const p = await alertLatency(o, app, lg, alertRate, storePid);
               o.log(`  p50 ${round(p.p50, 1)} ms, p99 ${round(p.p99, 1)} ms over ${p.samples} alerts${p.missed ? `, ${p.missed} missed` : ''}`);
               o.log(`  app CPU ${Math.round(p.loop.appCpuShare * 100)}% of a core${p.loop.influxdCpuShare === undefined ? '' : `, influxd ${Math.round(p.loop.influxdCpuShare * 100)}%`}; event loop delay p99 ${p.loop.eventLoopP99Ms} ms, max ${p.loop.eventLoopMaxMs} ms; GC ${p.loop.gcMsPerSecond} ms/s, ${p.loop.gcPausesOver10ms} pauses ≥ 10 ms`);
               probes.push(p);
