@@ -103,6 +103,9 @@ export interface EndToEnd {
   readingsPerCommit: number;
   storeWriteMs: number;
   storeWrites: number;
+  /** The app's garbage collection during the run: ms of pauses per second of the run, and pauses per second. */
+  gcMsPerSecond: number;
+  gcPausesPerSecond: number;
   appRssMb: number;
 }
 
@@ -287,6 +290,8 @@ async function endToEnd(o: BenchOptions, app: AppUnderTest, lg: LoadGen, influxd
     readingsPerCommit: delta('citysense_readings_accepted_total') / Math.max(1, delta('citysense_spool_commits_total')),
     storeWriteMs: (1000 * delta('citysense_store_write_seconds_sum')) / Math.max(1, writes),
     storeWrites: writes,
+    gcMsPerSecond: (1000 * metricDelta(m0, m1, 'nodejs_gc_duration_seconds_sum')) / wallS,
+    gcPausesPerSecond: metricDelta(m0, m1, 'nodejs_gc_duration_seconds_count') / wallS,
     appRssMb: rss,
   };
 }
@@ -303,6 +308,15 @@ export interface LoopHealth {
   gcMsPerSecond: number;
   /** Pauses of at least 10 ms (from the histogram's buckets: major GCs, mostly). */
   gcPausesOver10ms: number;
+  /** Spool group commits per second, and readings per commit: how finely the load is cut into loop turns. */
+  commitsPerSecond: number;
+  readingsPerCommit: number;
+}
+
+/** How much a metric grew between two scrapes, summed over its labels (every series whose name starts with `prefix`). */
+function metricDelta(m0: Map<string, number>, m1: Map<string, number>, prefix: string): number {
+  const sum = (m: Map<string, number>) => [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+  return sum(m1) - sum(m0);
 }
 
 async function loopHealth(app: AppUnderTest, influxdPid: number | undefined, run: () => Promise<void>): Promise<LoopHealth> {
@@ -315,8 +329,7 @@ async function loopHealth(app: AppUnderTest, influxdPid: number | undefined, run
   const influxdCpuShare = influxdCpu ? round(influxdCpu(), 3) : undefined;
   const s = (performance.now() - t0) / 1000;
   const m1 = await app.metrics();
-  const sum = (m: Map<string, number>, prefix: string) => [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
-  const d = (prefix: string) => sum(m1, prefix) - sum(m0, prefix);
+  const d = (prefix: string) => metricDelta(m0, m1, prefix);
   return {
     appCpuShare,
     ...(influxdCpuShare === undefined ? {} : { influxdCpuShare }),
@@ -325,6 +338,8 @@ async function loopHealth(app: AppUnderTest, influxdPid: number | undefined, run
     gcPauses: d('nodejs_gc_duration_seconds_count'),
     gcMsPerSecond: round((d('nodejs_gc_duration_seconds_sum') * 1000) / s, 2),
     gcPausesOver10ms: d('nodejs_gc_duration_seconds_count') - [...m1].filter(([k]) => k.startsWith('nodejs_gc_duration_seconds_bucket') && k.includes('le="0.01"')).reduce((a, [k, v]) => a + v - (m0.get(k) ?? 0), 0),
+    commitsPerSecond: round(d('citysense_spool_commits_total') / s, 1),
+    readingsPerCommit: round(d('citysense_readings_accepted_total') / Math.max(1, d('citysense_spool_commits_total')), 1),
   };
 }
 
@@ -508,7 +523,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
               o.log(`end to end, ${store}: ${o.devices} devices at maximum rate for ${o.durationS} s${tag}`);
               const e = await endToEnd(o, app, lg, storePid);
               o.log(`  ${Math.round(e.readingsPerSecond)} stored/s (acked ${Math.round(e.ackedPerSecond)}/s, drained ${round(e.drainS, 1)} s after), counted ${e.counted} of ${e.readings}`);
-              o.log(`  ${round(e.appCpuUsPerReading, 1)} µs app CPU per reading; ${Math.round(e.readingsPerCommit)} readings per spool commit; ${e.storeWrites} store writes of ${round(e.storeWriteMs, 1)} ms on average`);
+              o.log(`  ${round(e.appCpuUsPerReading, 1)} µs app CPU per reading; ${Math.round(e.readingsPerCommit)} readings per spool commit; ${e.storeWrites} store writes of ${round(e.storeWriteMs, 1)} ms on average; GC ${Math.round(e.gcMsPerSecond)} ms/s`);
               e2eRuns[store].push(e);
               maxRate = e.readingsPerSecond;
             }
@@ -518,7 +533,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
               o.log(`alert latency under ${Math.round(alertRate)} readings/s (${o.alertRate ? 'fixed' : `${o.alertLoad} × max`}), ${o.alertDurationS} s${tag}`);
               const p = await alertLatency(o, app, lg, alertRate, storePid);
               o.log(`  p50 ${round(p.p50, 1)} ms, p99 ${round(p.p99, 1)} ms over ${p.samples} alerts${p.missed ? `, ${p.missed} missed` : ''}`);
-              o.log(`  app CPU ${Math.round(p.loop.appCpuShare * 100)}% of a core${p.loop.influxdCpuShare === undefined ? '' : `, influxd ${Math.round(p.loop.influxdCpuShare * 100)}%`}; event loop delay p99 ${p.loop.eventLoopP99Ms} ms, max ${p.loop.eventLoopMaxMs} ms; GC ${p.loop.gcMsPerSecond} ms/s, ${p.loop.gcPausesOver10ms} pauses ≥ 10 ms`);
+              o.log(`  app CPU ${Math.round(p.loop.appCpuShare * 100)}% of a core${p.loop.influxdCpuShare === undefined ? '' : `, influxd ${Math.round(p.loop.influxdCpuShare * 100)}%`}; event loop delay p99 ${p.loop.eventLoopP99Ms} ms, max ${p.loop.eventLoopMaxMs} ms; GC ${p.loop.gcMsPerSecond} ms/s, ${p.loop.gcPausesOver10ms} pauses ≥ 10 ms; ${p.loop.commitsPerSecond} spool commits/s of ${p.loop.readingsPerCommit} readings`);
               probes.push(p);
             }
             if (doSoak) {

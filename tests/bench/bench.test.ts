@@ -48,6 +48,13 @@ describe('npm run bench', () => {
     expect(r.alertLatencyMs.p99).toBeGreaterThanOrEqual(r.alertLatencyMs.p50);
     expect(r.alertLatencyMs.samples).toBeGreaterThan(0);
     expect(positive(r.alertLatencyMs.loop.appCpuShare)).toBe(true);
+    // Every probe reading is committed, so the alert phase has commits, each of at least one reading.
+    expect(positive(r.alertLatencyMs.loop.commitsPerSecond)).toBe(true);
+    expect(r.alertLatencyMs.loop.readingsPerCommit).toBeGreaterThanOrEqual(1);
+    for (const store of ['influxdb', 'sqlite']) {
+      expect(r.details.endToEnd[store].gcMsPerSecond).toBeGreaterThanOrEqual(0);
+      expect(r.details.endToEnd[store].gcPausesPerSecond).toBeGreaterThanOrEqual(0);
+    }
     expect(positive(r.connections.devices)).toBe(true);
     expect(r.connections.devices).toBe(r.connections.target);
     expect(positive(r.connections.rssMb)).toBe(true);
