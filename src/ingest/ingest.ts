@@ -3,7 +3,7 @@ import { deadLetterPayload, REFUSAL_REASONS, type DeadLetter, type InboundMessag
 import { SeqMemory } from './dedupe.js';
 import { decodePayload } from './decode/dispatch.js';
 import { createIngestMetrics } from './metrics.js';
-import { rowBytes, Spool, type SpoolRow } from './spool.js';
+import { rowBytes, Spool } from './spool.js';
 import { IngestUnavailableError, type Ingest, type IngestDeps } from './types.js';
 import { toReadings } from './validate.js';
 import { StoreWriter } from './writer.js';
@@ -29,7 +29,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   });
 
   // What this event-loop turn gathered; flush() commits it in one transaction.
-  let rows: SpoolRow[] = [];
+  let rows: Reading[] = [];
   let rowsDone: Array<(err?: Error) => void> = [];
   let rowsBytes = 0;
   let rowsMessages = 0;
@@ -64,9 +64,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     let readings: Reading[] | undefined;
     if (batch.length > 0) {
       try {
-        const turn = batch.map((r) => r.reading);
-        spool!.append(turn);
-        readings = turn;
+        spool!.append(batch);
+        readings = batch;
       } catch (err) {
         // Nothing of this turn is kept: every sender gets an error (no acknowledgement) and may resend.
         log.error({ err, readings: batch.length }, 'spool commit failed');
@@ -142,22 +141,17 @@ export function createIngest(deps: IngestDeps): Ingest {
       }
     }
 
-    const first = rows.length;
     let bytes = 0;
     // The payload's size, shared out, stands for each reading's values in the estimate: no serialising on the hot path.
     const share = Math.ceil(msg.payload.length / checked.readings.length);
-    for (const reading of checked.readings) {
-      const b = rowBytes(reading, share);
-      bytes += b;
-      rows.push({ reading, bytes: b });
-    }
+    for (const reading of checked.readings) bytes += rowBytes(reading, share);
     if (spool!.bytes + rowsBytes + bytes > spoolMaxBytes) {
-      rows.length = first;
       refusedCounts.spool_full = (refusedCounts.spool_full ?? 0) + 1;
       metrics.refused.inc({ reason: 'spool_full' });
       done(new IngestUnavailableError('spool_full', `spool full (${spool!.bytes} of ${spoolMaxBytes} bytes)`));
       return;
     }
+    for (const reading of checked.readings) rows.push(reading);
     rowsBytes += bytes;
     rowsMessages++;
     rowsDone.push(done);

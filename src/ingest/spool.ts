@@ -4,12 +4,6 @@ import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import type { Reading } from '../core/index.js';
 
-/** A reading ready to be spooled, with the spool's estimate of its size (for the bound, before it is committed). */
-export interface SpoolRow {
-  reading: Reading;
-  bytes: number;
-}
-
 /** The oldest readings in the spool (one or more whole appends), and what removing them frees. */
 export interface SpoolBatch {
   readings: Reading[];
