@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
-import type { InboundMessage } from '../core/index.js';
+import type { InboundMessage, RefusalReason, RefusedMessage } from '../core/index.js';
 import { createAcl, type Identity } from './acl.js';
 import { CONNACK, MAX_CLIENT_ID, createAuthenticator, type ConnectAttempt } from './auth.js';
 import type { Broker, BrokerDeps } from './index.js';
@@ -134,6 +134,15 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     });
   }
 
+  /** Reports a refused publish; a failing handler is logged, never thrown into aedes. */
+  function refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void {
+    try {
+      handler.refuse(msg, reason, detail);
+    } catch (err) {
+      log.error({ err }, 'refusal handler failed');
+    }
+  }
+
   function authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     const identity = client ? identities.get(client) : undefined;
     const receivedAt = Date.now();
@@ -166,11 +175,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     const deviceId = identity?.kind === 'device' ? identity.deviceId : null;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     log.debug({ clientId: client?.id, deviceId, topic: packet.topic, reason: verdict.reason }, 'publish refused');
-    try {
-      handler.refuse({ deviceId, topic: packet.topic, payload, receivedAt }, verdict.reason, verdict.detail);
-    } catch (err) {
-      log.error({ err }, 'refusal handler failed');
-    }
+    refuse({ deviceId, topic: packet.topic, payload, receivedAt }, verdict.reason, verdict.detail);
     // Acknowledge and drop: see the note at the top of this file.
     packet.topic = SINK_TOPIC;
     packet.retain = false;
@@ -190,14 +195,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     // publish like any other outside the device's topics: counted and dead-lettered, naming the device.
     if (!/not allowed in PUBLISH$/.test(err.message)) return;
     const identity = identities.get(client);
-    try {
-      handler.refuse(
-        { deviceId: identity?.kind === 'device' ? identity.deviceId : null, topic: '', payload: EMPTY, receivedAt: Date.now() },
-        'not_authorized', `${err.message} (a protocol violation): connection closed`,
-      );
-    } catch (e) {
-      log.error({ err: e }, 'refusal handler failed');
-    }
+    refuse(
+      { deviceId: identity?.kind === 'device' ? identity.deviceId : null, topic: '', payload: EMPTY, receivedAt: Date.now() },
+      'not_authorized', `${err.message} (a protocol violation): connection closed`,
+    );
   });
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'MQTT connection error'));
   aedes.on('keepaliveTimeout', (client) => log.debug({ clientId: client.id }, 'MQTT keep-alive timeout'));
