@@ -17,16 +17,15 @@ if (process.env.DEBUG) {
   module.exports = require('debug');
 } else {
   const noop = function () {};
-  const logger = () => {
+  const createDebug = (namespace) => {
     const log = function () {};
     log.enabled = false;
-    log.namespace = '';
-    log.extend = logger;
+    log.namespace = String(namespace);
+    log.extend = (sub, delimiter = ':') => createDebug(log.namespace + delimiter + sub);
     log.log = noop;
     log.destroy = noop;
     return log;
   };
-  const createDebug = (namespace) => Object.assign(logger(), { namespace: String(namespace) });
   Object.assign(createDebug, {
     default: createDebug, debug: createDebug, enable: noop, disable: () => '', enabled: () => false,
     names: [], skips: [], formatters: {}, humanize: (ms) => `${ms}ms`, coerce: (v) => v, log: noop,
