@@ -6,3 +6,4 @@ export * from './duration.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './secrets.js';
+export * from './time.js';

@@ -1,14 +1,19 @@
-import { parseDuration } from '../core/index.js';
+import { isDateMs, parseDuration, parseRfc3339 } from '../core/index.js';
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** Reads `now`, a relative time (`-1h`, `-30m`) or an RFC 3339 time as epoch ms; undefined when it is neither. */
-export function parseTime(text: string, now: number): number | undefined {
-  if (text === 'now') return now;
-  if (text.startsWith('-')) {
-    try { return now - parseDuration(text.slice(1)); } catch { return undefined; }
-  }
-  if (!RFC3339.test(text)) return undefined;
-  const t = Date.parse(text);
-  return Number.isNaN(t) ? undefined : t;
+/**
+ * Reads `now`, a relative time (`-1h`, `-30m`; with `future`, also `+2h`) or an RFC 3339 time as epoch ms;
+ * undefined when it is none of them or lies beyond what a Date holds (it could never be shown again).
+ */
+export function parseTime(text: string, now: number, future = false): number | undefined {
+  let t: number | undefined;
+  if (text === 'now') t = now;
+  else if (text.startsWith('-') || (future && text.startsWith('+'))) {
+    try {
+      const d = parseDuration(text.slice(1));
+      t = text.startsWith('-') ? now - d : now + d;
+    } catch {
+      return undefined;
+    }
+  } else t = parseRfc3339(text);
+  return t !== undefined && isDateMs(t) ? t : undefined;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, notFound, parseDuration } from '../../core/index.js';
+import { AppError, isDateMs, notFound } from '../../core/index.js';
 import { silenceView, type AlertEngine } from '../../alerts/index.js';
 import type { ApiDefinition } from '../define.js';
 import { silenceSchema } from '../schemas.js';
@@ -35,12 +35,8 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
 
   // RFC 3339, epoch ms, `now`, a past relative time (`-1h`) or a future one (`+2h`).
   const time = (v: string | number, field: string, t: number): number => {
-    if (typeof v === 'number') return v;
-    if (v.startsWith('+')) {
-      try { return t + parseDuration(v.slice(1)); } catch { /* reported below */ }
-    }
-    const parsed = parseTime(v, t);
-    if (parsed === undefined) throw new AppError('bad_request', `body ${field}: use RFC 3339 (2026-01-31T12:00:00Z), epoch ms, now, or a relative time like +2h`);
+    const parsed = typeof v === 'number' ? (isDateMs(v) ? v : undefined) : parseTime(v, t, true);
+    if (parsed === undefined) throw new AppError('bad_request', `body ${field}: use RFC 3339 (2026-01-31T12:00:00Z), epoch ms, now, or a relative time like +2h, up to the year 275760`);
     return parsed;
   };
 

@@ -1,5 +1,4 @@
-import type { RawValue } from '../../core/index.js';
-import { parseRfc3339 } from './time.js';
+import { parseRfc3339, type RawValue } from '../../core/index.js';
 import { isObject, refusal, type DecodeContext, type DecodedReading, type DecodeRefusal, type DecodeResult } from './types.js';
 
 /** Form 1, `{"heart_rate": 72}`: every field is a metric; the reading takes the receive time. */

@@ -15,3 +15,11 @@ export function parseRfc3339(s: string): number | undefined {
   const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] === '60' ? '59' : m[6]}${frac}${m[8]!.toUpperCase()}`);
   return Number.isNaN(ms) ? undefined : ms;
 }
+
+/** The largest epoch ms a JavaScript Date holds (±100,000,000 days from 1970); past it a time cannot be shown. */
+export const MAX_DATE_MS = 8.64e15;
+
+/** Whether `ms` is an epoch time a Date can hold (and so be written as RFC 3339). */
+export function isDateMs(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+}
