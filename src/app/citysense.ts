@@ -70,11 +70,17 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   const seen = new Map<string, DeviceSeen>();
   let seenTimer: NodeJS.Timeout | undefined;
   const flushSeen = () => {
+    clearTimeout(seenTimer);
     seenTimer = undefined;
     if (seen.size === 0) return;
     const updates = [...seen.values()];
     seen.clear();
     meta.devices.recordSeen(updates);
+  };
+  /** A device's lastSeen for a status event: what is still gathered is written first, so it is never behind. */
+  const lastSeenOf = (deviceId: string) => {
+    if (seen.has(deviceId)) flushSeen();
+    return meta.devices.get(deviceId)?.lastSeen;
   };
   const clockSkew = createClockSkew();
   ingest.onAccepted((batch: readonly Reading[]) => {
@@ -112,7 +118,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       log,
       metrics,
       handler: ingest,
-      onPresence: (e) => live?.deviceStatus(e.deviceId, e.status, meta.devices.get(e.deviceId)?.lastSeen),
+      onPresence: (e) => live?.deviceStatus(e.deviceId, e.status, lastSeenOf(e.deviceId)),
       options: {
         host: config.host,
         mqttPort: config.mqttPort,
@@ -164,7 +170,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     live = attachLive(server, { alerts, authenticate, devices: meta.devices, log, metrics });
     alerts.onTransition((a, kind) => {
       // A no_data alert is the device going stale: operators see it as device status too.
-      if (kind === 'fired' && a.metric === null) live?.deviceStatus(a.deviceId, 'stale', meta.devices.get(a.deviceId)?.lastSeen);
+      if (kind === 'fired' && a.metric === null) live?.deviceStatus(a.deviceId, 'stale', lastSeenOf(a.deviceId));
     });
     const srv = server;
     await new Promise<void>((resolve, reject) => {

@@ -41,6 +41,19 @@ describe('alerts for operators, end to end (Socket.IO and REST)', () => {
     ok.close();
   });
 
+  it('tells, in device:status, the time of the last accepted reading, also for a device that leaves at once', async () => {
+    const c = await t.live();
+    const s = await t.sensor('safety', 'gas');
+    const before = Date.now();
+    await s.send({ co: 3 });
+    await s.client.endAsync(); // well within the 500 ms in which lastSeen updates are gathered
+    const offline = await c.waitFor((e) => e.event === 'device:status' && e.payload.deviceId === s.id && e.payload.status === 'offline', 'device:status offline');
+    expect(offline.payload.lastSeen).not.toBeNull();
+    expect(Date.parse(offline.payload.lastSeen)).toBeGreaterThanOrEqual(before);
+    expect((await t.api('GET', `/api/devices/${s.id}`)).body.lastSeen).toBe(offline.payload.lastSeen);
+    c.close();
+  });
+
   it('pushes fired, acknowledged and resolved to every client; a viewer may not ack', async () => {
     const a = await t.live(tokens.viewer);
     const b = await t.live();
