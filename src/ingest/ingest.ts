@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { deadLetterPayload, REFUSAL_REASONS, type DeadLetter, type InboundMessage, type Reading, type RefusalReason, type RefusedMessage } from '../core/index.js';
 import { SeqMemory } from './dedupe.js';
 import { decodePayload } from './decode/dispatch.js';
+import type { DecodedReading } from './decode/types.js';
 import { createIngestMetrics } from './metrics.js';
 import { rowBytes, Spool } from './spool.js';
 import { IngestUnavailableError, type Ingest, type IngestDeps } from './types.js';
@@ -14,6 +15,9 @@ export function createIngest(deps: IngestDeps): Ingest {
   const now = deps.now ?? Date.now;
   const batchSize = deps.batchSize ?? 5000;
   const memory = new SeqMemory(1024);
+  /** Per device, the receive time last given to a reading without a device timestamp (see uniqueReceiveTimes). */
+  const receiveTimes = new Map<string, number>();
+  let receiveTimesMax = 0;
   const listeners: Array<(readings: readonly Reading[]) => void> = [];
   const refusedCounts: Record<string, number> = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0]));
   let accepted = 0;
@@ -134,28 +138,37 @@ export function createIngest(deps: IngestDeps): Ingest {
     if (!sensor) return deadLetter(msg, 'unknown_metric', `the catalog has no type ${msg.domain}/${msg.type}`, done);
     const checked = toReadings(catalog, sensor, msg, decoded.readings);
     if (!checked.ok) return deadLetter(msg, checked.reason, checked.detail, done);
-    for (const d of decoded.readings) {
-      if (!d.seqs) continue;
-      for (const seq of d.seqs) {
-        if (memory.seen(msg.deviceId, seq, d.deviceTs ? d.ts : Number.NaN)) return deadLetter(msg, 'duplicate', `seq ${seq} was already received`, done);
-      }
+    // toReadings keeps the decoded order: checked.readings[i] is decoded.readings[i].
+    let readings = checked.readings;
+    let fresh = decoded.readings;
+    const repeated = repeatedSeqs(msg.deviceId, decoded.readings);
+    if (repeated.length > 0) {
+      // A resend of what was stored is dropped; what it carries that is new is kept (a batch may overlap the last).
+      const detail = repeated.length === 1 ? `seq ${repeated[0]} was already received` : `seqs ${repeated.join(', ')} were already received`;
+      if (repeated.length === countSeqs(decoded.readings)) return deadLetter(msg, 'duplicate', detail, done);
+      const keep = decoded.readings.map((d) => !d.seqs?.some((seq) => repeated.includes(seq)));
+      readings = readings.filter((_, i) => keep[i]);
+      fresh = fresh.filter((_, i) => keep[i]);
+      if (readings.length === 0) return deadLetter(msg, 'duplicate', detail, done);
+      deadLetter(msg, 'duplicate', `${detail}: those readings were dropped, the other ${readings.length} kept`);
     }
+    uniqueReceiveTimes(msg, fresh, readings);
 
     let bytes = 0;
     // The payload's size, shared out, stands for each reading's values in the estimate: no serialising on the hot path.
-    const share = Math.ceil(msg.payload.length / checked.readings.length);
-    for (const reading of checked.readings) bytes += rowBytes(reading, share);
+    const share = Math.ceil(msg.payload.length / readings.length);
+    for (const reading of readings) bytes += rowBytes(reading, share);
     if (spool!.bytes + rowsBytes + bytes > spoolMaxBytes) {
       refusedCounts.spool_full = (refusedCounts.spool_full ?? 0) + 1;
       metrics.refused.inc({ reason: 'spool_full' });
       done(new IngestUnavailableError('spool_full', `spool full (${spool!.bytes} of ${spoolMaxBytes} bytes)`));
       return;
     }
-    for (const reading of checked.readings) rows.push(reading);
+    for (const reading of readings) rows.push(reading);
     rowsBytes += bytes;
     rowsMessages++;
     rowsDone.push(done);
-    for (const d of decoded.readings) {
+    for (const d of fresh) {
       if (!d.seqs) continue;
       const time = d.deviceTs ? d.ts : Number.NaN;
       for (const seq of d.seqs) {
@@ -164,6 +177,34 @@ export function createIngest(deps: IngestDeps): Ingest {
       }
     }
     schedule();
+  }
+
+  /** The message's seqs that this device already sent (with the same device time). */
+  function repeatedSeqs(deviceId: string, decoded: readonly DecodedReading[]): number[] {
+    const out: number[] = [];
+    for (const d of decoded) {
+      if (!d.seqs) continue;
+      for (const seq of d.seqs) if (memory.seen(deviceId, seq, d.deviceTs ? d.ts : Number.NaN)) out.push(seq);
+    }
+    return out;
+  }
+
+  /**
+   * Readings that take the receive time (no device timestamp) get one that no earlier message of the device has:
+   * the store keys a point by device and millisecond (InfluxDB and SQLite alike), so two messages of one device
+   * in the same millisecond (a queue flushed after a reconnect) would otherwise be one point, the later
+   * overwriting the earlier. Such a burst is spread 1 ms apart; `receivedAt` itself stays the true receive time.
+   */
+  function uniqueReceiveTimes(msg: InboundMessage, decoded: readonly DecodedReading[], readings: Reading[]): void {
+    if (decoded.every((d) => d.deviceTs)) return;
+    // Entries older than the receive time can no longer collide: drop them all at once, keeping the map small.
+    if (msg.receivedAt > receiveTimesMax || receiveTimes.size >= 100_000) receiveTimes.clear();
+    const last = receiveTimes.get(msg.deviceId);
+    const base = last === undefined || last < msg.receivedAt ? msg.receivedAt : last + 1;
+    receiveTimes.set(msg.deviceId, base);
+    if (base > receiveTimesMax) receiveTimesMax = base;
+    if (base === msg.receivedAt) return;
+    for (let i = 0; i < decoded.length; i++) if (!decoded[i]!.deviceTs) readings[i]!.ts += base - msg.receivedAt;
   }
 
   function oldestAgeMs(): number | null {
@@ -235,4 +276,11 @@ export function createIngest(deps: IngestDeps): Ingest {
       spool!.close();
     },
   };
+}
+
+/** How many seqs a message carries. */
+function countSeqs(decoded: readonly DecodedReading[]): number {
+  let n = 0;
+  for (const d of decoded) n += d.seqs?.length ?? 0;
+  return n;
 }

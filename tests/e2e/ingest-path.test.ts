@@ -92,6 +92,32 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('the ingestion path with %s', (
     expect(dup.body.items.some((l: { deviceId: string }) => l.deviceId === d.id)).toBe(true);
   });
 
+  it('keeps a resend\'s new readings: only the seqs already received are dropped (and dead-lettered)', async () => {
+    const d = await t.device('safety', 'noise');
+    const c = await t.connect(d);
+    const t0 = Date.now() - 10_000;
+    await c.publishAsync(d.topic, JSON.stringify([{ ts: t0, seq: 200, values: { level: 60 } }, { ts: t0 + 1000, seq: 201, values: { level: 61 } }]), { qos: 1 });
+    await c.publishAsync(d.topic, JSON.stringify([{ ts: t0 + 1000, seq: 201, values: { level: 61 } }, { ts: t0 + 2000, seq: 202, values: { level: 62 } }]), { qos: 1 });
+    await eventually(async () => (await count(d.id)) === 3, 'three readings');
+    expect((await history(d.id, 'level')).map((p) => p.v)).toEqual([60, 61, 62]);
+    const letters = (await t.api('GET', '/api/dead-letters?reason=duplicate')).body.items.filter((l: { deviceId: string }) => l.deviceId === d.id);
+    expect(letters).toHaveLength(1);
+    expect(letters[0].detail).toMatch(/seq 201 was already received.*other 1 kept/);
+  });
+
+  it('stores every flat reading of a burst from one device, though many arrive in the same millisecond', async () => {
+    const d = await t.device('safety', 'noise');
+    const c = await t.connect(d);
+    const n = 200;
+    await Promise.all(Array.from({ length: n }, (_, i) => c.publishAsync(d.topic, JSON.stringify({ level: 30 + (i % 100) }), { qos: 1 })));
+    await eventually(async () => (await count(d.id)) === n, `${n} readings`);
+    // Spread 1 ms apart from the first one's receive time: the last may lie a little ahead of the clock.
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const points = (await t.api('GET', `/api/devices/${d.id}/readings?metric=level&from=-1h&to=${to}`)).body.points as { t: string; v: number }[];
+    expect(points).toHaveLength(n);
+    expect(points.map((p) => p.v)).toEqual(Array.from({ length: n }, (_, i) => 30 + (i % 100)));
+  });
+
   it('refuses a wrong password, no password, and a deleted device', async () => {
     const d = await t.device('transport', 'parking');
     await expect(t.connect({ username: d.username, password: 'wrong' })).rejects.toThrow(/Bad username or password|Not authorized/i);

@@ -140,13 +140,29 @@ describe('duplicates', () => {
     expect(rig.letters.letters.filter((l) => l.deviceId === 'd3').map((l) => l.reason)).toEqual(['duplicate']);
   });
 
-  it('refuses a whole array when one of its seqs was seen', async () => {
+  it('keeps the new readings of an array that repeats a seq, and dead-letters the repeat', async () => {
     const t = Date.now() - 60_000;
     await handle(rig.ingest, message('d4', JSON.stringify({ ts: t, seq: 1, values: { co: 1 } })));
-    await handle(rig.ingest, message('d4', JSON.stringify([{ ts: t + 1000, seq: 2, values: { co: 2 } }, { ts: t, seq: 1, values: { co: 1 } }])));
-    expect(rig.letters.letters.filter((l) => l.deviceId === 'd4').map((l) => l.reason)).toEqual(['duplicate']);
+    expect(await handle(rig.ingest, message('d4', JSON.stringify([{ ts: t + 1000, seq: 2, values: { co: 2 } }, { ts: t, seq: 1, values: { co: 1 } }])))).toBeUndefined();
+    expect(rig.letters.letters.filter((l) => l.deviceId === 'd4').map((l) => [l.reason, l.detail])).toEqual([
+      ['duplicate', 'seq 1 was already received: those readings were dropped, the other 1 kept'],
+    ]);
     await until(async () => rig.ingest.stats().spoolDepth === 0, 'the spool to drain');
-    expect(seqsStored('d4')).toEqual([1]);
+    expect(seqsStored('d4')).toEqual([1, 2]);
+    // Every seq repeated: the whole message is the duplicate, as for a single reading.
+    await handle(rig.ingest, message('d4', JSON.stringify([{ ts: t + 1000, seq: 2, values: { co: 2 } }, { ts: t, seq: 1, values: { co: 1 } }])));
+    expect(rig.letters.letters.filter((l) => l.deviceId === 'd4').map((l) => l.detail).at(-1)).toBe('seqs 1, 2 were already received');
+    expect(seqsStored('d4')).toEqual([1, 2]);
+  });
+
+  it('gives readings without a device time a receive time no earlier message of the device has', async () => {
+    const at = Date.now();
+    const flat = (id: string, co: number) => handle(rig.ingest, message(id, JSON.stringify({ co }), { receivedAt: at }));
+    await Promise.all([flat('d7', 1), flat('d7', 2), flat('d7', 3), flat('d8', 4)]);
+    await until(() => rig.ingest.stats().spoolDepth === 0, 'the spool to drain');
+    const stored = (id: string) => [...rig.store.points.values()].filter((r) => r.deviceId === id).map((r) => [r.ts, r.receivedAt, r.values.co]);
+    expect(stored('d7')).toEqual([[at, at, 1], [at + 1, at, 2], [at + 2, at, 3]]);
+    expect(stored('d8')).toEqual([[at, at, 4]]); // another device's clock is its own
   });
 
   it('takes a repeated seq with another device time: a device that restarted its counter, not a resend', async () => {
