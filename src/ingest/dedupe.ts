@@ -51,12 +51,32 @@ export class SeqMemory {
       times.set(d.times);
       d.seqs = seqs;
       d.times = times;
+      d.next = d.size; // `next` had wrapped to 0 in the full array: the free slots start after the last entry
     }
     d.seqs[d.next] = seq;
     d.times[d.next] = time;
     d.next = (d.next + 1) % d.seqs.length;
     if (d.size < d.seqs.length) d.size++;
     if (seq > d.max) d.max = seq;
+  }
+
+  /**
+   * Per device, its newest `perDevice` remembered seqs and their times, oldest first: what a graceful stop saves
+   * so that a resend after the restart is still known (see Spool.saveSeqs).
+   */
+  *newest(perDevice: number): Generator<{ deviceId: string; seqs: Float64Array; times: Float64Array }> {
+    for (const [deviceId, d] of this.devices) {
+      const n = Math.min(perDevice, d.size);
+      const seqs = new Float64Array(n);
+      const times = new Float64Array(n);
+      // The ring's newest entry is just before `next`; walk back n entries.
+      for (let k = 0; k < n; k++) {
+        const i = (d.next - n + k + d.seqs.length) % d.seqs.length;
+        seqs[k] = d.seqs[i]!;
+        times[k] = d.times[i]!;
+      }
+      yield { deviceId, seqs, times };
+    }
   }
 
   /** Forgets a seq that was remembered but could not be kept (its commit failed), so a resend is taken. */
