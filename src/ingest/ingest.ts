@@ -9,6 +9,9 @@ import { IngestUnavailableError, type Ingest, type IngestDeps } from './types.js
 import { toReadings } from './validate.js';
 import { StoreWriter } from './writer.js';
 
+/** The newest seqs per device kept across a graceful restart: more than a device's unacknowledged window. */
+const SEQS_SAVED_PER_DEVICE = 128;
+
 /** Builds the ingest: decoders, validation, dead letters, the durable spool with group commit, and the store writer. */
 export function createIngest(deps: IngestDeps): Ingest {
   const { catalog, store, deadLetters, log, spoolMaxBytes } = deps;
@@ -217,7 +220,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     async start() {
       if (state !== 'new') throw new Error(`ingest cannot start: it is ${state}`);
       const s = new Spool(join(deps.dataDir, 'spool.db'));
-      for (const r of s.seqs()) memory.remember(r.deviceId, r.seq, r.ts !== r.receivedAt ? r.ts : Number.NaN);
+      for (const r of s.seqs()) memory.remember(r.deviceId, r.seq, r.time);
       spool = s;
       writer = new StoreWriter(s, store, batchSize, log, metrics, deps.writeConcurrency ?? 1, deps.writeLingerMs ?? 0);
       state = 'running';
@@ -273,6 +276,12 @@ export function createIngest(deps: IngestDeps): Ingest {
       }
       if (was === 'new') return;
       writer!.stop();
+      // A resend after the restart (its PUBACK lost to the stop) is still known as one, though its reading has left the spool.
+      try {
+        spool!.saveSeqs(memory.newest(SEQS_SAVED_PER_DEVICE));
+      } catch (err) {
+        log.warn({ err }, 'cannot save the seq memory; resends after the restart may be stored twice');
+      }
       spool!.close();
     },
   };

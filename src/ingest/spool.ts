@@ -35,6 +35,9 @@ interface AppendRow {
  */
 const decodeBody = (body: Buffer | string): Reading[] => (typeof body === 'string' ? JSON.parse(body) : deserialize(body)) as Reading[];
 
+/** A float64 array stored as a BLOB, read back (copied: a Buffer from SQLite need not be 8-byte aligned). */
+const float64s = (b: Buffer): Float64Array => new Float64Array(new Uint8Array(b).buffer, 0, Math.floor(b.length / 8));
+
 /** Readings kept in memory after their commit (the newest ones), so the writer need not read back what was just written. */
 const TAIL_MAX_READINGS = 50_000;
 
@@ -89,6 +92,8 @@ export class Spool {
         received_at INTEGER NOT NULL,
         body BLOB NOT NULL
       )`);
+      // The seq memory a graceful stop saved (SeqMemory.newest): one row per device, seqs and times as float64 arrays.
+      this.db.exec('CREATE TABLE IF NOT EXISTS seq_memory (device_id TEXT PRIMARY KEY, seqs BLOB NOT NULL, times BLOB NOT NULL)');
       this.insert = this.db.prepare('INSERT INTO spool_appends (id, n, bytes, received_at, body) VALUES (?, ?, ?, ?, ?)');
       this.lastId = this.db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM spool_appends').pluck().get()!;
       this.migrateRowsPerReading();
@@ -216,13 +221,33 @@ export class Spool {
     return this.selectOldestReceived.get() ?? null;
   }
 
-  /** Every spooled (device, seq, ts, receivedAt) with a seq, in spool order, read from disk. */
-  *seqs(): Generator<{ deviceId: string; seq: number; ts: number; receivedAt: number }> {
+  /**
+   * The seqs to remember at start, oldest first: those the last graceful stop saved, then those of every spooled
+   * reading. `time` is the device time a seq came with, NaN when it had none.
+   */
+  *seqs(): Generator<{ deviceId: string; seq: number; time: number }> {
+    type Saved = { device_id: string; seqs: Buffer; times: Buffer };
+    for (const row of this.db.prepare<[], Saved>('SELECT device_id, seqs, times FROM seq_memory').iterate()) {
+      const seqs = float64s(row.seqs);
+      const times = float64s(row.times);
+      for (let i = 0; i < seqs.length; i++) yield { deviceId: row.device_id, seq: seqs[i]!, time: times[i]! };
+    }
     for (const body of this.db.prepare<[], Buffer | string>('SELECT body FROM spool_appends ORDER BY id').pluck().iterate()) {
       for (const r of decodeBody(body)) {
-        if (r.seq !== undefined) yield { deviceId: r.deviceId, seq: r.seq, ts: r.ts, receivedAt: r.receivedAt };
+        if (r.seq !== undefined) yield { deviceId: r.deviceId, seq: r.seq, time: r.ts !== r.receivedAt ? r.ts : Number.NaN };
       }
     }
+  }
+
+  /** Replaces the saved seq memory (one transaction). */
+  saveSeqs(devices: Iterable<{ deviceId: string; seqs: Float64Array; times: Float64Array }>): void {
+    const insert = this.db.prepare<[string, Buffer, Buffer]>('INSERT INTO seq_memory (device_id, seqs, times) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM seq_memory');
+      for (const d of devices) {
+        if (d.seqs.length > 0) insert.run(d.deviceId, Buffer.from(d.seqs.buffer, d.seqs.byteOffset, d.seqs.byteLength), Buffer.from(d.times.buffer, d.times.byteOffset, d.times.byteLength));
+      }
+    })();
   }
 
   close(): void {

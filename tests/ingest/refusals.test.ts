@@ -165,6 +165,37 @@ describe('duplicates', () => {
     expect(stored('d8')).toEqual([[at, at, 4]]); // another device's clock is its own
   });
 
+  it('knows a resend after a graceful restart, though its reading has left the spool', async () => {
+    const restartDir = tempDir();
+    try {
+      const ts = Date.now() - 5000;
+      const timed = JSON.stringify({ ts, seq: 9, values: { co: 5 } });
+      const untimed = JSON.stringify({ seq: 10, values: { co: 6 } });
+      const first = await startIngest(restartDir.dir);
+      for (const m of [timed, untimed]) expect(await handle(first.ingest, message('d9', m))).toBeUndefined();
+      await first.ingest.drain(Date.now() + 5000);
+      expect(first.ingest.stats().spoolDepth).toBe(0);
+      await first.ingest.close();
+
+      const second = await startIngest(restartDir.dir);
+      for (const m of [timed, untimed]) expect(await handle(second.ingest, message('d9', m))).toBeUndefined();
+      expect(second.letters.letters.map((l) => [l.reason, l.detail])).toEqual([
+        ['duplicate', 'seq 9 was already received'],
+        ['duplicate', 'seq 10 was already received'],
+      ]);
+      // A new seq is taken, and the restart after it remembers it too.
+      expect(await handle(second.ingest, message('d9', JSON.stringify({ ts: ts + 1, seq: 11, values: { co: 7 } })))).toBeUndefined();
+      await second.ingest.close();
+      const third = await startIngest(restartDir.dir);
+      await handle(third.ingest, message('d9', JSON.stringify({ ts: ts + 1, seq: 11, values: { co: 7 } })));
+      await handle(third.ingest, message('d9', timed));
+      expect(third.letters.letters.map((l) => l.detail)).toEqual(['seq 11 was already received', 'seq 9 was already received']);
+      await third.ingest.close();
+    } finally {
+      restartDir.remove();
+    }
+  });
+
   it('takes a repeated seq with another device time: a device that restarted its counter, not a resend', async () => {
     const t = Date.now() - 60_000;
     await handle(rig.ingest, message('d5', JSON.stringify({ ts: t, seq: 0, values: { co: 1 } })));
