@@ -1,4 +1,4 @@
-import type { Catalog, InboundMessage, Reading, SensorType } from '../core/index.js';
+import { isDateMs, type Catalog, type InboundMessage, type Reading, type SensorType } from '../core/index.js';
 import { refusal, type DecodedReading, type DecodeRefusal } from './decode/types.js';
 
 /** How far ahead of the receive time a device's clock may run. */
@@ -32,5 +32,5 @@ export function toReadings(
 
 /** A time for a refusal's detail; times past what Date can show are given as numbers. */
 function iso(ts: number): string {
-  return Math.abs(ts) <= 8.64e15 ? new Date(ts).toISOString() : `${ts} ms`;
+  return isDateMs(ts) ? new Date(ts).toISOString() : `${ts} ms`;
 }
