@@ -183,13 +183,13 @@ export function createIngest(deps: IngestDeps): Ingest {
   }
 
   /** The message's seqs that this device already sent (with the same device time). */
-  function repeatedSeqs(deviceId: string, decoded: readonly DecodedReading[]): number[] {
-    const out: number[] = [];
+  function repeatedSeqs(deviceId: string, decoded: readonly DecodedReading[]): readonly number[] {
+    let out: number[] | undefined; // made only for a repeat: this runs for every message
     for (const d of decoded) {
       if (!d.seqs) continue;
-      for (const seq of d.seqs) if (memory.seen(deviceId, seq, d.deviceTs ? d.ts : Number.NaN)) out.push(seq);
+      for (const seq of d.seqs) if (memory.seen(deviceId, seq, d.deviceTs ? d.ts : Number.NaN)) (out ??= []).push(seq);
     }
-    return out;
+    return out ?? NONE;
   }
 
   /**
@@ -199,7 +199,9 @@ export function createIngest(deps: IngestDeps): Ingest {
    * overwriting the earlier. Such a burst is spread 1 ms apart; `receivedAt` itself stays the true receive time.
    */
   function uniqueReceiveTimes(msg: InboundMessage, decoded: readonly DecodedReading[], readings: Reading[]): void {
-    if (decoded.every((d) => d.deviceTs)) return;
+    let anyReceiveTime = false;
+    for (const d of decoded) anyReceiveTime ||= !d.deviceTs;
+    if (!anyReceiveTime) return;
     // Entries older than the receive time can no longer collide: drop them all at once, keeping the map small.
     if (msg.receivedAt > receiveTimesMax || receiveTimes.size >= 100_000) receiveTimes.clear();
     const last = receiveTimes.get(msg.deviceId);
@@ -286,6 +288,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     },
   };
 }
+
+const NONE: readonly number[] = [];
 
 /** How many seqs a message carries. */
 function countSeqs(decoded: readonly DecodedReading[]): number {
