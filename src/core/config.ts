@@ -1,5 +1,8 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parse as parseDotenv } from 'dotenv';
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
@@ -13,6 +16,16 @@ const duration = z.string().transform((v, ctx) => {
 });
 const optionalText = z.string().trim().transform((v) => (v === '' ? undefined : v)).optional();
 
+/** An IP address, or a host name by RFC 1123's rules (a dotted quad that is not an IPv4 address is neither). */
+function hostLike(v: string): boolean {
+  if (isIP(v) !== 0) return true;
+  if (/^[\d.]+$/.test(v)) return false;
+  return /^(?=.{1,253}$)[a-z\d]([a-z\d-]{0,61}[a-z\d])?(\.[a-z\d]([a-z\d-]{0,61}[a-z\d])?)*$/i.test(v);
+}
+
+/** Variables whose values are secrets: an error names them but never repeats the value. */
+const SECRET = new Set(['ADMIN_TOKEN', 'INFLUX_TOKEN']);
+
 /** Every setting citysense reads, with its default (README, Configuration). */
 const envSchema = z.object({
   MQTT_PORT: port.default(1883),
@@ -20,12 +33,12 @@ const envSchema = z.object({
   TLS_CERT: optionalText,
   TLS_KEY: optionalText,
   HTTP_PORT: port.default(8080),
-  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  HOST: z.string().trim().min(1).refine(hostLike, 'not an IP address or a host name').default('0.0.0.0'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   INFLUX_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   INFLUX_TOKEN: z.string().default(''),
   INFLUX_ORG: z.string().default(''),
-  INFLUX_BUCKET: z.string().trim().min(1).default('citysense'),
+  INFLUX_BUCKET: z.string().trim().regex(/^[^/]+(\/[^/]+)?$/, 'a bucket, or for 1.x database or database/retention-policy').default('citysense'),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   MQTT_ALLOW_ANONYMOUS: bool.default(false),
   CATALOG_FILE: optionalText,
@@ -77,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'configuration');
-    throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(merged[variable])})`);
+    throw new ConfigError(variable, SECRET.has(variable) ? issue.message : `${issue.message} (got ${JSON.stringify(merged[variable])})`);
   }
   const e = result.data;
   const tls = [e.MQTTS_PORT, e.TLS_CERT, e.TLS_KEY];
@@ -89,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const file = e[key];
     if (file && !existsSync(resolve(cwd, file))) throw new ConfigError(key, `file not found: ${file}`);
   }
+  if (e.TLS_CERT && e.TLS_KEY) checkTlsFiles(resolve(cwd, e.TLS_CERT), resolve(cwd, e.TLS_KEY));
   return Object.freeze({
     mqttPort: e.MQTT_PORT,
     mqtts: e.MQTTS_PORT !== undefined ? { port: e.MQTTS_PORT, cert: resolve(cwd, e.TLS_CERT!), key: resolve(cwd, e.TLS_KEY!) } : undefined,
@@ -108,4 +122,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     alertStaleGraceMs: e.ALERT_STALE_GRACE,
     alertSweepSchedule: e.ALERT_SWEEP_SCHEDULE,
   });
+}
+
+/** A certificate and key that TLS would refuse at start are named here instead, with the variable at fault. */
+function checkTlsFiles(certFile: string, keyFile: string): void {
+  const read = (variable: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(variable, `cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  const cert = read('TLS_CERT', certFile);
+  const key = read('TLS_KEY', keyFile);
+  try {
+    new X509Certificate(cert);
+  } catch (err) {
+    throw new ConfigError('TLS_CERT', `${certFile} is not a PEM certificate (${(err as Error).message})`);
+  }
+  try {
+    createPrivateKey(key);
+  } catch (err) {
+    throw new ConfigError('TLS_KEY', `${keyFile} is not a PEM private key (${(err as Error).message})`);
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new ConfigError('TLS_KEY', `the key in ${keyFile} does not match the certificate in TLS_CERT (${(err as Error).message})`);
+  }
 }

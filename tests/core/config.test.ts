@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/core/index.js';
@@ -28,10 +29,39 @@ describe('configuration', () => {
     ['ADMIN_TOKEN', 'short'],
     ['ALERT_STALE_GRACE', 'soon'],
     ['ALERT_SWEEP_SCHEDULE', 'every minute'],
+    ['HOST', '999.1.1.1'],
+    ['HOST', 'not a host'],
+    ['INFLUX_BUCKET', 'a/b/c'],
+    ['INFLUX_BUCKET', 'city/'],
   ])('refuses a malformed %s and names it', (variable, value) => {
     const run = () => loadConfig({ [variable]: value }, emptyDir());
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(new RegExp(`^${variable}:`));
+  });
+
+  it('never repeats a secret it refuses', () => {
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short-secret' }, emptyDir())).toThrow(/^ADMIN_TOKEN: must be at least 16 characters$/);
+  });
+
+  it('takes host names and addresses for HOST', () => {
+    for (const host of ['127.0.0.1', '::', 'localhost', 'city-gw.example.org']) expect(loadConfig({ HOST: host }, emptyDir()).host).toBe(host);
+  });
+
+  it('names the TLS file at fault when it is no certificate, no key, a directory, or the wrong key', () => {
+    const dir = emptyDir();
+    // Two self-signed pairs, made here with the openssl CLI (Debian package openssl), as the broker's TLS test does.
+    for (const name of ['a', 'b']) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=127.0.0.1', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`)], { stdio: 'ignore' });
+    }
+    writeFileSync(join(dir, 'text.txt'), 'not PEM\n');
+    mkdirSync(join(dir, 'folder'));
+    const tls = (cert: string, key: string) => () => loadConfig({ MQTTS_PORT: '0', TLS_CERT: cert, TLS_KEY: key }, dir);
+    expect(tls('a.pem', 'a.key')()).toMatchObject({ mqtts: { port: 0, cert: join(dir, 'a.pem'), key: join(dir, 'a.key') } });
+    expect(tls('text.txt', 'a.key')).toThrow(/^TLS_CERT: .*text.txt is not a PEM certificate/);
+    expect(tls('a.pem', 'text.txt')).toThrow(/^TLS_KEY: .*text.txt is not a PEM private key/);
+    expect(tls('folder', 'a.key')).toThrow(/^TLS_CERT: cannot read .*folder/);
+    expect(tls('a.pem', 'b.key')).toThrow(/^TLS_KEY: the key in .*b.key does not match the certificate in TLS_CERT/);
   });
 
   it('needs all three TLS settings together', () => {
