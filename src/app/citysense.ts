@@ -6,7 +6,7 @@ import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAlertEngine } from '../alerts/index.js';
 import { createBroker, type Broker } from '../broker/index.js';
-import { hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
+import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
 import {
@@ -104,6 +104,19 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     seenTimer ??= setTimeout(flushSeen, 500);
   });
 
+  /** A listener that cannot start because of a setting (an unknown HOST, a port in use) names that setting. */
+  function listenError(err: unknown): unknown {
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || e.code === 'EADDRNOTAVAIL') {
+      return new ConfigError('HOST', `cannot listen on ${config.host} (${e.code})`);
+    }
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      const variable = e.port === config.mqttPort ? 'MQTT_PORT' : e.port === config.mqtts?.port ? 'MQTTS_PORT' : 'HTTP_PORT';
+      return new ConfigError(variable, `cannot listen on ${config.host}:${e.port} (${e.code === 'EACCES' ? 'not permitted' : 'already in use'})`);
+    }
+    return err;
+  }
+
   let broker: Broker | undefined;
   let server: Server | undefined;
   let retentionTask: ReturnType<typeof cron.schedule> | undefined;
@@ -129,7 +142,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
         keepaliveLimitS: config.mqttKeepaliveLimitS,
       },
     });
-    const ports = await broker.start();
+    const ports = await broker.start().catch((err: unknown) => { throw listenError(err); });
     const b = broker;
     const api = createDashboardApi({
       catalog,
@@ -174,7 +187,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     });
     const srv = server;
     await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
+      srv.once('error', (err) => reject(listenError(err)));
       srv.listen(config.httpPort, config.host, () => resolve());
     });
     const httpPort = (srv.address() as AddressInfo).port;

@@ -17,8 +17,16 @@ export async function main(): Promise<void> {
     }
     throw err;
   }
-  if (config.allowAnonymous) log.warn('MQTT_ALLOW_ANONYMOUS=true: devices may connect without credentials (development only)');
-  const started = await app.start();
+  let started;
+  try {
+    started = await app.start();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`citysense: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   if (started.generatedAdminToken) {
     // Printed once, on first start, on stdout for the operator; it is stored hashed.
     process.stdout.write(`\nAdmin API token (shown once, keep it): ${started.generatedAdminToken}\n\n`);

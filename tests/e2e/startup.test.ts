@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildApp } from '../fixtures/child-app.js';
@@ -30,6 +31,28 @@ describe('start-up and shutdown of the built app', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`configuration error: ${variable}:`));
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops at start-up naming the port in use, or a HOST it cannot listen on, without a stack trace', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'citysense-badlisten-'));
+    try {
+      for (const [variable, env, message] of [
+        ['MQTT_PORT', { MQTT_PORT: String(port) }, `cannot listen on 127.0.0.1:${port} \\(already in use\\)`],
+        ['HTTP_PORT', { HTTP_PORT: String(port) }, `cannot listen on 127.0.0.1:${port} \\(already in use\\)`],
+        ['HOST', { HOST: 'no-such-host.invalid' }, 'cannot listen on no-such-host.invalid'], // .invalid never resolves (RFC 2606)
+      ] as const) {
+        const r = await runToExit({ DATA_DIR: dir, ...env });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(new RegExp(`^citysense: configuration error: ${variable}: ${message}`, 'm'));
+        expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      }
+    } finally {
+      taken.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
