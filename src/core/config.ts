@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 
-const port = z.coerce.number().int().min(0).max(65535);
+// Decimal digits only: Number() would also read 0x4650 or 1e3 as a port.
+const port = z.string().trim().regex(/^\d+$/, 'a port number, 0 to 65535').transform(Number).pipe(z.number().max(65535, 'a port number, 0 to 65535'));
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const duration = z.string().transform((v, ctx) => {
   try { return parseDuration(v); } catch (e) { ctx.addIssue({ code: 'custom', message: (e as Error).message }); return z.NEVER; }
@@ -29,7 +30,7 @@ const SECRET = new Set(['ADMIN_TOKEN', 'INFLUX_TOKEN']);
 /** Every setting citysense reads, with its default (README, Configuration). */
 const envSchema = z.object({
   MQTT_PORT: port.default(1883),
-  MQTTS_PORT: z.string().trim().optional().transform((v) => (v ? port.parse(v) : undefined)),
+  MQTTS_PORT: port.optional(),
   TLS_CERT: optionalText,
   TLS_KEY: optionalText,
   HTTP_PORT: port.default(8080),
@@ -42,7 +43,8 @@ const envSchema = z.object({
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   MQTT_ALLOW_ANONYMOUS: bool.default(false),
   CATALOG_FILE: optionalText,
-  RETENTION: duration.default(30 * 86_400_000),
+  // 0 would purge every reading each night.
+  RETENTION: duration.pipe(z.number().positive('must be longer than 0 (readings older than it are purged each night)')).default(30 * 86_400_000),
   SPOOL_MAX_MB: z.coerce.number().positive().default(1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MQTT_MAX_PACKET_KB: z.coerce.number().int().min(1).max(262_144).default(256),
