@@ -196,7 +196,8 @@ export function createIngest(deps: IngestDeps): Ingest {
    * Readings that take the receive time (no device timestamp) get one that no earlier message of the device has:
    * the store keys a point by device and millisecond (InfluxDB and SQLite alike), so two messages of one device
    * in the same millisecond (a queue flushed after a reconnect) would otherwise be one point, the later
-   * overwriting the earlier. Such a burst is spread 1 ms apart; `receivedAt` itself stays the true receive time.
+   * overwriting the earlier. Such a burst is spread 1 ms apart, receive times included: a reading without a device
+   * time keeps ts === receivedAt, which is how the clock-skew estimate and the spool's seqs tell it apart.
    */
   function uniqueReceiveTimes(msg: InboundMessage, decoded: readonly DecodedReading[], readings: Reading[]): void {
     let anyReceiveTime = false;
@@ -209,7 +210,11 @@ export function createIngest(deps: IngestDeps): Ingest {
     receiveTimes.set(msg.deviceId, base);
     if (base > receiveTimesMax) receiveTimesMax = base;
     if (base === msg.receivedAt) return;
-    for (let i = 0; i < decoded.length; i++) if (!decoded[i]!.deviceTs) readings[i]!.ts += base - msg.receivedAt;
+    for (let i = 0; i < decoded.length; i++) {
+      const r = readings[i]!;
+      if (!decoded[i]!.deviceTs) r.ts += base - msg.receivedAt;
+      r.receivedAt = base;
+    }
   }
 
   function oldestAgeMs(): number | null {

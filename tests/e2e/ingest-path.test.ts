@@ -116,6 +116,8 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('the ingestion path with %s', (
     const points = (await t.api('GET', `/api/devices/${d.id}/readings?metric=level&from=-1h&to=${to}`)).body.points as { t: string; v: number }[];
     expect(points).toHaveLength(n);
     expect(points.map((p) => p.v)).toEqual(Array.from({ length: n }, (_, i) => 30 + (i % 100)));
+    // Receive times, not the device's clock: they say nothing about its skew.
+    expect((await t.api('GET', `/api/devices/${d.id}`)).body.clockSkewMs).toBeNull();
   });
 
   it('refuses a wrong password, no password, and a deleted device', async () => {

@@ -161,7 +161,7 @@ describe('duplicates', () => {
     await Promise.all([flat('d7', 1), flat('d7', 2), flat('d7', 3), flat('d8', 4)]);
     await until(() => rig.ingest.stats().spoolDepth === 0, 'the spool to drain');
     const stored = (id: string) => [...rig.store.points.values()].filter((r) => r.deviceId === id).map((r) => [r.ts, r.receivedAt, r.values.co]);
-    expect(stored('d7')).toEqual([[at, at, 1], [at + 1, at, 2], [at + 2, at, 3]]);
+    expect(stored('d7')).toEqual([[at, at, 1], [at + 1, at + 1, 2], [at + 2, at + 2, 3]]);
     expect(stored('d8')).toEqual([[at, at, 4]]); // another device's clock is its own
   });
 
