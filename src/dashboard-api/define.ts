@@ -29,7 +29,7 @@ export interface Operation<Q extends Schema = Schema, B extends Schema = Schema>
   query?: Q;
   body?: B;
   responses: Record<number, ResponseSpec>;
-  /** Error statuses this operation can answer besides the generic ones (401/403 with a role, 400 with input, 429, 500). */
+  /** Error statuses this operation can answer besides the generic ones (401/403 with a role, 400 with input, 413 with a body, 429, 500). */
   errors?: number[];
 }
 

@@ -39,6 +39,9 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Json): 
   return rewrite(json) as Json;
 }
 
+// A request without a body is validated as `{}` (define.ts): the body may be left out exactly when `{}` is valid.
+const bodyRequired = (body: z.ZodType) => !body.safeParse({}).success;
+
 /** The OpenAPI 3.1 document of every operation declared through ApiDefinition. */
 export function openApiDocument(operations: readonly Operation[], info: { title: string; version: string }): Json {
   const components: Json = {};
@@ -70,6 +73,8 @@ export function openApiDocument(operations: readonly Operation[], info: { title:
     const errors = new Set<number>(op.errors ?? []);
     if (op.role) [401, 403].forEach((s) => errors.add(s));
     if (op.query || op.body) errors.add(400);
+    // Every body passes express.json's 1 MB limit first.
+    if (op.body) errors.add(413);
     if (op.path.startsWith('/api/')) errors.add(429);
     for (const status of [...errors].sort()) responses[status] = { description: ERROR_TEXT[status] ?? 'error', content: { 'application/json': { schema: errorRef } } };
 
@@ -80,7 +85,7 @@ export function openApiDocument(operations: readonly Operation[], info: { title:
       ...(op.description ? { description: op.description } : {}),
       ...(op.role ? { security: [{ bearer: [] }], 'x-role': op.role } : { security: [] }),
       ...(parameters.length ? { parameters } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(op.body, 'input', components) } } } } : {}),
+      ...(op.body ? { requestBody: { required: bodyRequired(op.body), content: { 'application/json': { schema: toSchema(op.body, 'input', components) } } } } : {}),
       responses,
     };
   }

@@ -88,7 +88,7 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
   op(
     { method: 'post', path: '/api/devices', tag: 'devices', summary: 'Register a device', role: 'admin', body: newDeviceSchema,
       description: 'Returns the MQTT credentials; the password is shown only in this answer.',
-      responses: { 201: { description: 'registered', schema: deviceCreatedSchema } }, errors: [409, 413] },
+      responses: { 201: { description: 'registered', schema: deviceCreatedSchema } }, errors: [409] },
     async (_req, res, { body: input }) => {
       if (!catalog.get(input.domain, input.type)) {
         throw new AppError('bad_request', `body domain/type: ${input.domain}/${input.type} is not in the catalog (GET /api/catalog)`);

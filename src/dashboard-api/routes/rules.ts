@@ -27,7 +27,7 @@ export function rulesRoutes(api: ApiDefinition, engine: AlertEngine) {
   op(
     { method: 'post', path: '/api/rules', tag: 'rules', summary: 'Create a rule', role: 'admin', body: ruleInputSchema,
       description: 'Checked against the catalog: an unknown metric, an impossible range or a malformed duration is a 400 naming the field.',
-      responses: { 201: { description: 'created', schema: ruleSchema } }, errors: [409, 413] },
+      responses: { 201: { description: 'created', schema: ruleSchema } }, errors: [409] },
     (_req, res, { body }) => {
       const rule = engine.createRule(body);
       res.status(201).location(`/api/rules/${encodeURIComponent(rule.id)}`).json(ruleView(rule));
@@ -35,7 +35,7 @@ export function rulesRoutes(api: ApiDefinition, engine: AlertEngine) {
   );
   op(
     { method: 'put', path: '/api/rules/{id}', tag: 'rules', summary: 'Replace a rule', role: 'admin', body: ruleInputSchema,
-      responses: { 200: { description: 'the rule as stored', schema: ruleSchema } }, errors: [404, 413] },
+      responses: { 200: { description: 'the rule as stored', schema: ruleSchema } }, errors: [404] },
     (_req, res, { params, body }) => {
       if (!engine.getRule(params.id!)) throw notFound(`rule ${params.id}`);
       res.json(ruleView(engine.updateRule(params.id!, body)));

@@ -67,7 +67,7 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
   op(
     { method: 'post', path: '/api/silences', tag: 'silences', summary: 'Create a silence', role: 'operator', body: newSilenceSchema,
       description: 'Matching alerts are still recorded but carry `silenced: true` and are not pushed as `alert:fired`. Times: RFC 3339, epoch ms, `now`, or relative (`-1h`, `+2h`).',
-      responses: { 201: { description: 'created', schema: silenceSchema } }, errors: [413] },
+      responses: { 201: { description: 'created', schema: silenceSchema } } },
     (req, res, { body: input }) => {
     const t = now();
     const from = input.from === undefined ? t : time(input.from, 'from', t);
