@@ -17,18 +17,43 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Resolves a bearer token to its principal: a stored token, or the configured ADMIN_TOKEN. */
-export function createAuthenticator(tokens: TokenStore, adminToken?: string) {
+/**
+ * Token authentication shared by the REST and the Socket.IO side (the composition root builds one and hands it to
+ * both): called with a bearer token it resolves the principal; `revoke` is how a token is deleted, so that every
+ * live session made with it can end at once.
+ */
+export interface Authenticate {
+  /** The principal of a stored token or of the configured ADMIN_TOKEN; undefined for anything else. */
+  (token: string | undefined): Principal | undefined;
+  /** Deletes a stored token and tells the `onRevoke` listeners; false when there is no such token. */
+  revoke(tokenId: string): boolean;
+  /** Calls `listener` with the id of every token revoked from now on; returns the function that stops it. */
+  onRevoke(listener: (tokenId: string) => void): () => void;
+}
+
+/** Resolves bearer tokens against `tokens` and the configured ADMIN_TOKEN. */
+export function createAuthenticator(tokens: TokenStore, adminToken?: string): Authenticate {
   const adminHash = adminToken ? Buffer.from(hashToken(adminToken), 'hex') : undefined;
-  return function authenticate(token: string | undefined): Principal | undefined {
+  const revokeListeners = new Set<(tokenId: string) => void>();
+  const authenticate = (token: string | undefined): Principal | undefined => {
     if (!token) return undefined;
     const hash = hashToken(token);
     if (adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return { tokenId: 'env:ADMIN_TOKEN', name: 'ADMIN_TOKEN', role: 'admin' };
     const found = tokens.findByHash(hash);
     return found ? { tokenId: found.id, name: found.name, role: found.role } : undefined;
   };
+  return Object.assign(authenticate, {
+    revoke(tokenId: string) {
+      if (!tokens.delete(tokenId)) return false;
+      for (const listener of [...revokeListeners]) listener(tokenId);
+      return true;
+    },
+    onRevoke(listener: (tokenId: string) => void) {
+      revokeListeners.add(listener);
+      return () => void revokeListeners.delete(listener);
+    },
+  });
 }
-export type Authenticate = ReturnType<typeof createAuthenticator>;
 
 export function bearerToken(req: Request): string | undefined {
   const header = req.headers.authorization;

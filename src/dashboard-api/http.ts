@@ -28,7 +28,7 @@ export interface DashboardApiDeps {
   deadLetters: DeadLetterStore;
   readings: ReadingStore;
   alerts: AlertEngine;
-  /** Resolves bearer tokens (shared with the Socket.IO side). */
+  /** Resolves and revokes bearer tokens (shared with the Socket.IO side, which ends a revoked token's connections). */
   authenticate: Authenticate;
   presence: DevicePresence;
   clockSkewMs: (deviceId: string) => number | null;
@@ -70,7 +70,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   const routers = [
     system.api,
     devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
-    tokensRoutes(definition, deps.tokens),
+    tokensRoutes(definition, { tokens: deps.tokens, revoke: deps.authenticate.revoke }),
     alertsRoutes(definition, { engine: deps.alerts, now }),
     rulesRoutes(definition, deps.alerts),
     silencesRoutes(definition, { engine: deps.alerts, now }),

@@ -174,6 +174,18 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     for (const socket of sockets().values()) if (matches(socket.data.matcher, alert)) emitAlert(socket, kind, alert);
   });
 
+  // The handshake is the only token check: a revoked token's connections must be ended here, or they live on.
+  const stopRevocations = authenticate.onRevoke((tokenId) => {
+    let ended = 0;
+    for (const socket of sockets().values()) {
+      if (socket.data.principal.tokenId !== tokenId) continue;
+      // A disconnect packet first ("io server disconnect": clients do not retry on their own), then the transport closes.
+      socket.disconnect(true);
+      ended++;
+    }
+    if (ended > 0) log.info({ tokenId, connections: ended }, 'token revoked: its Socket.IO connections ended');
+  });
+
   return {
     deviceStatus(deviceId, status, lastSeen) {
       const event = { deviceId, status, lastSeen: lastSeen == null ? null : new Date(lastSeen).toISOString() };
@@ -200,6 +212,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     clients: () => sockets().size,
     async close() {
       unsubscribe();
+      stopRevocations();
       io.disconnectSockets(true);
       io.engine.close();
       log.debug('socket.io closed');

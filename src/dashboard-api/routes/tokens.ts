@@ -6,8 +6,14 @@ import { tokenCreatedSchema, tokenSchema } from '../schemas.js';
 
 export const newTokenSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) });
 
-/** API tokens: created by admins, shown once, stored hashed. */
-export function tokensRoutes(api: ApiDefinition, tokens: TokenStore) {
+export interface TokensDeps {
+  tokens: TokenStore;
+  /** Deletes a token and ends the live sessions made with it (Authenticate.revoke). */
+  revoke: (tokenId: string) => boolean;
+}
+
+/** API tokens: created by admins, shown once, stored hashed; revoking one also ends its Socket.IO connections. */
+export function tokensRoutes(api: ApiDefinition, { tokens, revoke }: TokensDeps) {
   const { router, op } = api.router('/api');
   const view = (t: ApiToken) => ({ ...t, createdAt: new Date(t.createdAt).toISOString() });
 
@@ -30,9 +36,10 @@ export function tokensRoutes(api: ApiDefinition, tokens: TokenStore) {
   );
   op(
     { method: 'delete', path: '/api/tokens/{id}', tag: 'tokens', summary: 'Revoke an API token', role: 'admin',
+      description: 'Every Socket.IO connection made with the token is disconnected at once.',
       responses: { 204: { description: 'revoked' } }, errors: [404] },
     (_req, res, { params }) => {
-      if (!tokens.delete(params.id!)) throw notFound(`token ${params.id}`);
+      if (!revoke(params.id!)) throw notFound(`token ${params.id}`);
       res.status(204).end();
     },
   );
