@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { AppError, hashToken } from '../core/index.js';
 import type { Role, TokenStore } from '../storage/index.js';
+import { createAuthThrottle, type AuthThrottle } from './throttle.js';
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
@@ -20,7 +21,7 @@ declare module 'express-serve-static-core' {
 /**
  * Token authentication shared by the REST and the Socket.IO side (the composition root builds one and hands it to
  * both): called with a bearer token it resolves the principal; `revoke` is how a token is deleted, so that every
- * live session made with it can end at once.
+ * live session made with it can end at once; `throttle` counts both sides' failures in one place.
  */
 export interface Authenticate {
   /** The principal of a stored token or of the configured ADMIN_TOKEN; undefined for anything else. */
@@ -29,10 +30,17 @@ export interface Authenticate {
   revoke(tokenId: string): boolean;
   /** Calls `listener` with the id of every token revoked from now on; returns the function that stops it. */
   onRevoke(listener: (tokenId: string) => void): () => void;
+  /** Failed authentications per client address: REST answers 429 and Socket.IO `rate_limited` past the limit. */
+  readonly throttle: AuthThrottle;
+}
+
+export interface AuthenticatorOptions {
+  /** Failed authentications allowed per client address per minute, REST and Socket.IO together (default 30). */
+  failuresPerMinute?: number;
 }
 
 /** Resolves bearer tokens against `tokens` and the configured ADMIN_TOKEN. */
-export function createAuthenticator(tokens: TokenStore, adminToken?: string): Authenticate {
+export function createAuthenticator(tokens: TokenStore, adminToken?: string, options: AuthenticatorOptions = {}): Authenticate {
   const adminHash = adminToken ? Buffer.from(hashToken(adminToken), 'hex') : undefined;
   const revokeListeners = new Set<(tokenId: string) => void>();
   const authenticate = (token: string | undefined): Principal | undefined => {
@@ -43,6 +51,7 @@ export function createAuthenticator(tokens: TokenStore, adminToken?: string): Au
     return found ? { tokenId: found.id, name: found.name, role: found.role } : undefined;
   };
   return Object.assign(authenticate, {
+    throttle: createAuthThrottle(options.failuresPerMinute),
     revoke(tokenId: string) {
       if (!tokens.delete(tokenId)) return false;
       for (const listener of [...revokeListeners]) listener(tokenId);

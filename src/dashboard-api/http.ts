@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import compression from 'compression';
 import express, { type Express } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -11,7 +10,7 @@ import type { Catalog, Logger } from '../core/index.js';
 import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore } from '../storage/index.js';
 import type { Authenticate } from './auth.js';
 import { ApiDefinition } from './define.js';
-import { errorBody, errorHandler, notFoundRoute } from './errors.js';
+import { errorHandler, notFoundRoute } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
@@ -37,8 +36,6 @@ export interface DashboardApiDeps {
   metrics: Registry;
   log: Logger;
   now?: () => number;
-  /** Failed authentications allowed per client address per minute before 429 (default 30). */
-  authFailuresPerMinute?: number;
   version?: string;
   /** The built operator console (index.html and assets), served at `/`; absent: no console. */
   consoleDir?: string;
@@ -95,20 +92,9 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   app.use(compression());
   app.use(system.root);
 
-  // Repeated authentication failures from one address are throttled; successful requests do not count.
-  const authThrottle = rateLimit({
-    windowMs: 60_000,
-    limit: deps.authFailuresPerMinute ?? 30,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, res) => {
-      res.status(429).json(errorBody('too_many_requests', 'too many failed authentications from this address; retry after a minute'));
-    },
-  });
   const api = express.Router();
-  api.use(authThrottle);
+  // Repeated authentication failures from one address are throttled, counted with the Socket.IO handshakes' ones.
+  api.use(deps.authenticate.throttle.middleware);
   api.use(express.json({ limit: '1mb' }));
   api.use(docs.router);
   for (const r of routers) api.use(r);

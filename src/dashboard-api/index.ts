@@ -1,6 +1,6 @@
 export { createDashboardApi, type DashboardApiDeps } from './http.js';
 export type { DevicePresence } from './routes/devices.js';
 export type { Readiness } from './routes/system.js';
-export { createAuthenticator, type Authenticate } from './auth.js';
+export { createAuthenticator, type Authenticate, type AuthenticatorOptions } from './auth.js';
 export { attachLive, type Live, type LiveDeps } from './live.js';
 export * from './live-events.js';

@@ -100,15 +100,25 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     allows(m.domains, a.domain) && allows(m.types, a.type) && allows(m.severities, a.severity) && allows(m.districts, a.district) && allows(m.deviceIds, a.deviceId);
   const snapshot = (m: Matcher) => alerts.activeAlerts().filter((a) => matches(m, a)).map(alertView);
 
-  io.use((socket, next) => {
+  /** Admits a handshake, or names its refusal: the address is locked out, or the token is missing or bad. */
+  async function admit(socket: LiveSocket): Promise<'rate_limited' | 'unauthorized' | undefined> {
+    // One failure count with REST (its 429): bad tokens cannot be tried here without limit instead.
+    const { address } = socket.handshake;
+    if (await authenticate.throttle.lockedOut(address)) return 'rate_limited';
     const token: unknown = socket.handshake.auth?.token;
     const principal = typeof token === 'string' ? authenticate(token) : undefined;
-    if (!principal) return next(new Error('unauthorized'));
+    if (!principal) {
+      await authenticate.throttle.failed(address);
+      return 'unauthorized';
+    }
     socket.data.principal = principal;
     socket.data.filter = {};
     socket.data.matcher = {};
     socket.data.watched = new Set();
-    next();
+    return undefined;
+  }
+  io.use((socket, next) => {
+    admit(socket).then((refusal) => next(refusal ? new Error(refusal) : undefined), next);
   });
 
   io.on('connection', (socket: LiveSocket) => {

@@ -1,5 +1,6 @@
-// Socket.IO authentication after the handshake (CONTRACT.md sections 5 and 6): revoking a token ends the
-// connections made with it, as deleting a device disconnects its MQTT client.
+// Socket.IO authentication beyond a single handshake (CONTRACT.md sections 5 and 6): revoking a token ends the
+// connections made with it, as deleting a device disconnects its MQTT client; failed handshakes are throttled
+// together with failed REST requests.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type LiveClient, type TestApp } from '../fixtures/app.js';
 
@@ -45,5 +46,32 @@ describe('a revoked API token', () => {
 
     await expect(t.live(created.body.token)).rejects.toMatchObject({ message: 'unauthorized' });
     other.close();
+  });
+});
+
+// Its own app: the lockout it ends in would refuse every later test from this address for a minute.
+describe('failed authentications over Socket.IO', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('count with failed REST requests per address: past 30 a handshake gets rate_limited and REST 429, good tokens too', async () => {
+    // 29 failures, every other one over REST: one count, not two of 15.
+    for (let i = 0; i < 29; i++) {
+      if (i % 2) await expect(t.live(`wrong-${i}`)).rejects.toMatchObject({ message: 'unauthorized' });
+      else expect((await t.api('GET', '/api/stats', undefined, `wrong-${i}`)).status).toBe(401);
+    }
+    // Below the limit a good token connects (and does not count); the 30th failure is still only unauthorized.
+    const ok = await t.live();
+    ok.close();
+    await expect(t.live('wrong-29')).rejects.toMatchObject({ message: 'unauthorized' });
+
+    await expect(t.live('wrong-30')).rejects.toMatchObject({ message: 'rate_limited' });
+    await expect(t.live()).rejects.toMatchObject({ message: 'rate_limited' });
+    expect((await t.api('GET', '/api/stats')).status).toBe(429);
   });
 });
