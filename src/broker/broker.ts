@@ -5,6 +5,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { InboundMessage, RefusalReason, RefusedMessage } from '../core/index.js';
 import { createAcl, type Identity } from './acl.js';
 import { CONNACK, MAX_CLIENT_ID, createAuthenticator, type ConnectAttempt } from './auth.js';
+import { ClientIdOwners, holderOf } from './client-ids.js';
 import type { Broker, BrokerDeps } from './index.js';
 import { attachWs, listenTcp, listenTls, type Accept, type Listener } from './listeners.js';
 import { connectResult, createBrokerMetrics } from './metrics.js';
@@ -41,6 +42,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const auth = createAuthenticator(registry, acl, options.allowAnonymous);
   const identities = new WeakMap<Client, Identity>();
   const pending = new WeakMap<Client, PendingConnect>();
+  const owners = new ClientIdOwners();
   const connections = new Set<Duplex>();
 
   let accepting = false;
@@ -72,6 +74,13 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           if (!r.ok) {
             log.info({ clientId: client.id, username, code: r.code, why: r.why }, 'MQTT connect refused');
             callback(Object.assign(new Error(r.why), { returnCode: r.code }) as AuthenticateError, null);
+            return;
+          }
+          // Checked here, before aedes registers the client: registering is what takes a live connection over.
+          const heldBy = owners.heldByOther(client.id, holderOf(r.identity));
+          if (heldBy !== undefined) {
+            log.info({ clientId: client.id, identity: holderOf(r.identity), heldBy, code: CONNACK.identifierRejected }, 'MQTT connect refused: client id held by another identity');
+            callback(Object.assign(new Error('client id held by another identity'), { returnCode: CONNACK.identifierRejected }) as AuthenticateError, null);
             return;
           }
           identities.set(client, r.identity);
@@ -121,14 +130,16 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     });
   }
 
-  /** Counts a connection from its authentication until its stream closes. */
+  /** Counts a connection, and holds its client id, from its authentication until its stream closes. */
   function track(client: Client, identity: Identity): void {
     const conn = client.conn;
     if (client.closed || conn.destroyed) return;
     metrics.connections.inc();
+    const release = owners.claim(client.id, holderOf(identity), client.clean);
     const live = { close: () => client.close() };
     if (identity.kind === 'device') presence.add(identity, live);
     conn.once('close', () => {
+      release();
       metrics.connections.dec();
       if (identity.kind === 'device') presence.remove(identity, live);
     });

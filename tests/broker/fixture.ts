@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { createBroker, type Broker, type BrokerOptions, type PresenceEvent } from '../../src/broker/index.js';
 import {
   BUILTIN_CATALOG, Catalog, createLogger, hashSecret, newSecret,
-  type InboundMessage, type RefusalReason, type RefusedMessage,
+  type InboundMessage, type Logger, type RefusalReason, type RefusedMessage,
 } from '../../src/core/index.js';
 import type { Device, DeviceRegistry } from '../../src/storage/index.js';
 
@@ -93,8 +93,8 @@ export function uniqueId(prefix = 'dev'): string {
   return `${prefix}-${process.pid}-${++seq}`;
 }
 
-/** Starts a real broker on an ephemeral port with an in-memory registry and a recording handler. */
-export async function startTestBroker(opts: Partial<BrokerOptions> = {}): Promise<TestBroker> {
+/** Starts a real broker on an ephemeral port with an in-memory registry and a recording handler (and a silent log unless given one). */
+export async function startTestBroker(opts: Partial<BrokerOptions> = {}, log?: Logger): Promise<TestBroker> {
   const registry = new MemoryRegistry();
   const handler = new RecordingHandler();
   const metrics = new Registry();
@@ -102,7 +102,7 @@ export async function startTestBroker(opts: Partial<BrokerOptions> = {}): Promis
   const broker = await createBroker({
     registry,
     catalog: new Catalog(BUILTIN_CATALOG),
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log: log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     metrics,
     handler,
     onPresence: (e) => presence.push(e),
