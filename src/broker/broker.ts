@@ -10,6 +10,7 @@ import type { Broker, BrokerDeps } from './index.js';
 import { attachWs, listenTcp, listenTls, type Accept, type Listener } from './listeners.js';
 import { connectResult, createBrokerMetrics } from './metrics.js';
 import { Presence } from './presence.js';
+import { InboundQos2 } from './qos2.js';
 import { PacketSizeGuard } from './size-guard.js';
 
 /*
@@ -28,6 +29,11 @@ const SINK_TOPIC = '$SYS/citysense/dropped';
 const EMPTY = Buffer.alloc(0);
 const WS_PATH = '/mqtt';
 
+/** The one call made to aedes' persistence (its d.ts leaves it untyped): the lookup its own QoS 2 handling makes. */
+interface IncomingStore {
+  incomingGetPacket(client: Client, packet: { messageId: number }): Promise<unknown>;
+}
+
 interface PendingConnect {
   emptyClientId: boolean;
   will?: ConnectAttempt['will'];
@@ -43,6 +49,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const identities = new WeakMap<Client, Identity>();
   const pending = new WeakMap<Client, PendingConnect>();
   const owners = new ClientIdOwners();
+  const qos2 = new InboundQos2(
+    (client, messageId) => (aedes as unknown as { persistence: IncomingStore }).persistence.incomingGetPacket(client, { messageId }).then(() => true, () => false),
+    authorizePublish,
+    drop,
+  );
   const connections = new Set<Duplex>();
 
   let accepting = false;
@@ -84,6 +95,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
             return;
           }
           identities.set(client, r.identity);
+          if (client.clean) qos2.cleanSession(client.id);
           track(client, r.identity);
           callback(null, true);
         },
@@ -94,7 +106,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       );
     },
     authorizePublish(client, packet, callback) {
-      authorizePublish(client, packet, callback);
+      if (client) qos2.receive(client, packet, callback);
+      else authorizePublish(client, packet, callback); // a will published after its connection went
     },
     authorizeSubscribe(client, sub, callback) {
       if (acl.allowSubscribe(identities.get(client), sub.topic)) return callback(null, sub);
@@ -187,11 +200,15 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     log.debug({ clientId: client?.id, deviceId, topic: packet.topic, reason: verdict.reason }, 'publish refused');
     refuse({ deviceId, topic: packet.topic, payload, receivedAt }, verdict.reason, verdict.detail);
-    // Acknowledge and drop: see the note at the top of this file.
+    drop(packet);
+    callback(null);
+  }
+
+  /** Acknowledge and drop: see the note at the top of this file. */
+  function drop(packet: PublishPacket): void {
     packet.topic = SINK_TOPIC;
     packet.retain = false;
     packet.payload = EMPTY;
-    callback(null);
   }
 
   aedes.on('connackSent', (packet, client) => {
