@@ -11,7 +11,7 @@ import { attachWs, listenTcp, listenTls, type Accept, type Listener } from './li
 import { connectResult, createBrokerMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { InboundQos2 } from './qos2.js';
-import { PacketSizeGuard } from './size-guard.js';
+import { PUBLISH, PacketSizeGuard } from './size-guard.js';
 
 /*
  * Refused publishes are acknowledged and dropped, not answered by closing the connection.
@@ -237,12 +237,20 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       conn.destroy();
       return;
     }
-    const guard = new PacketSizeGuard(conn, options.maxPacketBytes, (announced) => {
+    const guard = new PacketSizeGuard(conn, options.maxPacketBytes, ({ announced, type, topic }) => {
       metrics.tooLarge.inc();
       const identity = identities.get(client);
+      const deviceId = identity?.kind === 'device' ? identity.deviceId : null;
       log.warn(
-        { transport, remote, clientId: client.id ?? undefined, deviceId: identity?.kind === 'device' ? identity.deviceId : undefined, announced, limit: options.maxPacketBytes },
+        { transport, remote, clientId: client.id ?? undefined, deviceId: deviceId ?? undefined, type, topic: topic || undefined, announced, limit: options.maxPacketBytes },
         'MQTT packet too large: connection closed',
+      );
+      // A PUBLISH over the limit is a refused publish like one over 64 KiB (CONTRACT.md section 3: too_large), though
+      // its body is never read. Only after CONNECT was accepted: before that the broker would not take any publish.
+      if (type !== PUBLISH || !identity) return;
+      refuse(
+        { deviceId, topic, payload: EMPTY, receivedAt: Date.now() },
+        'too_large', `PUBLISH of ${announced} bytes announced, more than the ${options.maxPacketBytes}-byte packet limit: connection closed, payload not read`,
       );
     });
     connections.add(guard);

@@ -20,21 +20,43 @@ export class PacketTooLargeError extends Error {
 }
 
 const EXPECT_TYPE = -1;
+/** MQTT control packet type of PUBLISH (the high nibble of the first byte). */
+export const PUBLISH = 3;
+
+/** What is known of a packet refused for its size: nothing of its body is read beyond what came with the header. */
+export interface OversizePacket {
+  /** Fixed header included. */
+  announced: number;
+  /** MQTT control packet type (`PUBLISH` = 3). */
+  type: number;
+  /** A PUBLISH's topic when the bytes that came with the header hold all of it, else ''. */
+  topic: string;
+}
+
+/** The topic at the start of a PUBLISH's variable header (2-byte length, then UTF-8), or '' when not all of it is there. */
+function topicOf(variableHeader: Buffer): string {
+  if (variableHeader.length < 2) return '';
+  const end = 2 + variableHeader.readUInt16BE(0);
+  return variableHeader.length >= end ? variableHeader.toString('utf8', 2, end) : '';
+}
 
 /** A duplex that forwards a transport both ways and destroys it when a packet header is too large. */
 export class PacketSizeGuard extends Duplex {
   private readonly inner: Duplex;
   private readonly limit: number;
-  private readonly onTooLarge: (announced: number) => void;
+  private readonly onTooLarge: (packet: OversizePacket) => void;
   // Scanner state, carried across chunks: bytes of the current packet still to skip, or where we are in a header.
   private skip = 0;
   private lenBytes = EXPECT_TYPE;
   private len = 0;
   private mult = 1;
+  private type = 0;
+  /** Where, in the chunk that completed an oversize header, that header ended. */
+  private headerEnd = 0;
   private pendingWrite: ((err?: Error | null) => void) | null = null;
   private corked = false;
 
-  constructor(inner: Duplex, limit: number, onTooLarge: (announced: number) => void) {
+  constructor(inner: Duplex, limit: number, onTooLarge: (packet: OversizePacket) => void) {
     super({ allowHalfOpen: false });
     this.inner = inner;
     this.limit = limit;
@@ -55,7 +77,8 @@ export class PacketSizeGuard extends Duplex {
     if (verdict !== 0) {
       this.inner.off('data', this.onData);
       if (verdict > 0) {
-        this.onTooLarge(verdict);
+        const rest = chunk.subarray(this.headerEnd);
+        this.onTooLarge({ announced: verdict, type: this.type, topic: this.type === PUBLISH ? topicOf(rest) : '' });
         this.destroy(new PacketTooLargeError(verdict, this.limit));
       } else {
         this.destroy(new Error('malformed MQTT remaining length'));
@@ -78,6 +101,7 @@ export class PacketSizeGuard extends Duplex {
       }
       const b = buf[i++];
       if (this.lenBytes === EXPECT_TYPE) {
+        this.type = b >> 4;
         this.lenBytes = 0;
         this.len = 0;
         this.mult = 1;
@@ -91,7 +115,10 @@ export class PacketSizeGuard extends Duplex {
         continue;
       }
       const total = 1 + this.lenBytes + this.len;
-      if (total > this.limit) return total;
+      if (total > this.limit) {
+        this.headerEnd = i;
+        return total;
+      }
       this.skip = this.len;
       this.lenBytes = EXPECT_TYPE;
     }
