@@ -184,7 +184,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       const done = (err?: Error) => {
         if (answered) return;
         answered = true;
-        if (err) log.warn({ err, deviceId: msg.deviceId, clientId: client?.id }, 'publish not accepted: connection closed without acknowledgement');
+        // The handler reports why (a full spool once, a failed commit as an error); per publish this is detail.
+        if (err) log.debug({ why: err.message, deviceId: msg.deviceId, clientId: client?.id }, 'publish not accepted: connection closed without acknowledgement');
         callback(err ?? null);
       };
       try {

@@ -24,6 +24,8 @@ export function createIngest(deps: IngestDeps): Ingest {
   const listeners: Array<(readings: readonly Reading[]) => void> = [];
   const refusedCounts: Record<string, number> = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0]));
   let accepted = 0;
+  /** Publishes refused since the spool last filled (0: not full). */
+  let refusedWhileFull = 0;
   let state: 'new' | 'running' | 'draining' | 'closed' = 'new';
   let spool: Spool | undefined;
   let writer: StoreWriter | undefined;
@@ -164,8 +166,14 @@ export function createIngest(deps: IngestDeps): Ingest {
     if (spool!.bytes + rowsBytes + bytes > spoolMaxBytes) {
       refusedCounts.spool_full = (refusedCounts.spool_full ?? 0) + 1;
       metrics.refused.inc({ reason: 'spool_full' });
+      // Logged when it starts and when it ends, not per publish: a full spool refuses thousands a second.
+      if (refusedWhileFull++ === 0) log.warn({ spoolBytes: spool!.bytes, spoolMaxBytes, storeUp: writer!.storeUp }, 'spool full (SPOOL_MAX_MB): QoS 1/2 publishes are refused until the store catches up');
       done(new IngestUnavailableError('spool_full', `spool full (${spool!.bytes} of ${spoolMaxBytes} bytes)`));
       return;
+    }
+    if (refusedWhileFull > 0) {
+      log.info({ refused: refusedWhileFull, spoolBytes: spool!.bytes }, 'spool below its bound again: publishes are accepted');
+      refusedWhileFull = 0;
     }
     for (const reading of readings) rows.push(reading);
     rowsBytes += bytes;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { deserialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import { createLogger, loadCatalog, type DeadLetter, type InboundMessage, type Reading, type RefusalReason } from '../../src/core/index.js';
+import { createLogger, loadCatalog, type DeadLetter, type Logger, type InboundMessage, type Reading, type RefusalReason } from '../../src/core/index.js';
 import { createIngest, type Ingest } from '../../src/ingest/index.js';
 import type { DeadLetterStore, HistoryQuery, Point, ReadingStore, StoredDeadLetter } from '../../src/storage/index.js';
 
@@ -100,13 +100,13 @@ export interface Rig {
 /** An ingest on `dir` with fresh fakes (or the given ones), started. */
 export async function startIngest(
   dir: string,
-  opts: { store?: MemoryReadingStore; letters?: MemoryDeadLetters; spoolMaxBytes?: number; batchSize?: number; writeConcurrency?: number; writeLingerMs?: number } = {},
+  opts: { store?: MemoryReadingStore; letters?: MemoryDeadLetters; spoolMaxBytes?: number; batchSize?: number; writeConcurrency?: number; writeLingerMs?: number; log?: Logger } = {},
 ): Promise<Rig> {
   const store = opts.store ?? new MemoryReadingStore();
   const letters = opts.letters ?? new MemoryDeadLetters();
   const registry = new Registry();
   const ingest = createIngest({
-    catalog, store, deadLetters: letters, log: silent, metrics: registry, dataDir: dir,
+    catalog, store, deadLetters: letters, log: opts.log ?? silent, metrics: registry, dataDir: dir,
     spoolMaxBytes: opts.spoolMaxBytes ?? 64 * 1024 * 1024, batchSize: opts.batchSize, writeConcurrency: opts.writeConcurrency,
     writeLingerMs: opts.writeLingerMs,
   });

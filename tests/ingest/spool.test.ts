@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
 import type { Reading } from '../../src/core/index.js';
 import { IngestUnavailableError } from '../../src/ingest/index.js';
 import { handle, MemoryReadingStore, message, metricValue, spoolRows, startIngest, tempDir, until, type Rig } from './fakes.js';
@@ -81,7 +82,8 @@ describe('the spool', () => {
   });
 
   it('refuses with done(err) past its bound, acknowledges nothing it cannot keep, and takes messages again once drained', async () => {
-    const r = await rig({ spoolMaxBytes: 4000 });
+    const logs: { level: number; msg: string; refused?: number }[] = [];
+    const r = await rig({ spoolMaxBytes: 4000, log: pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) }) });
     const release = r.store.hold();
     let accepted = 0;
     let refusedErr: Error | undefined;
@@ -90,18 +92,22 @@ describe('the spool', () => {
       if (err) refusedErr = err;
       else accepted++;
     }
+    // Refused again: still one warning for the whole time the spool is full.
+    expect(await handle(r.ingest, message('gas-1', reading(500)))).toBeInstanceOf(IngestUnavailableError);
+    expect(logs.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['spool full (SPOOL_MAX_MB): QoS 1/2 publishes are refused until the store catches up']);
     expect(refusedErr).toBeInstanceOf(IngestUnavailableError);
     expect((refusedErr as IngestUnavailableError).code).toBe('spool_full');
     expect(accepted).toBeGreaterThan(10);
     expect(spoolRows(r.dir)).toHaveLength(accepted); // every acknowledged one is kept, the refused one is not
     expect(r.ingest.stats().spoolBytes).toBeLessThanOrEqual(4000);
-    expect(r.ingest.stats().refused.spool_full).toBe(1);
-    expect(await metricValue(r.registry, 'citysense_messages_refused_total', { reason: 'spool_full' })).toBe(1);
+    expect(r.ingest.stats().refused.spool_full).toBe(2);
+    expect(await metricValue(r.registry, 'citysense_messages_refused_total', { reason: 'spool_full' })).toBe(2);
     expect(r.letters.letters).toHaveLength(0); // not a bad message: the device resends it later
 
     release();
     await until(() => r.ingest.stats().spoolDepth === 0, 'the spool to drain');
     expect(await handle(r.ingest, message('gas-1', reading(1000)))).toBeUndefined();
+    expect(logs.at(-1)).toMatchObject({ level: 30, msg: 'spool below its bound again: publishes are accepted', refused: 2 });
     await until(async () => (await r.store.count()) === accepted + 1, 'everything acknowledged to be stored');
   });
 
