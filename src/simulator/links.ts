@@ -7,6 +7,11 @@ export interface DeviceLink {
   readonly device: FleetDevice;
   /** Publishes; `done` gets an error when the message was not acknowledged (QoS 1) or not written (QoS 0). */
   publish(topic: string, payload: string, qos: 0 | 1, done: (err?: Error) => void): void;
+  /**
+   * Messages whose `done` has not been called yet, and how many of them saw the connection lost (not by
+   * drop() or close()) while they waited: the broker closing it is how it refuses a QoS 1 publish.
+   */
+  waiting(): { count: number; lost: number };
   /** Loses the connection abruptly (no DISCONNECT), so the broker publishes the device's offline will. */
   drop(): void;
   /** True after drop() until reconnect(). */
@@ -54,11 +59,31 @@ export async function connectDevice(url: string, d: FleetDevice, creds: Credenti
   };
   let client = await open();
   let dropped = false;
+  let closing = false;
+  // Per message in flight: true once the connection was lost while it waited. mqtt.js keeps a QoS 1 message
+  // across a reconnect and resends it, so its callback alone never tells a refusal from a slow PUBACK.
+  const inFlight = new Map<object, boolean>();
+  const watch = (c: MqttClient) => c.on('close', () => {
+    // A close we asked for (drop, close) or of a client already replaced is no refusal.
+    if (c !== client || dropped || closing) return;
+    for (const m of inFlight.keys()) inFlight.set(m, true);
+  });
+  watch(client);
 
   return {
     device: d,
     publish(topic, payload, qos, done) {
-      client.publish(topic, payload, { qos }, (err) => done(err ?? undefined));
+      const m = {};
+      inFlight.set(m, false);
+      client.publish(topic, payload, { qos }, (err) => {
+        inFlight.delete(m);
+        done(err ?? undefined);
+      });
+    },
+    waiting() {
+      let lost = 0;
+      for (const l of inFlight.values()) if (l) lost++;
+      return { count: inFlight.size, lost };
     },
     drop() {
       if (dropped) return;
@@ -73,11 +98,13 @@ export async function connectDevice(url: string, d: FleetDevice, creds: Credenti
       dropped = false;
       // A new client (its queue holds what is published before it connects); errors surface per publish.
       client = mqtt.connect(url, options(d, creds, 2000));
+      watch(client);
       client.on('error', () => undefined);
       client.on('connect', () => client.publish(statusTopic(d), 'online', { qos: 1, retain: true }));
     },
     async close() {
       if (dropped) return;
+      closing = true;
       const c = client;
       if (c.connected) {
         await new Promise<void>((resolve) => {
@@ -88,6 +115,21 @@ export async function connectDevice(url: string, d: FleetDevice, creds: Credenti
       await c.endAsync(!c.connected).catch(() => undefined);
     },
   };
+}
+
+/**
+ * The fleet's messages still in flight at the end of a run: `refused`, those whose connection was lost while
+ * they waited for their PUBACK (how citysense refuses a QoS 1 publish); `unacknowledged`, the others.
+ */
+export function unsettled(links: readonly DeviceLink[]): { refused: number; unacknowledged: number } {
+  let refused = 0;
+  let unacknowledged = 0;
+  for (const l of links) {
+    const w = l.waiting();
+    refused += w.lost;
+    unacknowledged += w.count - w.lost;
+  }
+  return { refused, unacknowledged };
 }
 
 /** Connects every device, `concurrency` at a time; if one fails, closes the others and throws its error. */

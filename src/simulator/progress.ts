@@ -4,7 +4,11 @@ export interface Counters {
   sent: number;
   /** QoS 1 messages the broker acknowledged (PUBACK). */
   acknowledged: number;
-  /** Messages the broker did not take: a publish error or a connection lost before the PUBACK. */
+  /**
+   * Messages the broker did not take: a publish error, or a QoS 1 message still without its PUBACK at the end
+   * whose connection was lost while it waited (citysense refuses one by closing the connection; mqtt.js resends
+   * it after reconnecting, so one acknowledged then counts as acknowledged only).
+   */
   refused: number;
   /** Messages with an injected fault (citysense acknowledges and dead-letters the invalid ones). */
   faults: number;
@@ -22,7 +26,7 @@ export interface Summary extends Counters {
   rate: number;
   /** The rate asked for (for replay: the recording's rate × speed). */
   targetRate: number;
-  /** QoS 1 messages still unacknowledged when the run gave up waiting. */
+  /** QoS 1 messages still unacknowledged when the run gave up waiting, their connection never lost meanwhile. */
   pending: number;
   scenario?: string;
   seed?: string;

@@ -1,5 +1,4 @@
-import type { DeviceLink } from './links.js';
-import { connectFleet } from './links.js';
+import { connectFleet, unsettled, type DeviceLink } from './links.js';
 import { newCounters, startProgress, type Summary } from './progress.js';
 import { ProvisionError, provisionFleet, readCredentialsFile, type Credentials } from './provision.js';
 import { RecordingError, openRecording, shiftTimestamps } from './record.js';
@@ -45,7 +44,6 @@ export async function runReplay(options: ReplayOptions): Promise<Summary> {
   const links: DeviceLink[] = await connectFleet(options.mqtt, fleet, credentials);
   const byId = new Map(links.map((l) => [l.device.id, l]));
   const counters = newCounters();
-  let inflight = 0;
   const start = performance.now();
   const elapsed = () => performance.now() - start;
   const stopProgress = startProgress(options.progress, () =>
@@ -68,19 +66,22 @@ export async function runReplay(options: ReplayOptions): Promise<Summary> {
       const payload = shiftTimestamps(line.payload, Date.now() - (header.startedAt + line.t));
       counters.sent++;
       if (line.fault) counters.faults++;
-      inflight++;
       link.publish(line.topic, payload, line.qos, (err) => {
-        inflight--;
         if (err) counters.refused++;
         else if (line.qos === 1) counters.acknowledged++;
       });
     }
     const seconds = elapsed() / 1000;
     const drainUntil = Date.now() + (options.drainMs ?? 10_000);
-    while (inflight > 0 && Date.now() < drainUntil) await sleep(20);
+    let left = unsettled(links);
+    while (left.refused + left.unacknowledged > 0 && Date.now() < drainUntil) {
+      await sleep(20);
+      left = unsettled(links);
+    }
     return {
-      ...counters, devices: fleet.length, qos: header.qos, seconds, rate: counters.sent / Math.max(seconds, 0.001),
-      targetRate: header.rate * speed, pending: inflight, scenario: header.scenario, seed: header.seed,
+      ...counters, refused: counters.refused + left.refused, devices: fleet.length, qos: header.qos, seconds,
+      rate: counters.sent / Math.max(seconds, 0.001), targetRate: header.rate * speed, pending: left.unacknowledged,
+      scenario: header.scenario, seed: header.seed,
     };
   } finally {
     stopProgress();

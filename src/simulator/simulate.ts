@@ -1,7 +1,7 @@
 import { Catalog, BUILTIN_CATALOG } from '../core/index.js';
 import { planFleet, type FleetDevice } from './fleet.js';
 import { createGenerator } from './generator.js';
-import { connectFleet, type DeviceLink } from './links.js';
+import { connectFleet, unsettled, type DeviceLink } from './links.js';
 import { createPrng } from './prng.js';
 import { newCounters, startProgress, type Summary } from './progress.js';
 import { fetchCatalog, provisionFleet, readCredentialsFile, writeCredentialsFile, type Credentials } from './provision.js';
@@ -95,7 +95,6 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   const generator = createGenerator({ catalog: cat, fleet, scenario, seed, qos });
   const planner = createSlotPlanner(intervals, root.fork('schedule'));
   const counters = newCounters();
-  let inflight = 0;
   let recorder: Recorder | undefined;
   const total = options.durationMs !== undefined ? Math.round((options.durationMs / 1000) * rate) : Infinity;
   const startedAt = Date.now();
@@ -126,9 +125,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
       recorder?.write({ t: due, device: id, topic: out.topic, qos: out.qos, payload, ...(out.fault ? { fault: out.fault } : {}) });
       counters.sent++;
       if (out.fault) counters.faults++;
-      inflight++;
       link.publish(out.topic, payload, out.qos, (err) => {
-        inflight--;
         if (err) counters.refused++;
         else if (out.qos === 1) counters.acknowledged++;
       });
@@ -147,11 +144,15 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
     await run.done;
     const seconds = run.elapsed() / 1000;
     const drainUntil = Date.now() + (options.drainMs ?? 10_000);
-    while (inflight > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+    let left = unsettled(links);
+    while (left.refused + left.unacknowledged > 0 && Date.now() < drainUntil) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = unsettled(links);
+    }
     stopProgress();
     return {
-      ...counters, devices: fleet.length, qos, seconds, rate: counters.sent / Math.max(seconds, 0.001), targetRate: rate,
-      pending: inflight, scenario: scenario.name, seed, fleet,
+      ...counters, refused: counters.refused + left.refused, devices: fleet.length, qos, seconds,
+      rate: counters.sent / Math.max(seconds, 0.001), targetRate: rate, pending: left.unacknowledged, scenario: scenario.name, seed, fleet,
     };
   } finally {
     stopProgress();
