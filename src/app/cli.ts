@@ -1,13 +1,24 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../core/index.js';
 
 /** The `citysense` command line. */
-const program = new Command('citysense').description('city sensor ingestion and monitoring backbone');
+const program = new Command('citysense')
+  .description('city sensor ingestion and monitoring backbone')
+  // Usage errors exit 2 (1 is for runtime failures), but commander exits 1: make it throw instead, and the catch
+  // at the end sets the code. Set before .command(), so every subcommand inherits it.
+  .exitOverride();
 
 program
   .command('start', { isDefault: true })
   .description('run the broker, ingest, API and console (configured by environment variables and .env)')
-  .action(async () => {
+  // The default command receives any word that is not a command: let it through to say so, not "too many arguments".
+  .allowExcessArguments()
+  .action(async (_opts, cmd: Command) => {
+    const word = cmd.args[0];
+    if (word !== undefined) {
+      const commands = program.commands.map((c) => c.name()).join(', ');
+      program.error(`error: unknown command '${word}' (commands: ${commands})`, { code: 'commander.unknownCommand' });
+    }
     await import('./main.js');
   });
 
@@ -109,4 +120,10 @@ program
     });
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (!(e instanceof CommanderError)) throw e;
+  // Commander has printed the message. Help and version exit 0; anything else it stops on is a usage error.
+  process.exitCode = e.exitCode === 0 ? 0 : 2;
+}

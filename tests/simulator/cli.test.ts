@@ -49,28 +49,40 @@ describe('citysense simulate / replay (CLI)', () => {
     expect(replay.stdout).toMatch(/sent 40 {2}acknowledged 40 {2}refused 0/);
   }, 60_000);
 
-  it('exits non-zero when it cannot connect', async () => {
+  it('exits 1 when it cannot connect', async () => {
     const r = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--devices', '2', '--duration', '1s']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot connect to mqtt:\/\/127\.0\.0\.1:1/);
   }, 30_000);
 
-  it('exits non-zero when it cannot provision', async () => {
+  it('exits 1 when it cannot provision (the API unreachable)', async () => {
     const r = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--provision', 'http://127.0.0.1:1', '--token', 'x'.repeat(20)]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot reach the API at http:\/\/127\.0\.0\.1:1/);
   }, 30_000);
 
-  it('refuses an unknown scenario and bad options with usage errors', async () => {
-    const unknown = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--scenario', 'earthquake']);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/no built-in scenario or file named "earthquake"/);
-    const qos = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--qos', '2']);
-    expect(qos.code).not.toBe(0);
-    expect(qos.stderr).toMatch(/--qos/);
-    const token = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--provision', 'http://127.0.0.1:1']);
-    expect(token.code).not.toBe(0);
-    expect(token.stderr).toMatch(/--provision needs --token/);
+  it('exits 2 on a usage error (unknown scenario, bad or missing option, unknown command), 0 on --help', async () => {
+    const mqttUrl = ['--mqtt', 'mqtt://127.0.0.1:1'];
+    const cases: Array<[string[], number, RegExp]> = [
+      [['simulate', ...mqttUrl, '--scenario', 'earthquake'], 2, /no built-in scenario or file named "earthquake"/],
+      [['simulate', ...mqttUrl, '--devices', '0'], 2, /--devices/],
+      [['simulate', ...mqttUrl, '--rate', '-3'], 2, /--rate/],
+      [['simulate', ...mqttUrl, '--duration', 'banana'], 2, /--duration/],
+      [['simulate', ...mqttUrl, '--qos', '2'], 2, /--qos/],
+      [['simulate', ...mqttUrl, '--bogus'], 2, /unknown option '--bogus'/],
+      [['simulate', '--devices', '2'], 2, /required option '--mqtt <url>'/],
+      [['simulate', ...mqttUrl, '--provision', 'http://127.0.0.1:1'], 2, /--provision needs --token/],
+      [['replay', 'run.jsonl', ...mqttUrl, '--speed', '0'], 2, /--speed/],
+      [['bogus'], 2, /unknown command 'bogus'/],
+      [['simulate', '--help'], 0, /^$/], // help is no error
+    ];
+    // In parallel: each is a Node start-up, and none reaches the network.
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    results.forEach((r, i) => {
+      const [args, code, stderr] = cases[i]!;
+      expect({ args, code: r.code }).toEqual({ args, code });
+      expect(r.stderr).toMatch(stderr);
+    });
   }, 30_000);
 
   it('refuses to replay a file that is not a recording', async () => {
