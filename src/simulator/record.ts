@@ -115,8 +115,9 @@ export function shiftTimestamps(payload: string, shiftMs: number): string {
   const shift = (o: unknown) => {
     if (!o || typeof o !== 'object') return;
     const r = o as Record<string, unknown>;
-    if (typeof r.ts === 'number') r.ts = r.ts + shiftMs;
-    if (typeof r.bt === 'number') r.bt = r.bt + shiftMs / 1000;
+    // Whole milliseconds, as a device sends them (the shift comes from fractional recorded send times).
+    if (typeof r.ts === 'number') r.ts = Math.round(r.ts + shiftMs);
+    if (typeof r.bt === 'number') r.bt = Math.round(r.bt * 1000 + shiftMs) / 1000;
   };
   if (Array.isArray(data)) data.forEach(shift);
   else shift(data);

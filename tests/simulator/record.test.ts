@@ -42,6 +42,9 @@ describe('recordings', () => {
     expect(shiftTimestamps('{"ts":1000,"seq":3,"values":{"co":2.5}}', 500)).toBe('{"ts":1500,"seq":3,"values":{"co":2.5}}');
     expect(JSON.parse(shiftTimestamps('[{"bn":"d/","bt":10,"n":"speed","u":"mph","v":3}]', 2000))[0].bt).toBe(12);
     expect(shiftTimestamps('{"ts":10', 5)).toBe('{"ts":10');
+    // A shift taken from fractional send times still gives whole milliseconds.
+    expect(shiftTimestamps('{"ts":1000,"values":{"co":1}}', 0.6667)).toBe('{"ts":1001,"values":{"co":1}}');
+    expect(JSON.parse(shiftTimestamps('[{"bt":10.5,"n":"co","v":1}]', 1000.4))[0].bt).toBe(11.5);
   });
 });
 
