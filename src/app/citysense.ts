@@ -43,6 +43,20 @@ function builtConsoleDir(): string {
   return basename(root) === 'dist' ? join(root, 'console') : join(root, 'dist', 'console');
 }
 
+/**
+ * Runs `step` (reading the configuration, starting the listeners); a ConfigError ends the process with exit
+ * status 2 and one line naming the setting, as CONTRACT.md section 1 has it, instead of a stack trace.
+ */
+export async function orExitOnConfigError<T>(step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`citysense: configuration error: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
 /** The composition root: builds every component from the configuration and starts and stops them in order. */
 export function createCitysense(config: Config, log: Logger): Citysense {
   const metrics = new Registry();

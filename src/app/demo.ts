@@ -1,6 +1,6 @@
-import { ConfigError, createLogger, loadConfig, newSecret } from '../core/index.js';
+import { createLogger, loadConfig, newSecret } from '../core/index.js';
 import { formatSummary, runSimulation } from '../simulator/index.js';
-import { createCitysense } from './citysense.js';
+import { createCitysense, orExitOnConfigError } from './citysense.js';
 
 const DEMO_DEVICES = 300;
 
@@ -10,24 +10,15 @@ const DEMO_DEVICES = 300;
  * (scenario `demo`). Ctrl-C stops the fleet, then citysense.
  */
 export async function demo(): Promise<void> {
-  let loaded;
-  try {
-    loaded = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`citysense: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const loaded = await orExitOnConfigError(() => loadConfig());
   // The demo needs an admin token it knows: the ADMIN_TOKEN set, or a fresh one accepted for this run only.
   const given = loaded.adminToken !== undefined;
   const adminToken = loaded.adminToken ?? newSecret(24);
   const config = { ...loaded, adminToken };
   // Info logs would scroll the fleet's progress line away; the demo is quieter unless asked for debug or trace.
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const app = createCitysense(config, log);
-  const started = await app.start();
+  const app = await orExitOnConfigError(() => createCitysense(config, log));
+  const started = await orExitOnConfigError(() => app.start());
   const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const api = `http://${local}:${started.httpPort}`;
   process.stdout.write(

@@ -1,32 +1,14 @@
-import { ConfigError, createLogger, loadConfig } from '../core/index.js';
-import { createCitysense } from './citysense.js';
+import { createLogger, loadConfig } from '../core/index.js';
+import { createCitysense, orExitOnConfigError } from './citysense.js';
 
 /** `npm start`: runs citysense until SIGTERM or SIGINT, then stops gracefully (exit 0 within 10 s). */
 export async function main(): Promise<void> {
-  let config;
-  let log;
-  let app;
-  try {
-    config = loadConfig();
-    log = createLogger(config.logLevel);
-    app = createCitysense(config, log); // reads CATALOG_FILE
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`citysense: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  let started;
-  try {
-    started = await app.start();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`citysense: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const { log, app } = await orExitOnConfigError(() => {
+    const config = loadConfig();
+    const log = createLogger(config.logLevel);
+    return { log, app: createCitysense(config, log) }; // reads CATALOG_FILE
+  });
+  const started = await orExitOnConfigError(() => app.start()); // a port in use, a HOST that cannot be listened on
   if (started.generatedAdminToken) {
     // Printed once, on first start, on stdout for the operator; it is stored hashed.
     process.stdout.write(`\nAdmin API token (shown once, keep it): ${started.generatedAdminToken}\n\n`);
