@@ -62,7 +62,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const catalog = loadCatalog(config.catalogFile);
-  const meta = createSqliteMetaStores(config.dataDir);
+  const meta = createSqliteMetaStores(config.dataDir, { deadLetterMaxRows: DEAD_LETTER_MAX_ROWS });
   const sqliteReadings = config.influx ? undefined : createSqliteReadingStore({ file: join(config.dataDir, 'readings.db'), log });
   const readings: ReadingStore = sqliteReadings ?? createInfluxReadingStore({ ...config.influx!, log });
   const ingest = createIngest({

@@ -196,3 +196,27 @@ describe('dead letter store', () => {
     expect(stores.deadLetters.list({ limit: 1 })[0]!.id).toBeGreaterThan(10);
   });
 });
+
+describe('dead letter store bound', () => {
+  it('never holds more than its bound: past it an add removes the oldest, down to 1% below', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'citysense-dl-bound-'));
+    const bounded = createSqliteMetaStores(dir, { deadLetterMaxRows: 200 });
+    try {
+      const letter = (i: number) => ({ receivedAt: 1000 + i, deviceId: 'd', topic: 't', reason: 'malformed_json' as const, detail: `detail ${i}`, payload: '{' });
+      const count = () => bounded.db.prepare('SELECT count(*) FROM dead_letters').pluck().get() as number;
+      for (let i = 0; i < 199; i++) bounded.deadLetters.add([letter(i)]);
+      expect(count()).toBe(199);
+      bounded.deadLetters.add([letter(199), letter(200)]); // 201 > 200: the oldest go, to 198
+      expect(count()).toBe(198);
+      expect(bounded.deadLetters.list({ limit: 1000 }).at(-1)!.detail).toBe('detail 3');
+      for (let i = 201; i < 1000; i++) {
+        bounded.deadLetters.add([letter(i)]);
+        expect(count()).toBeLessThanOrEqual(200);
+      }
+      expect(bounded.deadLetters.list({ limit: 1 })[0]!.detail).toBe('detail 999');
+    } finally {
+      bounded.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -18,8 +18,12 @@ const toLetter = (r: LetterRow): StoredDeadLetter => ({
   id: r.id, receivedAt: r.received_at, deviceId: r.device_id, topic: r.topic, reason: r.reason, detail: r.detail, payload: r.payload,
 });
 
-/** Refused messages on the `dead_letters` table of citysense.db, newest first. */
-export function createSqliteDeadLetterStore(db: SqliteDb): DeadLetterStore {
+/**
+ * Refused messages on the `dead_letters` table of citysense.db, newest first. At most `maxRows` are kept at any
+ * time (CONTRACT.md: at most 100k): past it, an add removes the oldest, down to 1% below the bound so that this
+ * happens once per many adds, not on each one.
+ */
+export function createSqliteDeadLetterStore(db: SqliteDb, maxRows = 100_000): DeadLetterStore {
   const insert = db.prepare<[number, string | null, string, string, string, string]>(
     'INSERT INTO dead_letters (received_at, device_id, topic, reason, detail, payload) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -36,10 +40,14 @@ export function createSqliteDeadLetterStore(db: SqliteDb): DeadLetterStore {
     'DELETE FROM dead_letters WHERE id <= (SELECT id FROM dead_letters ORDER BY id DESC LIMIT 1 OFFSET ?)',
   );
   const purge = db.transaction((olderThan: number, keep: number) => purgeOld.run(olderThan).changes + purgeExtra.run(keep).changes);
+  let rows = db.prepare<[], number>('SELECT count(*) FROM dead_letters').pluck().get()!;
 
   return {
     add(letters: readonly DeadLetter[]): void {
-      if (letters.length > 0) addAll.immediate(letters);
+      if (letters.length === 0) return;
+      addAll.immediate(letters);
+      rows += letters.length;
+      if (rows > maxRows) rows -= purgeExtra.run(Math.max(maxRows - Math.ceil(maxRows / 100), 0)).changes;
     },
     list({ limit, reason, before }): StoredDeadLetter[] {
       const below = before ?? Number.MAX_SAFE_INTEGER;
@@ -47,7 +55,9 @@ export function createSqliteDeadLetterStore(db: SqliteDb): DeadLetterStore {
       return (reason === undefined ? page.all(below, n) : pageByReason.all(reason, below, n)).map(toLetter);
     },
     purge(olderThan: number, keep: number): number {
-      return purge.immediate(olderThan, Math.max(Math.trunc(keep), 0));
+      const removed = purge.immediate(olderThan, Math.max(Math.trunc(keep), 0));
+      rows -= removed;
+      return removed;
     },
   };
 }

@@ -16,12 +16,12 @@ export interface SqliteMetaStores {
 }
 
 /** Opens `${dataDir}/citysense.db` (creating the folder and schema) and the stores that live in it. */
-export function createSqliteMetaStores(dataDir: string): SqliteMetaStores {
+export function createSqliteMetaStores(dataDir: string, opts: { deadLetterMaxRows?: number } = {}): SqliteMetaStores {
   const db = openSqlite(join(dataDir, 'citysense.db'), { migrations: META_MIGRATIONS });
   return {
     devices: createSqliteDeviceRegistry(db),
     tokens: createSqliteTokenStore(db),
-    deadLetters: createSqliteDeadLetterStore(db),
+    deadLetters: createSqliteDeadLetterStore(db, opts.deadLetterMaxRows),
     db,
     close() {
       if (db.open) db.close();
