@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createLogger, type Reading } from '../../src/core/index.js';
+import { AppError, createLogger, type Reading } from '../../src/core/index.js';
 import { createInfluxReadingStore, type ReadingStore } from '../../src/storage/index.js';
 import { startPrivateInfluxd, testInfluxUrl, type PrivateInfluxd } from '../fixtures/influxd.js';
 import { readingStoreContract } from './reading-store.contract.js';
@@ -103,6 +103,10 @@ describe('influxdb reading store', () => {
         expect(Date.now() - started).toBeLessThan(5000);
       }
       await expect(store.count()).rejects.toThrow();
+      // To an API caller a store that does not answer is a 503 that says so, not a 500.
+      const down = await store.query({ deviceId: 'outage', metric: 'co', from: 0, to: base + 3_600_000, limit: 5 }).catch((e: unknown) => e);
+      expect(down).toBeInstanceOf(AppError);
+      expect(down).toMatchObject({ status: 503, code: 'store_unavailable', message: expect.stringMatching(/InfluxDB\) did not answer/) });
 
       await influxd.start();
       expect(await store.ping()).toBe(true);
@@ -181,6 +185,10 @@ describe('influxdb reading store', () => {
       await store.start();
       await expect(store.write([reading('auth-2', Date.UTC(2025, 0, 6), { co: 3 })])).rejects.toThrow(/401|authorization failed/i);
       await expect(store.count()).rejects.toThrow(/401|authorization failed/i);
+      // Not the API caller's credentials: a 503 naming INFLUX_TOKEN, without InfluxDB's words or the statement.
+      const refused = await store.query({ deviceId: 'auth-2', metric: 'co', from: 0, to: Date.UTC(2026, 0, 1), limit: 5 }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ status: 503, code: 'store_unavailable', message: expect.stringMatching(/refused citysense's credentials \(INFLUX_TOKEN\)/) });
+      expect((refused as Error).message).not.toMatch(/SELECT|authorization failed/);
       await store.close();
     });
   });

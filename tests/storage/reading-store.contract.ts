@@ -98,6 +98,10 @@ export function readingStoreContract(name: string, subject: ContractSubject): vo
       expect(await store.query(q('raw', 'temp', { from: BASE + 10 * S }))).toEqual([]);
       expect(await store.query(q('raw', 'humidity'))).toEqual([]);
       expect(await store.query(q('raw-nobody', 'temp'))).toEqual([]);
+      // Any range a Date holds, also beyond what InfluxDB stores (1677 to 2262): the same points.
+      const wide = q('raw', 'temp', { from: Date.UTC(1600, 0, 1), to: Date.UTC(2300, 0, 1), limit: 2 });
+      expect(await store.query(wide)).toEqual([{ t: BASE, v: 0 }, { t: BASE + S, v: 1 }]);
+      expect(await store.query({ ...wide, every: 86_400_000 * 365, agg: 'count' })).toHaveLength(1);
     });
 
     describe('aggregates per `every` bucket', () => {

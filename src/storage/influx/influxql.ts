@@ -36,8 +36,13 @@ export function int(n: number): string {
   return String(n);
 }
 
+/** InfluxDB's times are int64 nanoseconds (1677 to 2262); a bound beyond them is an error there, so it is clamped. */
+const INFLUX_MIN_MS = -9_223_372_036_853;
+const INFLUX_MAX_MS = 9_223_372_036_853;
+const clampTime = (ms: number) => Math.min(Math.max(ms, INFLUX_MIN_MS), INFLUX_MAX_MS);
+
 function range(q: HistoryQuery): string {
-  return `"device" = ${literal(q.deviceId)} AND time >= ${int(q.from)}ms AND time < ${int(q.to)}ms`;
+  return `"device" = ${literal(q.deviceId)} AND time >= ${int(clampTime(q.from))}ms AND time < ${int(clampTime(q.to))}ms`;
 }
 
 /** The SELECT for a history query: raw points, or one aggregate per epoch-aligned bucket without empty ones. */

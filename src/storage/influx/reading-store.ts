@@ -1,5 +1,5 @@
 import { DEFAULT_WriteOptions, InfluxDB, type HttpError } from '@influxdata/influxdb-client';
-import type { Logger, Reading } from '../../core/index.js';
+import { AppError, type Logger, type Reading } from '../../core/index.js';
 import { checkBooleanAggregate, checkHistoryQuery, needsKindCheck } from '../history.js';
 import type { HistoryQuery, Point as HistoryPoint, ReadingStore } from '../ports.js';
 import { countStatement, quotable, createDatabaseStatement, fieldKeysStatement, historyStatement } from './influxql.js';
@@ -31,8 +31,9 @@ interface QueryResponse {
 
 /** The server answered, with an error (as opposed to not answering at all). */
 class InfluxAnswerError extends Error {
-  constructor(readonly status: number, detail: string) {
-    super(`InfluxDB /query answered ${status}: ${detail}`);
+  // Not `status`: an API error handler would take that for the HTTP status of the request it is answering.
+  constructor(readonly httpStatus: number, detail: string) {
+    super(`InfluxDB /query answered ${httpStatus}: ${detail}`);
     this.name = 'InfluxAnswerError';
   }
 }
@@ -164,6 +165,23 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
     return c.client.transport.request(writePath, body, writeOptions) as Promise<void>;
   }
 
+  /**
+   * Runs a query for an API caller: InfluxDB down, slow or refusing citysense's own credentials is the server's
+   * trouble, not the caller's, so it is a 503 that says so (logged with InfluxDB's words, which stay here).
+   */
+  async function answered<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      const status = err instanceof InfluxAnswerError ? err.httpStatus : undefined;
+      if (status !== undefined && status < 500 && status !== 401 && status !== 403) throw err; // our query: a bug, a 500
+      log.warn({ err }, 'InfluxDB query failed');
+      const why = status === 401 || status === 403 ? 'refused citysense\'s credentials (INFLUX_TOKEN)' : status !== undefined ? `answered ${status}` : 'did not answer';
+      throw new AppError('store_unavailable', `the reading store (InfluxDB) ${why}; try again later`, 503);
+    }
+  }
+
   async function isBooleanField(c: Connected, metric: string): Promise<boolean> {
     const series = await influxql(c, fieldKeysStatement());
     return series.some((s) => s.values.some(([key, type]) => key === metric && type === 'boolean'));
@@ -208,9 +226,11 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
     async query(q: HistoryQuery): Promise<HistoryPoint[]> {
       checkHistoryQuery(q);
       if (!quotable(q.deviceId) || !quotable(q.metric)) return []; // no such name can be stored (see quotable)
-      const c = await ready();
-      if (needsKindCheck(q)) checkBooleanAggregate(q, await isBooleanField(c, q.metric));
-      const series = await influxql(c, historyStatement(q));
+      const series = await answered(async () => {
+        const c = await ready();
+        if (needsKindCheck(q)) checkBooleanAggregate(q, await isBooleanField(c, q.metric));
+        return influxql(c, historyStatement(q));
+      });
       const points: HistoryPoint[] = [];
       for (const s of series) {
         for (const [t, v] of s.values) {
