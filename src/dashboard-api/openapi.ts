@@ -13,6 +13,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'request body too large',
   429: 'too many failed authentications from this address',
   500: 'internal error',
+  503: 'a store citysense depends on is unavailable (InfluxDB down, or refusing citysense’s credentials); try again',
 };
 
 /**

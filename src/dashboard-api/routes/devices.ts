@@ -147,7 +147,7 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
   op(
     { method: 'get', path: '/api/devices/{id}/readings', tag: 'devices', summary: 'History of one metric', role: 'viewer', query: historyQuery,
       description: `Raw points (at most \`limit\`) or, with \`every\`, one aggregate per bucket aligned to the epoch; empty buckets are left out. At most ${MAX_POINTS} points or buckets.`,
-      responses: { 200: { description: 'points in time order', schema: historySchema } }, errors: [404] },
+      responses: { 200: { description: 'points in time order', schema: historySchema } }, errors: [404, 503] },
     async (_req, res, { params, query: q }) => {
       const device = mustGet(params.id!);
       const sensor = catalog.get(device.domain, device.type);
