@@ -266,7 +266,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     },
 
     ready() {
-      return state === 'running' && writer!.storeUp && spool!.bytes < spoolMaxBytes;
+      // Not ready while refusing for a full spool, though its bytes may be just under the bound (the next message did not fit).
+      return state === 'running' && writer!.storeUp && spool!.bytes < spoolMaxBytes && refusedWhileFull === 0;
     },
 
     async drain(deadline) {

@@ -92,6 +92,7 @@ describe('the spool', () => {
       if (err) refusedErr = err;
       else accepted++;
     }
+    expect(r.ingest.ready()).toBe(false); // /readyz says storage while it refuses
     // Refused again: still one warning for the whole time the spool is full.
     expect(await handle(r.ingest, message('gas-1', reading(500)))).toBeInstanceOf(IngestUnavailableError);
     expect(logs.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['spool full (SPOOL_MAX_MB): QoS 1/2 publishes are refused until the store catches up']);
@@ -108,6 +109,7 @@ describe('the spool', () => {
     await until(() => r.ingest.stats().spoolDepth === 0, 'the spool to drain');
     expect(await handle(r.ingest, message('gas-1', reading(1000)))).toBeUndefined();
     expect(logs.at(-1)).toMatchObject({ level: 30, msg: 'spool below its bound again: publishes are accepted', refused: 2 });
+    expect(r.ingest.ready()).toBe(true);
     await until(async () => (await r.store.count()) === accepted + 1, 'everything acknowledged to be stored');
   });
 
