@@ -34,7 +34,12 @@ export const deviceSchema = z
 export const credentialsSchema = z.object({ username: z.string(), password: z.string().describe('shown only in this answer') }).meta({ id: 'Credentials' });
 export const deviceCreatedSchema = z.object({ device: deviceSchema, credentials: credentialsSchema });
 
-export const historySchema = z.object({ deviceId: z.string(), metric: z.string(), points: z.array(z.object({ t: time, v: value })) }).meta({ id: 'History' });
+export const historySchema = z.object({
+  deviceId: z.string(),
+  metric: z.string(),
+  points: z.array(z.object({ t: time, v: value })),
+  truncated: z.literal(true).optional().describe('present when more points or buckets matched than `limit`: the first ones (oldest) are given'),
+}).meta({ id: 'History' });
 
 export const tokenSchema = z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), createdAt: time }).meta({ id: 'Token' });
 export const tokenCreatedSchema = tokenSchema.extend({ token: z.string().describe('shown only in this answer') });

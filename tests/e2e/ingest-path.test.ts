@@ -120,6 +120,30 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('the ingestion path with %s', (
     expect((await t.api('GET', `/api/devices/${d.id}`)).body.clockSkewMs).toBeNull();
   });
 
+  it('gives the oldest `limit` raw points (1000 by default) or every bucket, and says when it cut the answer', async () => {
+    const d = await t.device('safety', 'noise');
+    const c = await t.connect(d);
+    const minute = 60_000;
+    const start = Math.floor(Date.now() / minute) * minute - 1500 * minute;
+    for (let m = 0; m < 3; m++) {
+      const batch = Array.from({ length: 500 }, (_, i) => ({ ts: start + (m * 500 + i) * minute, values: { level: 30 + ((m * 500 + i) % 90) } }));
+      await c.publishAsync(d.topic, JSON.stringify(batch), { qos: 1 });
+    }
+    await eventually(async () => (await count(d.id)) === 1500, '1500 readings');
+    const get = async (params: string) => (await t.api('GET', `/api/devices/${d.id}/readings?metric=level&from=-2d&${params}`)).body;
+    const raw = await get('');
+    expect(raw.points).toHaveLength(1000);
+    expect(raw.points[0]).toEqual({ t: new Date(start).toISOString(), v: 30 });
+    expect(raw.truncated).toBe(true);
+    expect(await get('limit=1500')).toEqual(expect.not.objectContaining({ truncated: expect.anything() }));
+    const buckets = await get('every=1m&agg=count');
+    expect(buckets.points).toHaveLength(1500);
+    expect(buckets.truncated).toBeUndefined();
+    const cut = await get('every=1m&agg=count&limit=100');
+    expect(cut.points).toHaveLength(100);
+    expect(cut.truncated).toBe(true);
+  });
+
   it('refuses a wrong password, no password, and a deleted device', async () => {
     const d = await t.device('transport', 'parking');
     await expect(t.connect({ username: d.username, password: 'wrong' })).rejects.toThrow(/Bad username or password|Not authorized/i);

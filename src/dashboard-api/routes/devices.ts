@@ -47,7 +47,8 @@ export const historyQuery = z.object({
   to: z.string().default('now'),
   every: z.string().optional(),
   agg: z.enum(AGGREGATES).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_POINTS).default(1000),
+  // Default: 1000 raw points; with `every`, every bucket (their number is bounded by MAX_POINTS above).
+  limit: z.coerce.number().int().min(1).max(MAX_POINTS).optional(),
 });
 
 export type DeviceStatus = 'online' | 'offline' | 'stale';
@@ -146,7 +147,7 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
 
   op(
     { method: 'get', path: '/api/devices/{id}/readings', tag: 'devices', summary: 'History of one metric', role: 'viewer', query: historyQuery,
-      description: `Raw points (at most \`limit\`) or, with \`every\`, one aggregate per bucket aligned to the epoch; empty buckets are left out. At most ${MAX_POINTS} points or buckets.`,
+      description: `Raw points (the first \`limit\`, oldest first; default 1000) or, with \`every\`, one aggregate per bucket aligned to the epoch, empty buckets left out (all of them unless \`limit\` is given). At most ${MAX_POINTS} points or buckets; \`truncated: true\` when more matched than \`limit\`.`,
       responses: { 200: { description: 'points in time order', schema: historySchema } }, errors: [404, 503] },
     async (_req, res, { params, query: q }) => {
       const device = mustGet(params.id!);
@@ -170,11 +171,17 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
       } else if (q.agg !== undefined) {
         throw new AppError('bad_request', 'query agg needs every (the bucket width)');
       }
+      const limit = q.limit ?? (every === undefined ? 1000 : MAX_POINTS);
+      // One more than asked for tells whether the answer was cut.
       const points = await readings.query({
-        deviceId: device.id, metric: q.metric, from, to, limit: q.limit,
+        deviceId: device.id, metric: q.metric, from, to, limit: limit + 1,
         ...(every !== undefined ? { every, agg: q.agg ?? 'mean' } : {}),
       });
-      res.json({ deviceId: device.id, metric: q.metric, points: points.map((p) => ({ t: new Date(p.t).toISOString(), v: p.v })) });
+      const truncated = points.length > limit;
+      res.json({
+        deviceId: device.id, metric: q.metric, points: points.slice(0, limit).map((p) => ({ t: new Date(p.t).toISOString(), v: p.v })),
+        ...(truncated ? { truncated: true } : {}),
+      });
     },
   );
 
