@@ -169,6 +169,11 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       presence: {
         isOnline: (id) => b.isOnline(id),
         disconnect: (id) => void b.disconnect(id),
+        // A new device may get this id: its seqs and clock are its own.
+        forget: (id) => {
+          ingest.forget(id);
+          clockSkew.forget(id);
+        },
       },
       clockSkewMs: (id) => clockSkew.medianMs(id),
       readiness: {

@@ -12,6 +12,8 @@ export interface ClockSkew {
    * null if none.
    */
   medianMs(deviceId: string): number | null;
+  /** Forgets a deleted device. */
+  forget(deviceId: string): void;
 }
 
 export function createClockSkew(): ClockSkew {
@@ -38,6 +40,9 @@ export function createClockSkew(): ClockSkew {
         current = r;
       }
       if (current) add(current.deviceId, current.ts - current.receivedAt);
+    },
+    forget(deviceId) {
+      recent.delete(deviceId);
     },
     medianMs(deviceId) {
       const values = recent.get(deviceId)?.values;

@@ -79,6 +79,11 @@ export class SeqMemory {
     }
   }
 
+  /** Forgets every seq of a device (deleted: a new device with its id starts afresh). */
+  forgetDevice(deviceId: string): void {
+    this.devices.delete(deviceId);
+  }
+
   /** Forgets a seq that was remembered but could not be kept (its commit failed), so a resend is taken. */
   forget(deviceId: string, seq: number, time: number): void {
     const d = this.devices.get(deviceId);

@@ -253,6 +253,11 @@ export function createIngest(deps: IngestDeps): Ingest {
       listeners.push(listener);
     },
 
+    forget(deviceId) {
+      memory.forgetDevice(deviceId);
+      receiveTimes.delete(deviceId);
+    },
+
     stats() {
       return {
         accepted,

@@ -49,6 +49,8 @@ export interface Ingest {
   refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void;
   /** Listener for readings once they are durable in the spool, in spool order. */
   onAccepted(listener: (readings: readonly Reading[]) => void): void;
+  /** Forgets what it remembers of a deleted device (its seqs, its last receive time), so an id used again starts afresh. */
+  forget(deviceId: string): void;
   stats(): IngestStats;
   /** True while messages are taken, the spool has room and the store's last write succeeded. */
   ready(): boolean;

@@ -144,6 +144,27 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('the ingestion path with %s', (
     expect(cut.truncated).toBe(true);
   });
 
+  it('starts a device registered again under a deleted id afresh: its seqs and clock skew are its own', async () => {
+    const d = await t.device('safety', 'flood');
+    const c = await t.connect(d);
+    const old = Date.now() - 600_000;
+    await c.publishAsync(d.topic, JSON.stringify({ ts: old, seq: 1, values: { water_level: 10 } }), { qos: 1 });
+    await eventually(async () => (await count(d.id)) === 1, 'the first device\'s reading');
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    expect((await t.api('DELETE', `/api/devices/${d.id}`)).status).toBe(204);
+    await closed;
+
+    const again = await t.api('POST', '/api/devices', { id: d.id, domain: 'safety', type: 'flood' });
+    expect(again.status).toBe(201);
+    expect((await t.api('GET', `/api/devices/${d.id}`)).body.clockSkewMs).toBeNull();
+    const c2 = await t.connect(again.body.credentials);
+    const ts = Date.now() - 1000;
+    await c2.publishAsync(d.topic, JSON.stringify({ ts, seq: 1, values: { water_level: 11 } }), { qos: 1 });
+    await eventually(async () => (await count(d.id)) === 2, 'the new device\'s seq 1, not a duplicate');
+    const letters = (await t.api('GET', '/api/dead-letters?reason=duplicate')).body.items.filter((l: { deviceId: string }) => l.deviceId === d.id);
+    expect(letters).toEqual([]);
+  });
+
   it('refuses a wrong password, no password, and a deleted device', async () => {
     const d = await t.device('transport', 'parking');
     await expect(t.connect({ username: d.username, password: 'wrong' })).rejects.toThrow(/Bad username or password|Not authorized/i);

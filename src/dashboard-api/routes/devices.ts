@@ -9,6 +9,8 @@ export interface DevicePresence {
   isOnline(deviceId: string): boolean;
   /** Closes every MQTT connection of the device. */
   disconnect(deviceId: string): void;
+  /** The device was deleted: what the platform remembers of it (beyond its stored history) is forgotten. */
+  forget(deviceId: string): void;
 }
 
 export interface DevicesDeps {
@@ -128,6 +130,7 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     (_req, res, { params }) => {
       if (!registry.delete(params.id!)) throw notFound(`device ${params.id}`);
       presence.disconnect(params.id!);
+      presence.forget(params.id!);
       res.status(204).end();
     },
   );
