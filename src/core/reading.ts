@@ -30,6 +30,7 @@ export const REFUSAL_REASONS = [
   'wrong_device',
   'duplicate',
   'spool_full',
+  'too_fast',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 

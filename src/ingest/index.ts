@@ -1,4 +1,4 @@
-export { createIngest } from './ingest.js';
+export { createIngest, MAX_RECEIVE_DRIFT_MS } from './ingest.js';
 export { IngestUnavailableError, type Ingest, type IngestDeps, type IngestStats } from './types.js';
 export { decodePayload, MAX_PAYLOAD_BYTES } from './decode/dispatch.js';
 export type { DecodeContext, DecodedReading, DecodeResult } from './decode/types.js';

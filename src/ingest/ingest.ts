@@ -9,6 +9,9 @@ import { IngestUnavailableError, type Ingest, type IngestDeps } from './types.js
 import { toReadings } from './validate.js';
 import { StoreWriter } from './writer.js';
 
+/** How far ahead of the clock the receive times of one device's burst may be spread (see uniqueReceiveTimes). */
+export const MAX_RECEIVE_DRIFT_MS = 1000;
+
 /** The newest seqs per device kept across a graceful restart: more than a device's unacknowledged window. */
 const SEQS_SAVED_PER_DEVICE = 128;
 
@@ -157,7 +160,12 @@ export function createIngest(deps: IngestDeps): Ingest {
       if (readings.length === 0) return deadLetter(msg, 'duplicate', detail, done);
       deadLetter(msg, 'duplicate', `${detail}: those readings were dropped, the other ${readings.length} kept`);
     }
-    uniqueReceiveTimes(msg, fresh, readings);
+    if (!uniqueReceiveTimes(msg, fresh, readings)) {
+      refusedCounts.too_fast = (refusedCounts.too_fast ?? 0) + 1;
+      metrics.refused.inc({ reason: 'too_fast' });
+      done(new IngestUnavailableError('too_fast', `device ${msg.deviceId} sends readings without a device timestamp faster than they can be kept apart (1 ms each, at most ${MAX_RECEIVE_DRIFT_MS} ms ahead)`));
+      return;
+    }
 
     let bytes = 0;
     // The payload's size, shared out, stands for each reading's values in the estimate: no serialising on the hot path.
@@ -206,23 +214,30 @@ export function createIngest(deps: IngestDeps): Ingest {
    * in the same millisecond (a queue flushed after a reconnect) would otherwise be one point, the later
    * overwriting the earlier. Such a burst is spread 1 ms apart, receive times included: a reading without a device
    * time keeps ts === receivedAt, which is how the clock-skew estimate and the spool's seqs tell it apart.
+   *
+   * The spread runs ahead of the clock by at most MAX_RECEIVE_DRIFT_MS: past it the message is not taken (false;
+   * no PUBACK, the device sends it again later) rather than stored over another. The bound is also what keeps a
+   * restart safe: this memory is not kept, and start() waits the bound out when a previous run may have used
+   * times ahead of the clock, so that no new receive time can land on one given before the restart.
    */
-  function uniqueReceiveTimes(msg: InboundMessage, decoded: readonly DecodedReading[], readings: Reading[]): void {
+  function uniqueReceiveTimes(msg: InboundMessage, decoded: readonly DecodedReading[], readings: Reading[]): boolean {
     let anyReceiveTime = false;
     for (const d of decoded) anyReceiveTime ||= !d.deviceTs;
-    if (!anyReceiveTime) return;
+    if (!anyReceiveTime) return true;
     // Entries older than the receive time can no longer collide: drop them all at once, keeping the map small.
     if (msg.receivedAt > receiveTimesMax || receiveTimes.size >= 100_000) receiveTimes.clear();
     const last = receiveTimes.get(msg.deviceId);
     const base = last === undefined || last < msg.receivedAt ? msg.receivedAt : last + 1;
+    if (base - msg.receivedAt > MAX_RECEIVE_DRIFT_MS) return false;
     receiveTimes.set(msg.deviceId, base);
     if (base > receiveTimesMax) receiveTimesMax = base;
-    if (base === msg.receivedAt) return;
+    if (base === msg.receivedAt) return true;
     for (let i = 0; i < decoded.length; i++) {
       const r = readings[i]!;
       if (!decoded[i]!.deviceTs) r.ts += base - msg.receivedAt;
       r.receivedAt = base;
     }
+    return true;
   }
 
   function oldestAgeMs(): number | null {
@@ -235,6 +250,13 @@ export function createIngest(deps: IngestDeps): Ingest {
     async start() {
       if (state !== 'new') throw new Error(`ingest cannot start: it is ${state}`);
       const s = new Spool(join(deps.dataDir, 'spool.db'));
+      // Receive times given before a restart may lie up to MAX_RECEIVE_DRIFT_MS ahead of the clock, and are not
+      // remembered: taking messages only once the clock is past them keeps new ones from landing on them.
+      const horizon = s.previousRun === 'fresh' ? 0 : s.previousRun === 'stopped' ? s.stoppedAt! : Date.now() + MAX_RECEIVE_DRIFT_MS;
+      if (horizon >= Date.now()) {
+        log.info({ waitMs: horizon - Date.now() + 1 }, 'waiting out receive times the previous run may have given ahead of the clock');
+        await new Promise((resolve) => setTimeout(resolve, horizon - Date.now() + 1));
+      }
       for (const r of s.seqs()) memory.remember(r.deviceId, r.seq, r.time);
       spool = s;
       writer = new StoreWriter(s, store, batchSize, log, metrics, deps.writeConcurrency ?? 1, deps.writeLingerMs ?? 0);
@@ -300,6 +322,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       // A resend after the restart (its PUBACK lost to the stop) is still known as one, though its reading has left the spool.
       try {
         spool!.saveSeqs(memory.newest(SEQS_SAVED_PER_DEVICE));
+        spool!.markStopped(Math.max(now(), receiveTimesMax));
       } catch (err) {
         log.warn({ err }, 'cannot save the seq memory; resends after the restart may be stored twice');
       }

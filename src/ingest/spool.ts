@@ -77,6 +77,13 @@ export class Spool {
   bytes: number;
   /** Transactions committed by append(): one per group commit. */
   commits = 0;
+  /**
+   * How the previous run ended: `fresh` (no spool before), `stopped` (close() said so, with `stoppedAt`), or
+   * `unknown` (it was killed, or an older build wrote no marker).
+   */
+  readonly previousRun: 'fresh' | 'stopped' | 'unknown';
+  /** With `stopped`: the latest time the previous run may have given a reading (see Ingest's receive times). */
+  readonly stoppedAt?: number;
 
   constructor(file: string, private readonly tailMax = TAIL_MAX_READINGS) {
     mkdirSync(dirname(file), { recursive: true });
@@ -85,6 +92,13 @@ export class Spool {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('journal_size_limit = 16777216');
+      const existed = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spool_appends'").get() !== undefined;
+      this.db.exec('CREATE TABLE IF NOT EXISTS spool_state (key TEXT PRIMARY KEY, value REAL NOT NULL)');
+      // Read once and removed: a run that dies before close() leaves no marker, and the next one knows.
+      const stopped = this.db.prepare<[], number>("SELECT value FROM spool_state WHERE key = 'stopped_at'").pluck().get();
+      this.db.exec("DELETE FROM spool_state WHERE key = 'stopped_at'");
+      this.previousRun = !existed ? 'fresh' : stopped !== undefined ? 'stopped' : 'unknown';
+      if (stopped !== undefined) this.stoppedAt = stopped;
       this.db.exec(`CREATE TABLE IF NOT EXISTS spool_appends (
         id INTEGER PRIMARY KEY,
         n INTEGER NOT NULL,
@@ -237,6 +251,11 @@ export class Spool {
         if (r.seq !== undefined) yield { deviceId: r.deviceId, seq: r.seq, time: r.ts !== r.receivedAt ? r.ts : Number.NaN };
       }
     }
+  }
+
+  /** Records a clean stop, and the latest time this run gave a reading (read by the next run, see previousRun). */
+  markStopped(at: number): void {
+    this.db.prepare("INSERT OR REPLACE INTO spool_state (key, value) VALUES ('stopped_at', ?)").run(at);
   }
 
   /** Replaces the saved seq memory (one transaction). */

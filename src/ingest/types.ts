@@ -61,7 +61,7 @@ export interface Ingest {
 
 /** Why handle() could not take a message: the broker closes the connection without acknowledging it. */
 export class IngestUnavailableError extends Error {
-  constructor(readonly code: 'spool_full' | 'not_running', message: string) {
+  constructor(readonly code: 'spool_full' | 'too_fast' | 'not_running', message: string) {
     super(message);
     this.name = 'IngestUnavailableError';
   }

@@ -102,7 +102,7 @@ describe('the spool read back from memory and from disk', () => {
     expect([...s.seqs()].map((x) => x.seq)).toEqual([0, 1, 2, 4, 5, 6]);
     s.close();
     const tables = new Database(join(d, 'spool.db'), { readonly: true });
-    expect(tables.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()).toEqual(['seq_memory', 'spool_appends']); // the old table is gone
+    expect(tables.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()).toEqual(['seq_memory', 'spool_appends', 'spool_state']); // the old table is gone
     tables.close();
   });
 
