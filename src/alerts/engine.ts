@@ -38,6 +38,13 @@ interface DeviceState {
 }
 
 const SYSTEM = 'system';
+
+/**
+ * A reading's time for evaluation: its own, but never later than its receive time. A device clock ahead of the
+ * platform (up to 5 min is accepted) or one stepped back by NTP would otherwise move the device's watermark
+ * into the future, and every reading after it would be skipped as out of order until real time caught up.
+ */
+const eventTime = (r: Reading) => (r.ts < r.receivedAt ? r.ts : r.receivedAt);
 const INFO_TTL_MS = 60_000;
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -256,11 +263,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const ds = deviceFor(r);
     if (r.receivedAt > ds.lastSeen) ds.lastSeen = r.receivedAt;
     dirtyDevices.add(ds);
-    if (r.ts < ds.lastTs) {
+    const ts = eventTime(r);
+    if (ts < ds.lastTs) {
       metrics.outOfOrder.inc();
       return;
     }
-    ds.lastTs = r.ts;
+    ds.lastTs = ts;
     if (ds.rules.size > 0) {
       // Data again: a device's open no_data alerts resolve.
       for (const [ruleId, st] of ds.rules) {
@@ -277,7 +285,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       if (raw === undefined) continue;
       const v = typeof raw === 'boolean' ? (raw ? 1 : 0) : raw;
       try {
-        step(cr, ds, v, r.ts);
+        step(cr, ds, v, ts);
       } catch (err) {
         failed('evaluating a reading', err);
       }
@@ -289,8 +297,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     // Event-time order per device: a batch out of time order is evaluated sorted (a stable sort keeps spool
     // order for equal times); readings older than what a device already showed cause no transition.
     let sorted = true;
-    for (let i = 1; i < readings.length; i++) if (readings[i]!.ts < readings[i - 1]!.ts) { sorted = false; break; }
-    const list = sorted ? readings : [...readings].sort((a, b) => a.ts - b.ts);
+    for (let i = 1; i < readings.length; i++) if (eventTime(readings[i]!) < eventTime(readings[i - 1]!)) { sorted = false; break; }
+    const list = sorted ? readings : [...readings].sort((a, b) => eventTime(a) - eventTime(b));
     for (const r of list) evaluateOne(r);
   }
 
@@ -407,7 +415,9 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     rebuildIndex();
     book = createSilenceBook(store.silences.list().filter((s) => s.to > t));
     for (const m of store.state.watermarks()) {
-      devices.set(m.deviceId, { id: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs: m.lastTs, lastSeen: m.lastSeen, rules: new Map() });
+      // A watermark in the future was written before event times were capped at the receive time: no later.
+      const lastTs = Math.min(m.lastTs, t);
+      devices.set(m.deviceId, { id: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs, lastSeen: m.lastSeen, rules: new Map() });
     }
     for (const a of store.alerts.active()) {
       open.set(a.id, a);

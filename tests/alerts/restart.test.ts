@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { deviceId, reading, sleep, startEngine, until, type EngineHarness } from './fixture.js';
+import { createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
+import { deviceId, openDb, reading, sleep, startEngine, until, type EngineHarness } from './fixture.js';
 
 describe('alert state across a restart', () => {
   let h: EngineHarness | undefined;
@@ -59,6 +60,21 @@ describe('alert state across a restart', () => {
     const replay = h.engine.eventsAfter(0, 100);
     expect(replay.map((e) => e.kind)).toEqual(['fired', 'fired', 'acknowledged', 'resolved', 'resolved']);
     expect(replay.map((e) => e.alert.state)).toEqual(['firing', 'firing', 'acknowledged', 'resolved', 'resolved']);
+  });
+
+  it('does not let a device watermark stored in the future (by an older version) hide the readings after a restart', async () => {
+    h = await startEngine();
+    const dir = h.dir;
+    await h.close(true);
+    const dev = deviceId('gas');
+    const now = Date.now();
+    const db = openDb(dir);
+    createSqliteAlertStores(db).state.putWatermarks([{ deviceId: dev, domain: 'safety', type: 'gas', district: null, lastTs: now + 120_000, lastSeen: now, registered: false }]);
+    db.close();
+
+    h = await startEngine({ dir });
+    h.engine.evaluate([reading(dev, 'safety', 'gas', now + 10, { co: 300 })]);
+    expect(h.pushed.map((p) => [p.kind, p.alert.deviceId, p.alert.firedAt])).toEqual([['fired', dev, now + 10]]);
   });
 
   it('keeps edited rules and does not seed the built-in ones again', async () => {

@@ -145,6 +145,22 @@ describe('alert rules and the alert lifecycle', () => {
     expect(forRule('carbon-monoxide', dev).map((p) => p.kind)).toEqual(['fired', 'resolved']);
   });
 
+  it('takes a reading stamped ahead of its receive time at the receive time, so the readings after it still alert', () => {
+    // A device clock 60 s ahead (5 min ahead is accepted): its reading must not blind the device until real time catches up.
+    const gas = deviceId('gas');
+    h.engine.evaluate([reading(gas, 'safety', 'gas', T0 + 60_000, { co: 0 }, T0)]);
+    h.engine.evaluate([reading(gas, 'safety', 'gas', T0 + 1000, { co: 500 })]);
+    expect(forRule('carbon-monoxide', gas).map((p) => [p.kind, p.alert.value, p.alert.firedAt])).toEqual([['fired', 500, T0 + 1000]]);
+
+    // `for` is measured, and firedAt given, in that time too: never in the future.
+    const wear = deviceId('wear');
+    h.engine.evaluate([reading(wear, 'healthcare', 'wearable', T0 + 60_000, { heart_rate: 140 }, T0)]);
+    h.engine.evaluate([reading(wear, 'healthcare', 'wearable', T0 + 80_000, { heart_rate: 141 }, T0 + 20_000)]);
+    expect(forRule('wearable-heart-rate-high', wear)).toEqual([]);
+    h.engine.evaluate([reading(wear, 'healthcare', 'wearable', T0 + 90_000, { heart_rate: 142 }, T0 + 30_000)]);
+    expect(forRule('wearable-heart-rate-high', wear).map((p) => [p.alert.value, p.alert.firedAt, p.alert.lastValueAt])).toEqual([[142, T0 + 30_000, T0 + 30_000]]);
+  });
+
   it('records every transition with its time, value and actor, and eventIds strictly increase', () => {
     const dev = deviceId('gas');
     h.engine.evaluate([reading(dev, 'safety', 'gas', T0, { co: 70 })]);

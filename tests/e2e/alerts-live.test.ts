@@ -91,6 +91,19 @@ describe('alerts for operators, end to end (Socket.IO and REST)', () => {
     b.close();
   });
 
+  it('pushes a gas alert within a second after a reading stamped a minute ahead (a device clock ahead of the platform)', async () => {
+    const c = await t.live();
+    const s = await t.sensor('safety', 'gas');
+    await s.send({ co: 0 }, Date.now() + 60_000); // accepted: up to 5 minutes ahead is valid
+    const sent = Date.now();
+    await s.send({ co: 500 }); // flat: stamped with the receive time
+    const fired = await c.waitFor((e) => e.event === 'alert:fired' && e.payload.deviceId === s.id, 'alert:fired', 1000);
+    expect(fired.at - sent).toBeLessThan(1000);
+    expect(fired.payload).toMatchObject({ ruleId: 'carbon-monoxide', value: 500 });
+    expect(Date.parse(fired.payload.firedAt)).toBeLessThanOrEqual(fired.at);
+    c.close();
+  });
+
   it('resolves an acknowledged alert when its clear condition holds, and pushes it', async () => {
     const c = await t.live();
     const { s, alert } = await gasAlert();
