@@ -11,11 +11,12 @@ import { createSilenceBook, type Silenceable } from './silences.js';
 import type { AlertEngine, AlertEngineDeps, PushKind, SilenceInput, TransitionListener } from './types.js';
 
 interface Pending {
+  ruleId: string;
   since: number;
   /** The newest breaching value (what a timer fires with). */
   value: number;
-  /** False after a reading between the clear and fire levels: the timer then waits for the next reading. */
-  breaching: boolean;
+  /** Wall-clock time its timer fires at (persisted, so a restart keeps it). */
+  dueAt: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -63,6 +64,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   const listeners = new Set<TransitionListener>();
   const dirtyAlerts = new Set<number>();
   const dirtyDevices = new Set<DeviceState>();
+  /** Pending conditions whose newest value is not written yet (written with the last values, in one transaction). */
+  const dirtyPending = new Map<Pending, DeviceState>();
   let book = createSilenceBook([]);
   let started = false;
   let startedAt = 0;
@@ -173,13 +176,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const st = ds.rules.get(ruleId);
     const cr = compiled.get(ruleId);
     if (!started || st?.pending !== p || !cr) return;
-    if (!p.breaching) return; // last reading was between the levels: the next breaching reading decides
     guarded('firing a pending alert', () => firePending(cr, ds, p, p.value, p.since + cr.forMs));
   }
 
   function startPending(cr: CompiledRule, ds: DeviceState, value: number, at: number): void {
-    const p: Pending = { since: at, value, breaching: true };
     const dueAt = now() + cr.forMs;
+    const p: Pending = { ruleId: cr.rule.id, since: at, value, dueAt };
     store.state.putPending({ ruleId: cr.rule.id, deviceId: ds.id, since: at, value, dueAt });
     ds.rules.set(cr.rule.id, { pending: p });
     pendingCount++;
@@ -190,6 +192,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     if (p.timer) clearTimeout(p.timer);
     p.timer = undefined;
     if (ds.rules.get(ruleId)?.pending === p) ds.rules.delete(ruleId);
+    dirtyPending.delete(p);
     pendingCount--;
     store.state.deletePending(ruleId, ds.id);
   }
@@ -200,6 +203,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     if (p.timer) clearTimeout(p.timer);
     p.timer = undefined;
     fire(cr, ds, value, at);
+    dirtyPending.delete(p);
     pendingCount--;
     store.state.deletePending(cr.rule.id, ds.id);
   }
@@ -243,15 +247,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const breach = cr.fire(v);
     const p = st?.pending;
     if (p) {
-      if (breach) {
-        p.value = v;
-        p.breaching = true;
-        if (ts - p.since >= cr.forMs) firePending(cr, ds, p, v, ts);
-      } else if (cr.clear(v)) {
-        dropPending(cr.rule.id, ds, p);
-      } else {
-        p.breaching = false; // hysteresis: between the levels nothing changes, not even a pending `for`
-      }
+      // `for` means the condition held at every reading: any reading that does not breach cancels it (hysteresis
+      // is for resolving an open alert only).
+      if (!breach) return dropPending(cr.rule.id, ds, p);
+      p.value = v;
+      if (ts - p.since >= cr.forMs) firePending(cr, ds, p, v, ts);
+      else dirtyPending.set(p, ds);
       return;
     }
     if (!breach) return;
@@ -386,6 +387,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       }));
       dirtyDevices.clear();
       store.state.putWatermarks(marks);
+      // Only conditions still pending: one fired or dropped since has already had its row deleted.
+      const pending = [...dirtyPending].flatMap(([p, ds]) =>
+        devices.get(ds.id) === ds && ds.rules.get(p.ruleId)?.pending === p ? [{ ruleId: p.ruleId, deviceId: ds.id, since: p.since, value: p.value, dueAt: p.dueAt }] : []);
+      dirtyPending.clear();
+      store.state.putPendings(pending);
     });
   }
 
@@ -433,7 +439,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         continue;
       }
       // The `for` goes on from where it was: a timer already due fires right after start.
-      const pending: Pending = { since: p.since, value: p.value, breaching: true };
+      const pending: Pending = { ruleId: p.ruleId, since: p.since, value: p.value, dueAt: p.dueAt };
       ds.rules.set(p.ruleId, { pending });
       pendingCount++;
       schedule(cr, ds, pending, p.dueAt);
@@ -458,6 +464,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     flush();
     devices.clear();
     open.clear();
+    dirtyPending.clear();
     pendingCount = 0;
   }
 

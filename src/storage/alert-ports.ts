@@ -195,6 +195,8 @@ export interface DeviceWatermark {
 export interface AlertStateStore {
   pending(): PendingState[];
   putPending(p: PendingState): void;
+  /** Writes many in one transaction (a pending condition's newest value, flushed with the last values). */
+  putPendings(list: readonly PendingState[]): void;
   deletePending(ruleId: string, deviceId: string): void;
   watermarks(): DeviceWatermark[];
   putWatermarks(marks: readonly DeviceWatermark[]): void;

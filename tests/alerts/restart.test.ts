@@ -31,6 +31,24 @@ describe('alert state across a restart', () => {
     expect(h.pushed).toHaveLength(1);
   });
 
+  it('after a restart, fires a pending `for` with its newest value, and not one a value between the levels cancelled', async () => {
+    h = await startEngine();
+    const rule = h.engine.createRule({ name: 'methane', enabled: true, match: { domain: 'safety', type: 'gas' }, metric: 'ch4', condition: { op: '>', value: 50 }, clear: { op: '<', value: 30 }, for: '1s', severity: 'critical' });
+    const rising = deviceId('gas');
+    const easing = deviceId('gas');
+    const t0 = Date.now();
+    h.engine.evaluate([reading(rising, 'safety', 'gas', t0, { ch4: 60 }), reading(easing, 'safety', 'gas', t0, { ch4: 60 })]);
+    h.engine.evaluate([reading(rising, 'safety', 'gas', t0 + 100, { ch4: 70 }), reading(easing, 'safety', 'gas', t0 + 100, { ch4: 40 })]);
+    const dir = h.dir;
+    await h.close(true);
+
+    h = await startEngine({ dir });
+    const fired = await until(() => h!.pushed.find((p) => p.alert.ruleId === rule.id), 'the pending alert to fire');
+    expect(fired.alert).toMatchObject({ deviceId: rising, value: 70, lastValue: 70 });
+    await sleep(300);
+    expect(h.pushed.map((p) => p.alert.deviceId)).toEqual([rising]);
+  });
+
   it('brings open alerts back with their state, keeps eventIds increasing and still refuses older readings', async () => {
     h = await startEngine();
     const t0 = Date.now();

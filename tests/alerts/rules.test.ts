@@ -82,14 +82,18 @@ describe('alert rules and the alert lifecycle', () => {
     expect(forRule('cold-chain-out-of-range', dev).map((p) => p.kind)).toEqual(['fired', 'resolved']);
   });
 
-  it('keeps a pending `for` through values between the levels, and a dip to the clear level cancels it', () => {
+  it('fires a `for` only when the condition held at every reading: a value between the levels or a dip to the clear level cancels it', () => {
     const band = deviceId('wear');
     const send = (dev: string, s: number, hr: number) => h.engine.evaluate([reading(dev, 'healthcare', 'wearable', T0 + s * 1000, { heart_rate: hr })]);
-    send(band, 0, 140);
-    send(band, 10, 125); // between 120 and 130: nothing changes
-    send(band, 20, 140);
-    send(band, 30, 141);
-    expect(forRule('wearable-heart-rate-high', band).map((p) => p.alert.firedAt)).toEqual([T0 + 30_000]);
+    send(band, 0, 135);
+    send(band, 10, 125); // between 120 and 130: not a breach, so the `for` starts again with the next one
+    send(band, 20, 125);
+    send(band, 30, 131);
+    expect(forRule('wearable-heart-rate-high', band)).toEqual([]);
+    send(band, 59, 131);
+    expect(forRule('wearable-heart-rate-high', band)).toEqual([]);
+    send(band, 60, 132);
+    expect(forRule('wearable-heart-rate-high', band).map((p) => [p.alert.firedAt, p.alert.value])).toEqual([[T0 + 60_000, 132]]);
 
     const dip = deviceId('wear');
     send(dip, 0, 140);
@@ -102,7 +106,7 @@ describe('alert rules and the alert lifecycle', () => {
     expect(forRule('wearable-heart-rate-high', dip).map((p) => p.alert.firedAt)).toEqual([T0 + 50_000]);
   });
 
-  it('fires a pending `for` by its timer when no later reading comes, unless the last value was between the levels', async () => {
+  it('fires a pending `for` by its timer when no later reading comes, unless a value between the levels cancelled it', async () => {
     const rule = h.engine.createRule({ name: 'ch4 quick', enabled: true, match: { domain: 'safety', type: 'gas' }, metric: 'ch4', condition: { op: '>', value: 20 }, clear: { op: '<', value: 10 }, for: '300ms', severity: 'warning' });
     const timed = deviceId('gas');
     const waiting = deviceId('gas');
@@ -114,8 +118,11 @@ describe('alert rules and the alert lifecycle', () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(290);
     await sleep(200);
     expect(forRule(rule.id, waiting)).toEqual([]);
+    // The breach after it starts a new `for`, which its own timer fires.
     h.engine.evaluate([reading(waiting, 'safety', 'gas', start + 400, { ch4: 26 })]);
-    expect(forRule(rule.id, waiting).map((p) => p.alert.firedAt)).toEqual([start + 400]);
+    expect(forRule(rule.id, waiting)).toEqual([]);
+    const again = await until(() => forRule(rule.id, waiting)[0], 'the new pending to fire');
+    expect(again.alert).toMatchObject({ firedAt: start + 700, value: 26 });
     h.engine.deleteRule(rule.id);
   });
 

@@ -156,17 +156,18 @@ describe('alert rules end to end (broker → ingest → engine → Socket.IO and
     ]);
   });
 
-  it('delays firing for `for`; a value between the levels does not restart it', async () => {
+  it('delays firing for `for`, which needs a breach at every reading: a value between the levels starts it again', async () => {
     const s = await t.sensor('healthcare', 'wearable');
     const t0 = Date.now() - 5 * MINUTE;
-    await s.send({ heart_rate: 140 }, t0);
-    await s.send({ heart_rate: 125 }, t0 + 10 * SECOND);
-    await s.send({ heart_rate: 140 }, t0 + 30 * SECOND - 1);
+    await s.send({ heart_rate: 135 }, t0);
+    await s.send({ heart_rate: 125 }, t0 + 10 * SECOND); // between 120 and 130: not a breach
+    await s.send({ heart_rate: 125 }, t0 + 20 * SECOND);
+    await s.send({ heart_rate: 131 }, t0 + 30 * SECOND); // a new pending starts here
     expect(await listed(s.id)).toEqual([]);
-    await s.send({ heart_rate: 141 }, t0 + 30 * SECOND);
+    await s.send({ heart_rate: 141 }, t0 + 60 * SECOND);
     const alerts = await listed(s.id);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ ruleId: 'wearable-heart-rate-high', firedAt: iso(t0 + 30 * SECOND), value: 141 });
+    expect(alerts[0]).toMatchObject({ ruleId: 'wearable-heart-rate-high', firedAt: iso(t0 + 60 * SECOND), value: 141 });
   });
 
   it('cancels a pending `for` when a reading clears during it', async () => {

@@ -217,9 +217,13 @@ export function createSqliteAlertStores(db: Database): AlertStores {
   const putWatermarks = db.transaction((marks: readonly DeviceWatermark[]) => {
     for (const m of marks) s.putMark.run(m.deviceId, m.domain, m.type, m.district, m.lastTs, m.lastSeen, m.registered ? 1 : 0);
   });
+  const putPendings = db.transaction((list: readonly PendingState[]) => {
+    for (const p of list) s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.dueAt);
+  });
   const state: AlertStateStore = {
     pending: () => s.listPending.all().map((r): PendingState => ({ ruleId: r.rule_id, deviceId: r.device_id, since: r.since, value: r.value, dueAt: r.due_at })),
     putPending: (p) => { s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.dueAt); },
+    putPendings: (list) => { if (list.length) putPendings(list); },
     deletePending: (ruleId, deviceId) => { s.deletePending.run(ruleId, deviceId); },
     watermarks: () => s.listMarks.all().map((r): DeviceWatermark => ({
       deviceId: r.device_id, domain: r.domain, type: r.type, district: r.district, lastTs: r.last_ts, lastSeen: r.last_seen, registered: r.registered === 1,
