@@ -23,6 +23,8 @@ interface Pending {
 interface RuleState {
   alertId?: number;
   pending?: Pending;
+  /** Its alert was resolved by hand: no new episode until the clear condition holds (for no_data: data again). */
+  held?: true;
 }
 
 interface DeviceState {
@@ -34,7 +36,7 @@ interface DeviceState {
   infoAt: number;
   lastTs: number;
   lastSeen: number;
-  /** Only (rule, device) pairs that are pending or open: idle ones take no memory. */
+  /** Only (rule, device) pairs that are pending, open or held: idle ones take no memory. */
   rules: Map<string, RuleState>;
 }
 
@@ -197,6 +199,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     store.state.deletePending(ruleId, ds.id);
   }
 
+  function release(ruleId: string, ds: DeviceState): void {
+    ds.rules.delete(ruleId);
+    store.state.deleteHold(ruleId, ds.id);
+  }
+
   function firePending(cr: CompiledRule, ds: DeviceState, p: Pending, value: number, at: number): void {
     // Open first, then forget the pending row: a crash between leaves a pending that start() drops. If
     // opening fails, the pending stays and the next breaching reading tries again.
@@ -232,6 +239,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
 
   function step(cr: CompiledRule, ds: DeviceState, v: number, ts: number): void {
     const st = ds.rules.get(cr.rule.id);
+    if (st?.held) {
+      // Resolved by hand during a breach: the breach that goes on is the same episode, not a new one.
+      if (cr.clear(v)) release(cr.rule.id, ds);
+      return;
+    }
     if (st?.alertId !== undefined) {
       const a = open.get(st.alertId);
       if (!a) { ds.rules.delete(cr.rule.id); return; }
@@ -271,10 +283,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     }
     ds.lastTs = ts;
     if (ds.rules.size > 0) {
-      // Data again: a device's open no_data alerts resolve.
+      // Data again: a device's open no_data alerts resolve, and those resolved by hand may fire again.
       for (const [ruleId, st] of ds.rules) {
-        if (st.alertId === undefined || !compiled.get(ruleId)?.noData) continue;
-        const a = open.get(st.alertId);
+        if (!compiled.get(ruleId)?.noData) continue;
+        if (st.held) { guarded('releasing a no_data hold', () => release(ruleId, ds)); continue; }
+        const a = st.alertId !== undefined ? open.get(st.alertId) : undefined;
         if (a) guarded('resolving a no_data alert', () => resolveAlert(a, r.receivedAt, null, SYSTEM, 'data again'));
       }
     }
@@ -334,6 +347,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
 
   function forget(ds: DeviceState, note: string): void {
     for (const [ruleId, st] of [...ds.rules]) {
+      if (st.held) release(ruleId, ds);
       if (st.pending) dropPending(ruleId, ds, st.pending);
       const a = st.alertId !== undefined ? open.get(st.alertId) : undefined;
       if (a) resolveAlert(a, now(), a.lastValue, SYSTEM, note);
@@ -359,6 +373,10 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
           if (!matchesAll(cr.rule, ds)) continue;
           const limit = cr.forMs > 0 ? cr.forMs : 3 * sensor.intervalMs;
           const st = ds.rules.get(cr.rule.id);
+          if (st?.held) {
+            if (t - ds.lastSeen <= limit) release(cr.rule.id, ds);
+            continue;
+          }
           if (st?.alertId !== undefined) {
             const a = open.get(st.alertId);
             if (a && t - ds.lastSeen <= limit) resolveAlert(a, t, null, SYSTEM, 'data again');
@@ -429,6 +447,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       open.set(a.id, a);
       stateFor(a.deviceId, a.domain, a.type, a.district).rules.set(a.ruleId, { alertId: a.id });
     }
+    for (const { ruleId, deviceId } of store.state.holds()) {
+      const cr = compiled.get(ruleId);
+      const ds = devices.get(deviceId);
+      if (!cr || !cr.rule.enabled || !ds || ds.rules.has(ruleId)) store.state.deleteHold(ruleId, deviceId);
+      else ds.rules.set(ruleId, { held: true });
+    }
     started = true;
     startedAt = t;
     for (const p of store.state.pending()) {
@@ -487,8 +511,19 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   function resolve(id: number, by: string, note?: string): Alert {
     const a = mustFind(id);
     if (a.state === 'resolved') throw conflict(`alert ${id} is already resolved`);
-    // The (rule, device) pair is idle again: a breach that goes on opens a new episode.
-    return resolveAlert(a, now(), a.lastValue, by, note);
+    const ds = devices.get(a.deviceId);
+    const cr = compiled.get(a.ruleId);
+    // A breach that goes on is still this episode (CONTRACT 5.2): the pair waits for its clear condition. The
+    // hold is written first: a crash before the resolve leaves a hold that start() drops beside the open alert.
+    const hold = ds !== undefined && cr?.rule.enabled === true && ds.rules.get(a.ruleId)?.alertId === a.id;
+    if (hold) {
+      store.state.putHold(a.ruleId, a.deviceId);
+      dirtyDevices.add(ds);
+      flush(); // the device's watermark too: start() keeps only holds of devices it knows
+    }
+    const resolved = resolveAlert(a, now(), a.lastValue, by, note);
+    if (hold) ds.rules.set(a.ruleId, { held: true });
+    return resolved;
   }
 
   // ---- rule changes ----
@@ -499,12 +534,14 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       const st = ds.rules.get(ruleId);
       if (!st) continue;
       if (st.pending) dropPending(ruleId, ds, st.pending);
-      const a = st.alertId !== undefined ? open.get(st.alertId) : undefined;
-      if (!a) continue;
       let why: string | undefined;
       if (!next) why = 'rule deleted';
       else if (!next.rule.enabled) why = 'rule disabled';
       else if (next.noData !== (prev?.condition.op === 'no_data') || next.rule.metric !== prev?.metric || !matchesAll(next.rule, ds)) why = 'rule changed';
+      // A hand-resolved pair the rule no longer covers starts afresh; otherwise it waits for the (new) clear level.
+      if (st.held && why) guarded('releasing a hold after a rule change', () => release(ruleId, ds));
+      const a = st.alertId !== undefined ? open.get(st.alertId) : undefined;
+      if (!a) continue;
       if (why) {
         const note = why;
         guarded('resolving after a rule change', () => resolveAlert(a, now(), a.lastValue, SYSTEM, note));

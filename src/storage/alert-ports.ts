@@ -201,6 +201,10 @@ export interface AlertStateStore {
   watermarks(): DeviceWatermark[];
   putWatermarks(marks: readonly DeviceWatermark[]): void;
   deleteWatermark(deviceId: string): void;
+  /** (rule, device) pairs resolved by hand whose clear condition has not held since: no new episode starts yet. */
+  holds(): { ruleId: string; deviceId: string }[];
+  putHold(ruleId: string, deviceId: string): void;
+  deleteHold(ruleId: string, deviceId: string): void;
 }
 
 export interface AlertStores {

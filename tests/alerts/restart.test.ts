@@ -96,6 +96,22 @@ describe('alert state across a restart', () => {
     expect(h.pushed.map((p) => [p.kind, p.alert.deviceId, p.alert.firedAt])).toEqual([['fired', dev, at]]);
   });
 
+  it('keeps a pair resolved by hand waiting for its clear level across a restart', async () => {
+    h = await startEngine();
+    const dev = deviceId('gas');
+    const t0 = Date.now();
+    h.engine.evaluate([reading(dev, 'safety', 'gas', t0, { co: 100 })]);
+    h.engine.resolve(h.pushed[0]!.alert.id, 'operator');
+    const dir = h.dir;
+    await h.close(true);
+
+    h = await startEngine({ dir });
+    h.engine.evaluate([reading(dev, 'safety', 'gas', t0 + 1000, { co: 110 })]);
+    expect(h.pushed).toEqual([]);
+    h.engine.evaluate([reading(dev, 'safety', 'gas', t0 + 2000, { co: 20 }), reading(dev, 'safety', 'gas', t0 + 3000, { co: 120 })]);
+    expect(h.pushed.map((p) => [p.kind, p.alert.value])).toEqual([['fired', 120]]);
+  });
+
   it('keeps edited rules and does not seed the built-in ones again', async () => {
     h = await startEngine();
     h.engine.deleteRule('noise');

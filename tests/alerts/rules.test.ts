@@ -194,14 +194,23 @@ describe('alert rules and the alert lifecycle', () => {
     expect(() => h.engine.ack(999_999, 'x')).toThrow(/not found/);
   });
 
-  it('after a manual resolve, a breach that goes on opens a new episode', () => {
+  it('after a manual resolve, a breach that goes on raises no second alert; one after the clear level is a new episode', () => {
     const dev = deviceId('gas');
-    h.engine.evaluate([reading(dev, 'safety', 'gas', T0, { co: 70 })]);
+    const send = (s: number, co: number) => h.engine.evaluate([reading(dev, 'safety', 'gas', T0 + s * 1000, { co })]);
+    send(0, 100);
     const first = h.engine.activeAlerts().find((a) => a.deviceId === dev)!;
     expect(h.engine.resolve(first.id, 'operator', 'sensor checked')).toMatchObject({ state: 'resolved', resolvedBy: 'operator' });
-    h.engine.evaluate([reading(dev, 'safety', 'gas', T0 + 1000, { co: 70 })]);
+    send(1, 110);
+    send(2, 40); // between the levels: not yet clear
+    send(3, 120);
+    expect(forRule('carbon-monoxide', dev).map((p) => p.kind)).toEqual(['fired', 'resolved']);
+    expect(h.engine.activeAlerts().filter((a) => a.deviceId === dev)).toEqual([]);
+    send(4, 30); // the clear level: the episode is over
+    send(5, 130);
     const second = h.engine.activeAlerts().find((a) => a.deviceId === dev)!;
+    expect(second).toMatchObject({ value: 130, firedAt: T0 + 5000 });
     expect(second.id).not.toBe(first.id);
+    expect(forRule('carbon-monoxide', dev).map((p) => p.kind)).toEqual(['fired', 'resolved', 'fired']);
   });
 
   it('matches rules by device and district, and reads `inside`, `>=` and `<=` conditions', () => {

@@ -91,6 +91,31 @@ describe('the stale-device sweep', () => {
     expect(stale().some((p) => p.alert.deviceId === never)).toBe(false);
   });
 
+  it('does not raise a stale alert resolved by hand again while the device stays silent, but does after it talked again', async () => {
+    let clock = T0;
+    h = await startEngine({ now: () => clock, graceMs: 0 });
+    const dev = deviceId('wear'); // 10 s interval: stale after 30 s
+    h.devices.set(dev, { domain: 'healthcare', type: 'wearable' });
+    h.engine.evaluate([reading(dev, 'healthcare', 'wearable', clock, { heart_rate: 70 })]);
+    const stale = () => h!.pushed.filter((p) => p.alert.ruleId === 'device-stale');
+    clock = T0 + 31_000;
+    h.engine.sweep();
+    expect(stale().map((p) => p.kind)).toEqual(['fired']);
+    h.engine.resolve(stale()[0]!.alert.id, 'operator', 'battery swapped');
+    for (const s of [41, 120, 600]) {
+      clock = T0 + s * 1000;
+      h.engine.sweep();
+    }
+    expect(stale().map((p) => p.kind)).toEqual(['fired', 'resolved']);
+
+    // Data again ends the episode; silence after it is a new one.
+    clock = T0 + 601_000;
+    h.engine.evaluate([reading(dev, 'healthcare', 'wearable', clock, { heart_rate: 71 })]);
+    clock = T0 + 632_000;
+    h.engine.sweep();
+    expect(stale().map((p) => [p.kind, p.alert.firedAt])).toEqual([['fired', T0 + 31_000], ['resolved', T0 + 31_000], ['fired', T0 + 632_000]]);
+  });
+
   it('never fires for a deleted device and resolves what it had open', async () => {
     let clock = T0;
     h = await startEngine({ now: () => clock, graceMs: 0 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlertStores, NewAlert } from '../../src/storage/alert-ports.js';
-import { createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
+import { ALERT_TABLES_SQL, createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
 import { openDb } from './fixture.js';
 
 const fresh = (i: number, over: Partial<NewAlert> = {}): NewAlert => ({
@@ -74,5 +74,21 @@ describe('SQLite alert stores', () => {
     expect(s.rules.get('r1')).toBeUndefined();
     s.rules.create({ ...rule, id: 'r2' });
     expect(() => s.rules.create({ ...rule, id: 'r2' })).toThrow(/exists/);
+  });
+
+  it('brings the alert tables of an older version up to date, keeping what they hold, and runs each step once', () => {
+    const old = mkdtempSync(join(tmpdir(), 'citysense-alert-store-old-'));
+    const odb = openDb(old);
+    try {
+      odb.exec(ALERT_TABLES_SQL); // the tables as the first release created them
+      odb.prepare('INSERT INTO alert_pending (rule_id, device_id, since, value, due_at) VALUES (?, ?, ?, ?, ?)').run('r', 'd', 1, 2, 3);
+      const stores = createSqliteAlertStores(odb);
+      expect(stores.state.pending()).toEqual([{ ruleId: 'r', deviceId: 'd', since: 1, value: 2, dueAt: 3 }]);
+      stores.state.putHold('carbon-monoxide', 'gas-1');
+      expect(createSqliteAlertStores(odb).state.holds()).toEqual([{ ruleId: 'carbon-monoxide', deviceId: 'gas-1' }]);
+    } finally {
+      odb.close();
+      rmSync(old, { recursive: true, force: true });
+    }
   });
 });

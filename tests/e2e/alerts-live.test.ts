@@ -104,6 +104,21 @@ describe('alerts for operators, end to end (Socket.IO and REST)', () => {
     c.close();
   });
 
+  it('raises no second alert for a breach that goes on after an operator resolved it, only after the clear level', async () => {
+    const c = await t.live();
+    const { s, alert } = await gasAlert();
+    expect((await t.api('POST', `/api/alerts/${alert.id}/resolve`, {}, tokens.operator)).status).toBe(200);
+    await s.send({ co: 110 });
+    await c.subscribe({}); // a round trip: whatever the reading caused has been pushed
+    expect((await t.api('GET', `/api/alerts?deviceId=${s.id}`)).body.items).toHaveLength(1);
+    await s.send({ co: 10 });
+    await s.send({ co: 120 });
+    const next = await c.waitFor((e) => e.event === 'alert:fired' && e.payload.deviceId === s.id && e.payload.id !== alert.id, 'the next episode');
+    expect(next.payload).toMatchObject({ value: 120 });
+    expect(alertEvents(c, s.id).map((e) => e.event)).toEqual(['alert:fired', 'alert:resolved', 'alert:fired']);
+    c.close();
+  });
+
   it('resolves an acknowledged alert when its clear condition holds, and pushes it', async () => {
     const c = await t.live();
     const { s, alert } = await gasAlert();

@@ -82,6 +82,31 @@ CREATE TABLE IF NOT EXISTS alert_meta (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Steps after ALERT_TABLES_SQL, which older versions have already run on their databases (so it is never
+ * edited): `alert_meta`'s `schema` counts the steps done. Append a step, never edit a released one.
+ */
+export const ALERT_MIGRATIONS: readonly string[] = [
+  // 1: a (rule, device) pair whose alert was resolved by hand waits for its clear condition before a new episode.
+  `CREATE TABLE alert_holds (
+    rule_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    PRIMARY KEY (rule_id, device_id)
+  ) WITHOUT ROWID;`,
+];
+
+function migrateAlertTables(db: Database): void {
+  db.exec(ALERT_TABLES_SQL);
+  db.transaction(() => {
+    const row = db.prepare<[], { value: string }>("SELECT value FROM alert_meta WHERE key = 'schema'").get();
+    const done = row ? Number(row.value) : 0;
+    if (done > ALERT_MIGRATIONS.length) throw new Error(`alert tables: schema step ${done} is newer than this build knows (${ALERT_MIGRATIONS.length})`);
+    if (done === ALERT_MIGRATIONS.length) return;
+    for (const step of ALERT_MIGRATIONS.slice(done)) db.exec(step);
+    db.prepare("INSERT OR REPLACE INTO alert_meta (key, value) VALUES ('schema', ?)").run(String(ALERT_MIGRATIONS.length));
+  }).immediate();
+}
+
 interface AlertRow { id: number; event_id: number; body: string }
 interface EventRow { event_id: number; alert_id: number; kind: Transition['kind']; at: number; value: number | null; actor: string; note: string | null; alert: string }
 
@@ -92,7 +117,7 @@ const toTransition = (r: EventRow): Transition => ({
 
 /** The alert engine's stores on an open better-sqlite3 database (tables are created when missing). */
 export function createSqliteAlertStores(db: Database): AlertStores {
-  db.exec(ALERT_TABLES_SQL);
+  migrateAlertTables(db);
 
   const s = {
     insertAlert: db.prepare('INSERT INTO alerts (rule_id, device_id, domain, severity, state, fired_at, event_id, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?)'),
@@ -120,6 +145,9 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     listMarks: db.prepare<[], { device_id: string; domain: string; type: string; district: string | null; last_ts: number; last_seen: number; registered: number }>('SELECT * FROM alert_devices'),
     putMark: db.prepare('INSERT OR REPLACE INTO alert_devices (device_id, domain, type, district, last_ts, last_seen, registered) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     deleteMark: db.prepare('DELETE FROM alert_devices WHERE device_id = ?'),
+    listHolds: db.prepare<[], { rule_id: string; device_id: string }>('SELECT * FROM alert_holds'),
+    putHold: db.prepare('INSERT OR IGNORE INTO alert_holds (rule_id, device_id) VALUES (?, ?)'),
+    deleteHold: db.prepare('DELETE FROM alert_holds WHERE rule_id = ? AND device_id = ?'),
   };
 
   // The body leaves out id and eventId: the row's columns are their truth.
@@ -230,6 +258,9 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     })),
     putWatermarks: (marks) => { if (marks.length) putWatermarks(marks); },
     deleteWatermark: (id) => { s.deleteMark.run(id); },
+    holds: () => s.listHolds.all().map((r) => ({ ruleId: r.rule_id, deviceId: r.device_id })),
+    putHold: (ruleId, deviceId) => { s.putHold.run(ruleId, deviceId); },
+    deleteHold: (ruleId, deviceId) => { s.deleteHold.run(ruleId, deviceId); },
   };
 
   return { alerts, rules, silences, state };
