@@ -13,8 +13,9 @@ import type { AlertEngine, AlertEngineDeps, PushKind, SilenceInput, TransitionLi
 interface Pending {
   ruleId: string;
   since: number;
-  /** The newest breaching value (what a timer fires with). */
+  /** The newest breaching value (what a timer fires with) and its reading's event time. */
   value: number;
+  lastAt: number;
   /** Wall-clock time its timer fires at (persisted, so a restart keeps it). */
   dueAt: number;
   timer?: NodeJS.Timeout;
@@ -119,13 +120,14 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     return text.replace(/\{(\w+)\}/g, (m, k: string) => fields[k] ?? m);
   }
 
-  function fire(cr: CompiledRule, ds: DeviceState, value: number | null, at: number, threshold: Threshold = cr.threshold): void {
+  /** Opens an alert at `at`; `lastAt` is the event time of the reading `value` came from (a timer fires later). */
+  function fire(cr: CompiledRule, ds: DeviceState, value: number | null, at: number, threshold: Threshold = cr.threshold, lastAt = at): void {
     const r = cr.rule;
     const who: Silenceable = { ruleId: r.id, deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district };
     const fresh: NewAlert = {
       ...who, ruleName: r.name, metric: r.metric ?? null, severity: r.severity, state: 'firing', message: messageFor(cr, ds, value),
       value, threshold, firedAt: at, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null,
-      lastValue: cr.noData ? null : value, lastValueAt: cr.noData ? null : at, silenced: book.covers(who, now()),
+      lastValue: cr.noData ? null : value, lastValueAt: cr.noData ? null : lastAt, silenced: book.covers(who, now()),
     };
     const alert = store.alerts.open(fresh, { kind: 'fired', at, value, actor: SYSTEM });
     open.set(alert.id, alert);
@@ -178,13 +180,13 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const st = ds.rules.get(ruleId);
     const cr = compiled.get(ruleId);
     if (!started || st?.pending !== p || !cr) return;
-    guarded('firing a pending alert', () => firePending(cr, ds, p, p.value, p.since + cr.forMs));
+    guarded('firing a pending alert', () => firePending(cr, ds, p, p.since + cr.forMs));
   }
 
   function startPending(cr: CompiledRule, ds: DeviceState, value: number, at: number): void {
     const dueAt = now() + cr.forMs;
-    const p: Pending = { ruleId: cr.rule.id, since: at, value, dueAt };
-    store.state.putPending({ ruleId: cr.rule.id, deviceId: ds.id, since: at, value, dueAt });
+    const p: Pending = { ruleId: cr.rule.id, since: at, value, lastAt: at, dueAt };
+    store.state.putPending({ ruleId: cr.rule.id, deviceId: ds.id, since: at, value, lastAt: at, dueAt });
     ds.rules.set(cr.rule.id, { pending: p });
     pendingCount++;
     schedule(cr, ds, p, dueAt);
@@ -204,12 +206,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     store.state.deleteHold(ruleId, ds.id);
   }
 
-  function firePending(cr: CompiledRule, ds: DeviceState, p: Pending, value: number, at: number): void {
+  function firePending(cr: CompiledRule, ds: DeviceState, p: Pending, at: number): void {
     // Open first, then forget the pending row: a crash between leaves a pending that start() drops. If
     // opening fails, the pending stays and the next breaching reading tries again.
     if (p.timer) clearTimeout(p.timer);
     p.timer = undefined;
-    fire(cr, ds, value, at);
+    fire(cr, ds, p.value, at, cr.threshold, p.lastAt);
     dirtyPending.delete(p);
     pendingCount--;
     store.state.deletePending(cr.rule.id, ds.id);
@@ -263,7 +265,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       // is for resolving an open alert only).
       if (!breach) return dropPending(cr.rule.id, ds, p);
       p.value = v;
-      if (ts - p.since >= cr.forMs) firePending(cr, ds, p, v, ts);
+      p.lastAt = ts;
+      if (ts - p.since >= cr.forMs) firePending(cr, ds, p, ts);
       else dirtyPending.set(p, ds);
       return;
     }
@@ -407,7 +410,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       store.state.putWatermarks(marks);
       // Only conditions still pending: one fired or dropped since has already had its row deleted.
       const pending = [...dirtyPending].flatMap(([p, ds]) =>
-        devices.get(ds.id) === ds && ds.rules.get(p.ruleId)?.pending === p ? [{ ruleId: p.ruleId, deviceId: ds.id, since: p.since, value: p.value, dueAt: p.dueAt }] : []);
+        devices.get(ds.id) === ds && ds.rules.get(p.ruleId)?.pending === p ? [{ ruleId: p.ruleId, deviceId: ds.id, since: p.since, value: p.value, lastAt: p.lastAt, dueAt: p.dueAt }] : []);
       dirtyPending.clear();
       store.state.putPendings(pending);
     });
@@ -463,7 +466,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         continue;
       }
       // The `for` goes on from where it was: a timer already due fires right after start.
-      const pending: Pending = { ruleId: p.ruleId, since: p.since, value: p.value, dueAt: p.dueAt };
+      const pending: Pending = { ruleId: p.ruleId, since: p.since, value: p.value, lastAt: p.lastAt, dueAt: p.dueAt };
       ds.rules.set(p.ruleId, { pending });
       pendingCount++;
       schedule(cr, ds, pending, p.dueAt);

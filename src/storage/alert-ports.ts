@@ -173,7 +173,9 @@ export interface PendingState {
   deviceId: string;
   /** Event time of the first breaching reading. */
   since: number;
+  /** The newest breaching value and its reading's event time. */
   value: number;
+  lastAt: number;
   /** Wall-clock time at which its timer fires if no reading decides first. */
   dueAt: number;
 }

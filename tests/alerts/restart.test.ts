@@ -44,7 +44,7 @@ describe('alert state across a restart', () => {
 
     h = await startEngine({ dir });
     const fired = await until(() => h!.pushed.find((p) => p.alert.ruleId === rule.id), 'the pending alert to fire');
-    expect(fired.alert).toMatchObject({ deviceId: rising, value: 70, lastValue: 70 });
+    expect(fired.alert).toMatchObject({ deviceId: rising, value: 70, lastValue: 70, lastValueAt: t0 + 100, firedAt: t0 + 1000 });
     await sleep(300);
     expect(h.pushed.map((p) => p.alert.deviceId)).toEqual([rising]);
   });

@@ -112,9 +112,10 @@ describe('alert rules and the alert lifecycle', () => {
     const waiting = deviceId('gas');
     const start = Date.now();
     h.engine.evaluate([reading(timed, 'safety', 'gas', start, { ch4: 25 }), reading(waiting, 'safety', 'gas', start, { ch4: 25 })]);
-    h.engine.evaluate([reading(waiting, 'safety', 'gas', start + 100, { ch4: 15 })]);
+    h.engine.evaluate([reading(waiting, 'safety', 'gas', start + 100, { ch4: 15 }), reading(timed, 'safety', 'gas', start + 100, { ch4: 27 })]);
     const fired = await until(() => forRule(rule.id, timed)[0], 'the timer to fire');
-    expect(fired.alert).toMatchObject({ firedAt: start + 300, value: 25 });
+    // Fired at the `for`'s end, with the newest value, as of the reading that brought it.
+    expect(fired.alert).toMatchObject({ firedAt: start + 300, value: 27, lastValue: 27, lastValueAt: start + 100 });
     expect(Date.now() - start).toBeGreaterThanOrEqual(290);
     await sleep(200);
     expect(forRule(rule.id, waiting)).toEqual([]);

@@ -93,6 +93,8 @@ export const ALERT_MIGRATIONS: readonly string[] = [
     device_id TEXT NOT NULL,
     PRIMARY KEY (rule_id, device_id)
   ) WITHOUT ROWID;`,
+  // 2: a pending `for` keeps its newest reading's event time (the alert's lastValueAt when its timer fires).
+  'ALTER TABLE alert_pending ADD COLUMN last_at INTEGER;',
 ];
 
 function migrateAlertTables(db: Database): void {
@@ -139,8 +141,8 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     getSilence: db.prepare<[string], { body: string }>('SELECT body FROM alert_silences WHERE id = ?'),
     insertSilence: db.prepare('INSERT INTO alert_silences (id, from_ts, to_ts, body) VALUES (?, ?, ?, ?)'),
     deleteSilence: db.prepare('DELETE FROM alert_silences WHERE id = ?'),
-    listPending: db.prepare<[], { rule_id: string; device_id: string; since: number; value: number; due_at: number }>('SELECT * FROM alert_pending'),
-    putPending: db.prepare('INSERT OR REPLACE INTO alert_pending (rule_id, device_id, since, value, due_at) VALUES (?, ?, ?, ?, ?)'),
+    listPending: db.prepare<[], { rule_id: string; device_id: string; since: number; value: number; last_at: number | null; due_at: number }>('SELECT * FROM alert_pending'),
+    putPending: db.prepare('INSERT OR REPLACE INTO alert_pending (rule_id, device_id, since, value, last_at, due_at) VALUES (?, ?, ?, ?, ?, ?)'),
     deletePending: db.prepare('DELETE FROM alert_pending WHERE rule_id = ? AND device_id = ?'),
     listMarks: db.prepare<[], { device_id: string; domain: string; type: string; district: string | null; last_ts: number; last_seen: number; registered: number }>('SELECT * FROM alert_devices'),
     putMark: db.prepare('INSERT OR REPLACE INTO alert_devices (device_id, domain, type, district, last_ts, last_seen, registered) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -246,11 +248,12 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     for (const m of marks) s.putMark.run(m.deviceId, m.domain, m.type, m.district, m.lastTs, m.lastSeen, m.registered ? 1 : 0);
   });
   const putPendings = db.transaction((list: readonly PendingState[]) => {
-    for (const p of list) s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.dueAt);
+    for (const p of list) s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.lastAt, p.dueAt);
   });
   const state: AlertStateStore = {
-    pending: () => s.listPending.all().map((r): PendingState => ({ ruleId: r.rule_id, deviceId: r.device_id, since: r.since, value: r.value, dueAt: r.due_at })),
-    putPending: (p) => { s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.dueAt); },
+    // A row written before last_at existed: its newest reading is taken to be its first.
+    pending: () => s.listPending.all().map((r): PendingState => ({ ruleId: r.rule_id, deviceId: r.device_id, since: r.since, value: r.value, lastAt: r.last_at ?? r.since, dueAt: r.due_at })),
+    putPending: (p) => { s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.lastAt, p.dueAt); },
     putPendings: (list) => { if (list.length) putPendings(list); },
     deletePending: (ruleId, deviceId) => { s.deletePending.run(ruleId, deviceId); },
     watermarks: () => s.listMarks.all().map((r): DeviceWatermark => ({
