@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import cron from 'node-cron';
 import { AppError, conflict, notFound, type Reading } from '../core/index.js';
 import type { Alert, NewAlert, Rule, Silence, Threshold, TransitionInput } from '../storage/index.js';
@@ -531,8 +532,13 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
 
   // ---- rule changes ----
 
-  // After a rule changes, its pending conditions start again; open alerts it can no longer clear are resolved.
+  /** What decides when a rule fires: a change to anything else (name, message, severity) leaves its state alone. */
+  const evaluation = (r: Rule): unknown => JSON.parse(JSON.stringify([r.enabled, r.match, r.metric ?? null, r.condition, r.clear ?? null, r.for])); // undefined keys dropped
+
+  // After a rule's evaluation changes, its pending conditions start again; open alerts it can no longer clear are resolved.
   function reconcile(ruleId: string, next: CompiledRule | undefined, prev: Rule | undefined): void {
+    // A rename must not drop a running `for` (with no further reading it would never fire); timers read the new rule.
+    if (next && prev && isDeepStrictEqual(evaluation(next.rule), evaluation(prev))) return;
     for (const ds of [...devices.values()]) {
       const st = ds.rules.get(ruleId);
       if (!st) continue;

@@ -127,6 +127,23 @@ describe('alert rules and the alert lifecycle', () => {
     h.engine.deleteRule(rule.id);
   });
 
+  it('keeps pending `for` timers through a rule edit of its name, message or severity, and restarts them when its condition changes', async () => {
+    const input = { name: 'ch4 quick', enabled: true, match: { domain: 'safety', type: 'gas' }, metric: 'ch4', condition: { op: '>' as const, value: 20 }, clear: { op: '<' as const, value: 10 }, for: '300ms', severity: 'warning' as const };
+    const cosmetic = h.engine.createRule(input);
+    const strict = h.engine.createRule({ ...input, name: 'ch4 strict' });
+    const dev = deviceId('gas');
+    const start = Date.now();
+    h.engine.evaluate([reading(dev, 'safety', 'gas', start, { ch4: 25 })]);
+    h.engine.updateRule(cosmetic.id, { ...input, name: 'methane high', message: '{deviceId}: methane {value}', severity: 'critical' });
+    h.engine.updateRule(strict.id, { ...input, name: 'ch4 strict', condition: { op: '>', value: 22 } });
+    const fired = await until(() => forRule(cosmetic.id, dev)[0], 'the kept timer to fire');
+    expect(fired.alert).toMatchObject({ ruleName: 'methane high', severity: 'critical', message: `${dev}: methane 25`, firedAt: start + 300 });
+    await sleep(200);
+    expect(forRule(strict.id, dev)).toEqual([]);
+    h.engine.deleteRule(cosmetic.id);
+    h.engine.deleteRule(strict.id);
+  });
+
   it('raises exactly one alert for 1,000 breaching readings in one burst, and for readings a millisecond apart', () => {
     const dev = deviceId('gas');
     const burst = Array.from({ length: 1000 }, (_, i) => reading(dev, 'safety', 'gas', T0 + i, { co: 60 + (i % 50) }));
