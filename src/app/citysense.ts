@@ -59,6 +59,7 @@ export async function orExitOnConfigError<T>(step: () => T | Promise<T>): Promis
 
 /** The composition root: builds every component from the configuration and starts and stops them in order. */
 export function createCitysense(config: Config, log: Logger): Citysense {
+  for (const key of config.unknownDotenvKeys ?? []) log.warn({ key }, '.env sets a variable citysense does not read (a typo?); it is ignored');
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const catalog = loadCatalog(config.catalogFile);

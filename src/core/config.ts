@@ -24,6 +24,9 @@ function hostLike(v: string): boolean {
   return /^(?=.{1,253}$)[a-z\d]([a-z\d-]{0,61}[a-z\d])?(\.[a-z\d]([a-z\d-]{0,61}[a-z\d])?)*$/i.test(v);
 }
 
+/** Variables a `.env` may hold for Node, npm or the tests rather than for citysense: not typos. */
+const OTHER_KNOWN = new Set(['NODE_ENV', 'NODE_OPTIONS', 'DEBUG', 'TZ', 'TEST_LOG_LEVEL', 'CITYSENSE_TEST_INFLUX_URL', 'INFLUXD_BIN']);
+
 /** Variables whose values are secrets: an error names them but never repeats the value. */
 const SECRET = new Set(['ADMIN_TOKEN', 'INFLUX_TOKEN']);
 
@@ -74,6 +77,8 @@ export interface Config {
   alertStaleGraceMs: number;
   /** node-cron expression of the stale-device sweep. */
   alertSweepSchedule: string;
+  /** Variables the `.env` file sets that citysense does not read (likely typos; the caller warns). */
+  unknownDotenvKeys?: readonly string[];
 }
 
 /**
@@ -123,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttKeepaliveLimitS: e.MQTT_KEEPALIVE_LIMIT,
     alertStaleGraceMs: e.ALERT_STALE_GRACE,
     alertSweepSchedule: e.ALERT_SWEEP_SCHEDULE,
+    unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),
   });
 }
 

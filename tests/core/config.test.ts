@@ -71,6 +71,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ MQTTS_PORT: '8883' }, emptyDir())).toThrow(/TLS_CERT/);
   });
 
+  it('lists what .env sets that citysense does not read, so that a typo is not silently ignored', () => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, '.env'), 'MQTT_PROT=1999\nNODE_ENV=production\nHTTP_PORT=8999\n');
+    expect(loadConfig({}, dir).unknownDotenvKeys).toEqual(['MQTT_PROT']);
+    expect(loadConfig({}, emptyDir()).unknownDotenvKeys).toEqual([]);
+  });
+
   it('reads .env, and the environment wins over it', () => {
     const dir = emptyDir();
     writeFileSync(join(dir, '.env'), 'MQTT_PORT=1999\nHTTP_PORT=8999\nINFLUX_URL=http://127.0.0.1:8086/\nINFLUX_BUCKET=city/autogen\n');
