@@ -8,7 +8,7 @@ export { YINCHUAN_DISTRICTS, findDistrict, isInside, type District, type LatLon 
 export { createPrng, type Prng } from './prng.js';
 export { createSlotPlanner, naturalRate, runAtRate, type RateRun, type SlotPlanner } from './schedule.js';
 export {
-  FAULT_KINDS, ScenarioError, loadScenario, parseScenario, readScenarioFile,
+  FAULT_KINDS, ScenarioError, checkScenarioNames, loadScenario, parseScenario, readScenarioFile,
   type FaultKind, type Scenario, type ScenarioFile,
 } from './scenario.js';
 export { BUILTIN_SCENARIOS } from './scenarios/index.js';

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseDuration, REFUSAL_REASONS } from '../core/index.js';
+import { parseDuration, REFUSAL_REASONS, type Catalog } from '../core/index.js';
+import { DRIVERS } from './signals/city.js';
 
 /** A scenario file or name that cannot be used; the message says what is wrong and where. */
 export class ScenarioError extends Error {
@@ -152,4 +153,25 @@ export function loadScenario(nameOrFile: string, builtins: ReadonlyMap<string, S
 export function clockHours(s: Scenario): number {
   const [h, m] = s.clock.split(':').map(Number);
   return h! + m! / 60;
+}
+
+/**
+ * Names in a scenario that the catalog does not have (a domain, a type, an effect's metric or driver): such an
+ * event would select no device or change nothing, silently. Fault metrics are not checked: an unknown one may be
+ * the fault.
+ */
+export function checkScenarioNames(scenario: Scenario, catalog: Catalog): void {
+  const types = [...catalog.types.values()];
+  const problems: string[] = [];
+  scenario.events.forEach((e, i) => {
+    const where = `events[${i}]`;
+    if (e.select.domain !== undefined && !catalog.domains.includes(e.select.domain)) problems.push(`${where}.select.domain: no domain ${JSON.stringify(e.select.domain)}`);
+    for (const t of e.select.type ?? []) if (!types.some((s) => s.type === t)) problems.push(`${where}.select.type: no type ${JSON.stringify(t)}`);
+    e.effects.forEach((f, j) => {
+      const of = f.type === undefined ? types : types.filter((s) => s.type === f.type);
+      if (f.type !== undefined && of.length === 0) problems.push(`${where}.effects[${j}].type: no type ${JSON.stringify(f.type)}`);
+      else if (!DRIVERS.includes(f.metric) && !of.some((s) => s.metrics.has(f.metric))) problems.push(`${where}.effects[${j}].metric: no metric ${JSON.stringify(f.metric)}${f.type ? ` in type ${f.type}` : ''}`);
+    });
+  });
+  if (problems.length > 0) throw new ScenarioError(`scenario ${scenario.name} names what the catalog does not have:\n  ${problems.join('\n  ')}`);
 }

@@ -6,7 +6,7 @@ import { createPrng } from './prng.js';
 import { newCounters, startProgress, type Summary } from './progress.js';
 import { fetchCatalog, provisionFleet, readCredentialsFile, writeCredentialsFile, type Credentials } from './provision.js';
 import { createRecorder, type Recorder } from './record.js';
-import { loadScenario, type Scenario } from './scenario.js';
+import { checkScenarioNames, loadScenario, type Scenario } from './scenario.js';
 import { BUILTIN_SCENARIOS } from './scenarios/index.js';
 import { createSlotPlanner, naturalRate, runAtRate } from './schedule.js';
 
@@ -64,6 +64,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   let catalog = options.catalog;
   if (options.provision) {
     catalog ??= await fetchCatalog(options.provision.api, options.provision.token);
+    checkScenarioNames(scenario, catalog); // before registering a fleet for a run that cannot go
     fleet = planFleet(catalog, { devices: options.devices ?? 100, prefix: options.prefix }, root.fork('fleet'));
     notice(`provisioning ${fleet.length} devices through ${options.provision.api}`);
     credentials = await provisionFleet(options.provision.api, options.provision.token, fleet);
@@ -80,6 +81,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   catalog ??= new Catalog(BUILTIN_CATALOG);
   if (fleet.length === 0) throw new RangeError('the fleet is empty');
   const cat = catalog;
+  checkScenarioNames(scenario, cat);
   const intervals = fleet.map((d) => {
     const t = cat.get(d.domain, d.type);
     if (!t) throw new RangeError(`device ${d.id}: ${d.domain}/${d.type} is not in the catalog`);

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILTIN_SCENARIOS, ScenarioError, loadScenario, parseScenario, readScenarioFile } from '../../src/simulator/index.js';
+import { BUILTIN_CATALOG, Catalog } from '../../src/core/index.js';
+import { BUILTIN_SCENARIOS, ScenarioError, checkScenarioNames, loadScenario, parseScenario, readScenarioFile } from '../../src/simulator/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'citysense-scenario-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,6 +63,27 @@ describe('scenarios', () => {
   ])('refuses %j, naming the problem', (input, message) => {
     expect(() => parseScenario(input)).toThrow(ScenarioError);
     expect(() => parseScenario(input)).toThrow(message);
+  });
+
+  it('names what a scenario selects or changes that the catalog does not have; every built-in passes', () => {
+    const catalog = new Catalog(BUILTIN_CATALOG);
+    for (const name of BUILTIN_SCENARIOS.keys()) expect(() => checkScenarioNames(loadScenario(name, BUILTIN_SCENARIOS), catalog)).not.toThrow();
+    const odd = parseScenario({
+      name: 'odd',
+      events: [
+        { at: '1s', select: { domain: 'kitchen', type: ['gas', 'toaster'] }, effects: [{ metric: 'co', set: 80 }] },
+        { at: '2s', select: { type: 'gas' }, effects: [{ metric: 'crumbs', set: 1 }, { metric: 'co', type: 'toaster', set: 1 }, { metric: 'water_level', type: 'gas', set: 1 }] },
+      ],
+    }, 'odd.json');
+    let message = '';
+    try { checkScenarioNames(odd, catalog); } catch (e) { expect(e).toBeInstanceOf(ScenarioError); message = (e as Error).message; }
+    expect(message.split('\n').slice(1).map((l) => l.trim())).toEqual([
+      'events[0].select.domain: no domain "kitchen"',
+      'events[0].select.type: no type "toaster"',
+      'events[1].effects[0].metric: no metric "crumbs"',
+      'events[1].effects[1].type: no type "toaster"',
+      'events[1].effects[2].metric: no metric "water_level" in type gas',
+    ]);
   });
 
   it('names the built-ins when neither a name nor a file matches', () => {

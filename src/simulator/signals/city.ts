@@ -41,6 +41,9 @@ export function activity(hour: number): number {
 }
 
 /** Outdoor air temperature (°C) of a Yinchuan summer day: about 15 at dawn, 29 mid-afternoon. */
+/** The drivers metrics derive from, which a scenario's effects may name beside metrics (see the README). */
+export const DRIVERS: readonly string[] = ['traffic', 'ambient_temp', 'activity'];
+
 export function ambientTemp(hour: number): number {
   return 22 + 7 * Math.cos((2 * Math.PI * (hour - 15)) / 24);
 }
