@@ -97,6 +97,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   const generator = createGenerator({ catalog: cat, fleet, scenario, seed, qos });
   const planner = createSlotPlanner(intervals, root.fork('schedule'));
   const counters = newCounters();
+  const lastTs = new Map<string, number>();
   let recorder: Recorder | undefined;
   const total = options.durationMs !== undefined ? Math.round((options.durationMs / 1000) * rate) : Infinity;
   const startedAt = Date.now();
@@ -123,7 +124,11 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
         link.reconnect();
         recorder?.write({ t: due, device: id, action: 'reconnect' });
       }
-      const payload = out.encode(Date.now());
+      // A device's timestamps only go forward: slots caught up after a stall must not share a millisecond, which
+      // a store keeps as one point.
+      const ts = Math.max(Date.now(), (lastTs.get(id) ?? 0) + 1);
+      lastTs.set(id, ts);
+      const payload = out.encode(ts);
       recorder?.write({ t: due, device: id, topic: out.topic, qos: out.qos, payload, ...(out.fault ? { fault: out.fault } : {}) });
       counters.sent++;
       if (out.fault) counters.faults++;
