@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -201,6 +202,13 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     server = createServer(api);
     broker.attachWebSocket(server);
     live = attachLive(server, { alerts, authenticate, devices: meta.devices, log, metrics });
+    // An upgrade for neither MQTT over WebSocket nor Socket.IO is answered and closed: left alone, each such
+    // request would hold a connection (a file descriptor) open for good.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      const path = (req.url ?? '').split('?', 1)[0]!;
+      if (path === '/mqtt' || path.startsWith('/socket.io/')) return;
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     alerts.onTransition((a, kind) => {
       // A no_data alert is the device going stale: operators see it as device status too.
       if (kind === 'fired' && a.metric === null) live?.deviceStatus(a.deviceId, 'stale', lastSeenOf(a.deviceId));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect as netConnect } from 'node:net';
 import { startTestApp, type TestApp } from '../fixtures/app.js';
 
 describe('registry, tokens and operations endpoints', () => {
@@ -62,6 +63,23 @@ describe('registry, tokens and operations endpoints', () => {
     const big = await t.api('POST', '/api/devices', JSON.stringify({ id: 'x', pad: 'x'.repeat(5 * 1024 * 1024) }));
     expect(big.status).toBe(413);
     expect((await t.api('POST', '/api/devices', '{"id":')).status).toBe(400);
+  });
+
+  it('answers and closes an HTTP upgrade for any path but /mqtt and Socket.IO (it hung open)', async () => {
+    const { port } = new URL(t.httpUrl);
+    for (const path of ['/nothing', '/api/whoami']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = netConnect(Number(port), '127.0.0.1', () => {
+          socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+        });
+        let got = '';
+        const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no answer for ${path} within 2 s`)); }, 2000);
+        socket.on('data', (d) => (got += d.toString()));
+        socket.on('close', () => { clearTimeout(timer); resolve(got); });
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    }
   });
 
   it('throttles repeated authentication failures with 429', async () => {
