@@ -38,6 +38,8 @@ export interface Acl {
   allowSubscribe(identity: Identity | undefined, filter: string): boolean;
 }
 
+const OWN_SUBTOPICS = new Set(['status', '#', '+']);
+
 /** The per-device topic ACL of CONTRACT.md section 2. */
 export function createAcl(catalog: Catalog, registry: Pick<DeviceRegistry, 'get'>): Acl {
   // An anonymous publisher is whoever the topic names: the topic must be a device topic of a catalog type,
@@ -82,6 +84,10 @@ export function createAcl(catalog: Catalog, registry: Pick<DeviceRegistry, 'get'
   function allowSubscribe(identity: Identity | undefined, filter: string): boolean {
     const levels = filter.split('/');
     if (levels.length < 4 || levels[0] !== 'city') return false;
+    // Only what the device's two topics can carry: the topic itself, `status`, or a wildcard for both. Deeper
+    // filters match nothing anyone may publish, and each would cost session memory (aedes keeps it all).
+    const rest = levels.slice(4);
+    if (rest.length > 1 || (rest.length === 1 && !OWN_SUBTOPICS.has(rest[0]!))) return false;
     if (identity?.kind === 'device') {
       return levels[1] === identity.domain && levels[2] === identity.type && levels[3] === identity.deviceId;
     }

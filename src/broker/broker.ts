@@ -5,7 +5,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { InboundMessage, RefusalReason, RefusedMessage } from '../core/index.js';
 import { createAcl, type Identity } from './acl.js';
 import { CONNACK, MAX_CLIENT_ID, createAuthenticator, type ConnectAttempt } from './auth.js';
-import { ClientIdOwners, holderOf } from './client-ids.js';
+import { ClientIdOwners, holderOf, MAX_CLIENT_IDS_PER_DEVICE } from './client-ids.js';
 import type { Broker, BrokerDeps } from './index.js';
 import { attachWs, listenTcp, listenTls, type Accept, type Listener } from './listeners.js';
 import { connectResult, createBrokerMetrics } from './metrics.js';
@@ -92,6 +92,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           if (heldBy !== undefined) {
             log.info({ clientId: client.id, identity: holderOf(r.identity), heldBy, code: CONNACK.identifierRejected }, 'MQTT connect refused: client id held by another identity');
             callback(Object.assign(new Error('client id held by another identity'), { returnCode: CONNACK.identifierRejected }) as AuthenticateError, null);
+            return;
+          }
+          if (owners.tooMany(client.id, holderOf(r.identity))) {
+            log.info({ clientId: client.id, identity: holderOf(r.identity), limit: MAX_CLIENT_IDS_PER_DEVICE, code: CONNACK.identifierRejected }, 'MQTT connect refused: the device holds too many client ids (live connections and persistent sessions)');
+            callback(Object.assign(new Error('too many client ids for this device'), { returnCode: CONNACK.identifierRejected }) as AuthenticateError, null);
             return;
           }
           identities.set(client, r.identity);

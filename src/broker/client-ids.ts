@@ -25,10 +25,25 @@ export function holderOf(identity: Identity): string {
   return identity.kind === 'device' ? identity.deviceId : ANONYMOUS;
 }
 
+/**
+ * Client ids one device may hold at once. aedes keeps every persistent session (and its subscriptions and queue)
+ * in memory until the device ends it: without a bound, one device's credentials could fill the broker's memory
+ * with sessions under ever new ids. A device uses one or two; the bound leaves room for reconnects.
+ */
+export const MAX_CLIENT_IDS_PER_DEVICE = 16;
+
 /** Which identity holds each client id in use: by a live connection or a session that may outlive it. */
 export class ClientIdOwners {
   // Bounded by live connections plus persistent sessions, which aedes keeps in memory as well.
   private readonly owners = new Map<string, Holder>();
+  /** Per holder, how many client ids it holds. */
+  private readonly held = new Map<string, number>();
+
+  /** True when `holder` (a device) would hold more than MAX_CLIENT_IDS_PER_DEVICE client ids with this new one. */
+  tooMany(clientId: string, holder: string): boolean {
+    if (holder === ANONYMOUS || this.owners.get(clientId)?.holder === holder) return false;
+    return (this.held.get(holder) ?? 0) >= MAX_CLIENT_IDS_PER_DEVICE;
+  }
 
   /** The holder of `clientId` when it is someone other than `holder`. */
   heldByOther(clientId: string, holder: string): string | undefined {
@@ -39,14 +54,22 @@ export class ClientIdOwners {
   /** Records an accepted connection (after heldByOther found no one else); call the returned function when its stream closes. */
   claim(clientId: string, holder: string, clean: boolean): () => void {
     let owner = this.owners.get(clientId);
-    if (!owner) this.owners.set(clientId, (owner = { holder, live: 0, persistent: false }));
+    if (!owner) {
+      this.owners.set(clientId, (owner = { holder, live: 0, persistent: false }));
+      this.held.set(holder, (this.held.get(holder) ?? 0) + 1);
+    }
     owner.live++;
     // A clean session discards whatever session the id had ([MQTT-3.1.2-6]); a persistent one keeps it after close.
     owner.persistent = !clean;
     const held = owner;
     return () => {
       held.live--;
-      if (held.live === 0 && !held.persistent && this.owners.get(clientId) === held) this.owners.delete(clientId);
+      if (held.live === 0 && !held.persistent && this.owners.get(clientId) === held) {
+        this.owners.delete(clientId);
+        const n = (this.held.get(holder) ?? 1) - 1;
+        if (n > 0) this.held.set(holder, n);
+        else this.held.delete(holder);
+      }
     };
   }
 }

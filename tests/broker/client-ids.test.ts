@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
+import { MAX_CLIENT_IDS_PER_DEVICE } from '../../src/broker/client-ids.js';
 import { closed, eventually, metricValue, sleep, startTestBroker, uniqueId, type TestBroker } from './fixture.js';
 
 /** Collects what a client receives, from before its CONNACK on (pass as connectAs' setup). */
@@ -95,6 +96,36 @@ describe('a client id belongs to the identity that holds it', () => {
     await (await t.connectAs(a, { clientId: persistentId, clean: true })).endAsync(); // discards the session
     await eventually(() => !t.broker.isOnline(a.id), 'a offline');
     await (await t.connectAs(b, { clientId: persistentId, clean: true })).endAsync();
+  });
+});
+
+describe("bounds on one device's sessions", () => {
+  let t: TestBroker;
+  beforeAll(async () => {
+    t = await startTestBroker();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it(`lets one device hold at most ${MAX_CLIENT_IDS_PER_DEVICE} client ids (persistent sessions kept in memory), still reconnecting under its own`, async () => {
+    const d = await t.registry.add(uniqueId('gas'), 'safety', 'gas');
+    for (let i = 0; i < MAX_CLIENT_IDS_PER_DEVICE; i++) {
+      const c = await t.connectAs(d, { clientId: `${d.id}-s${i}`, clean: false });
+      await c.endAsync();
+    }
+    await expect(t.connectAs(d, { clientId: `${d.id}-one-more`, clean: false })).rejects.toMatchObject({ code: 2 });
+    await expect(t.connectAs(d, { clientId: `${d.id}-one-more`, clean: true })).rejects.toMatchObject({ code: 2 });
+    const again = await t.connectAs(d, { clientId: `${d.id}-s0`, clean: true }); // its own: taken, and discards that session
+    await again.endAsync();
+    await eventually(async () => {
+      try {
+        await (await t.connectAs(d, { clientId: `${d.id}-freed`, clean: true })).endAsync();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a new client id once one was given up');
   });
 });
 

@@ -149,6 +149,14 @@ describe('broker publish path and topic ACL', () => {
     await c.endAsync();
   });
 
+  it('grants a device only what its topics carry: the topic, status, or a wildcard under it (deeper filters cost session memory)', async () => {
+    const d = await t.registry.add(uniqueId('gas'), 'safety', 'gas');
+    const c = await t.connectAs(d);
+    const filters = [d.topic, `${d.topic}/status`, `${d.topic}/#`, `${d.topic}/+`, `${d.topic}/x/y`, `${d.topic}/${'z'.repeat(200)}`, `${d.topic}/status/deeper`];
+    expect(await granted(c, filters)).toEqual([1, 1, 1, 1, 128, 128, 128]);
+    await c.endAsync();
+  });
+
   it('takes QoS 1 and 2 publishes from mosquitto_pub, and drops its publish to a foreign topic', async () => {
     const d = await t.registry.add(uniqueId('air'), 'safety', 'air');
     const other = await t.registry.add(uniqueId('air'), 'safety', 'air');
