@@ -19,9 +19,41 @@ export interface ConnectAttempt {
   username?: string;
   password?: Buffer;
   will?: { topic: string; payload: Buffer | string };
+  /** The client's address, for the failed-login throttle. */
+  remote?: string;
 }
 
-export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: RefusalCode; why: string };
+/** Failed logins allowed per address in a minute before that address's unverified logins are refused unchecked. */
+export const LOGIN_FAILURES_PER_MINUTE = 30;
+const WINDOW_MS = 60_000;
+
+/**
+ * Why: each login not remembered as verified costs a scrypt check (tens of ms on a small thread pool), so a flood
+ * of wrong passwords from one address, needing no credentials at all, held up every other device's login. Past
+ * the limit, that address's logins that would need scrypt are refused at once (CONNACK 3, try again later) for
+ * the rest of the minute; devices whose login is remembered still get in.
+ */
+export class LoginThrottle {
+  private readonly failures = new Map<string, { since: number; count: number }>();
+
+  constructor(private readonly limit = LOGIN_FAILURES_PER_MINUTE, private readonly now: () => number = Date.now) {}
+
+  lockedOut(remote: string | undefined): boolean {
+    const f = remote === undefined ? undefined : this.failures.get(remote);
+    return f !== undefined && this.now() - f.since < WINDOW_MS && f.count >= this.limit;
+  }
+
+  failed(remote: string | undefined): void {
+    if (remote === undefined) return;
+    const t = this.now();
+    if (this.failures.size >= 10_000) for (const [k, f] of this.failures) if (t - f.since >= WINDOW_MS) this.failures.delete(k);
+    const f = this.failures.get(remote);
+    if (!f || t - f.since >= WINDOW_MS) this.failures.set(remote, { since: t, count: 1 });
+    else f.count++;
+  }
+}
+
+export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: RefusalCode; why: string; throttled?: true };
 
 export interface Authenticator {
   authenticate(attempt: ConnectAttempt): Promise<AuthResult>;
@@ -33,6 +65,7 @@ export function createAuthenticator(
   acl: Acl,
   allowAnonymous: boolean,
   verified: VerifiedLogins = new VerifiedLogins(),
+  throttle: LoginThrottle = new LoginThrottle(),
 ): Authenticator {
   // Unknown devices are checked against a throwaway hash too, so the answer takes as long as for a known
   // device with a wrong secret: response time does not tell which device ids exist.
@@ -52,11 +85,17 @@ export function createAuthenticator(
       const device = registry.get(a.username);
       const stored = device ? registry.secretHash(a.username) : undefined;
       let good = device !== undefined && stored !== undefined && verified.has(device.id, stored, a.password);
+      if (!good && throttle.lockedOut(a.remote)) {
+        return { ok: false, code: CONNACK.serverUnavailable, why: 'too many failed logins from this address: try again in a minute', throttled: true };
+      }
       if (!good) {
         good = await verifySecret(a.password.toString('utf8'), stored ?? (await (dummyHash ??= hashSecret(newSecret()))));
         if (good && device && stored) verified.add(device.id, stored, a.password);
       }
-      if (!device || !stored || !good) return { ok: false, code: CONNACK.badCredentials, why: device ? 'wrong secret' : 'unknown device' };
+      if (!device || !stored || !good) {
+        throttle.failed(a.remote);
+        return { ok: false, code: CONNACK.badCredentials, why: device ? 'wrong secret' : 'unknown device' };
+      }
       identity = deviceIdentity(device.id, device.domain, device.type);
     }
 

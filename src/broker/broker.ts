@@ -48,6 +48,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const auth = createAuthenticator(registry, acl, options.allowAnonymous);
   const identities = new WeakMap<Client, Identity>();
   const pending = new WeakMap<Client, PendingConnect>();
+  const remotes = new WeakMap<Client, string>();
   const owners = new ClientIdOwners();
   const qos2 = new InboundQos2(
     (client, messageId) => (aedes as unknown as { persistence: IncomingStore }).persistence.incomingGetPacket(client, { messageId }).then(() => true, () => false),
@@ -79,11 +80,14 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       pending.delete(client);
       const attempt: ConnectAttempt = {
         clientId: client.id, emptyClientId: p?.emptyClientId ?? false, clean: client.clean, username, password, will: p?.will,
+        remote: remotes.get(client),
       };
       auth.authenticate(attempt).then(
         (r) => {
           if (!r.ok) {
-            log.info({ clientId: client.id, username, code: r.code, why: r.why }, 'MQTT connect refused');
+            // A throttled flood is one line per attempt at debug: the throttle itself is what an operator sees.
+            if (r.throttled) log.debug({ clientId: client.id, username, remote: attempt.remote, code: r.code }, 'MQTT connect refused: too many failed logins from this address');
+            else log.info({ clientId: client.id, username, code: r.code, why: r.why }, 'MQTT connect refused');
             callback(Object.assign(new Error(r.why), { returnCode: r.code }) as AuthenticateError, null);
             return;
           }
@@ -262,6 +266,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     connections.add(guard);
     guard.once('close', () => connections.delete(guard));
     const client = aedes.handle(guard, req);
+    if (remote) remotes.set(client, remote);
   };
 
   async function stopAccepting(): Promise<void> {

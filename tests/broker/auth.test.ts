@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LOGIN_FAILURES_PER_MINUTE } from '../../src/broker/auth.js';
 import { eventually, metricValue, rawConnack, rawConnect, startTestBroker, uniqueId, type TestBroker } from './fixture.js';
 
 describe('broker authentication', () => {
@@ -125,4 +126,30 @@ describe('broker with anonymous access', () => {
     expect(c.connected).toBe(true);
     await c.endAsync();
   });
+});
+
+describe('failed-login throttle', () => {
+  let t: TestBroker;
+  beforeAll(async () => {
+    t = await startTestBroker();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it(`refuses at once (CONNACK 3) an address's unverified logins after ${LOGIN_FAILURES_PER_MINUTE} failures in a minute; remembered ones still get in`, async () => {
+    const known = await t.registry.add(uniqueId('known'), 'safety', 'gas');
+    await (await t.connectAs(known)).endAsync(); // verified once: remembered
+    const fresh = await t.registry.add(uniqueId('fresh'), 'safety', 'gas');
+    const wrong = Array.from({ length: LOGIN_FAILURES_PER_MINUTE }, () => t.connectAs({ ...known, password: 'not-the-secret' }).then(() => 0, (e: { code?: number }) => e.code));
+    expect(new Set(await Promise.all(wrong))).toEqual(new Set([4]));
+
+    const started = Date.now();
+    await expect(t.connectAs(fresh)).rejects.toMatchObject({ code: 3 }); // would need scrypt: not checked
+    await expect(t.connectAs({ ...fresh, password: 'also-wrong' })).rejects.toMatchObject({ code: 3 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    const c = await t.connectAs(known); // remembered: no scrypt, not held up
+    expect(c.connected).toBe(true);
+    await c.endAsync();
+  }, 30_000);
 });
