@@ -179,6 +179,14 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   function authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     const identity = client ? identities.get(client) : undefined;
     const receivedAt = Date.now();
+    // mqtt-packet reads a topic that is not UTF-8 with U+FFFD in place of the bad bytes; MQTT 3.1.1 (MQTT-1.5.3-1)
+    // has the server close such a connection. No device topic holds U+FFFD. Counted and dead-lettered as above.
+    if (client && packet.topic.includes('\uFFFD')) {
+      const why = 'topic is not valid UTF-8 (a protocol violation)';
+      refuse({ deviceId: identity?.kind === 'device' ? identity.deviceId : null, topic: packet.topic, payload: EMPTY, receivedAt }, 'not_authorized', `${why}: connection closed`);
+      callback(new Error(why));
+      return;
+    }
     const verdict = client && !identity
       ? { kind: 'refused' as const, reason: 'not_authorized' as const, detail: 'connection has no identity' }
       : acl.classifyPublish(identity, packet.topic, packet.payload);

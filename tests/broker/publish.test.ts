@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
-import { closed, eventually, metricValue, mosquittoPub, sleep, startTestBroker, uniqueId, type TestBroker } from './fixture.js';
+import { closed, eventually, metricValue, mosquittoPub, rawConnack, rawConnect, sleep, startTestBroker, uniqueId, type TestBroker } from './fixture.js';
 
 /** Collects what a client receives. */
 function inbox(c: MqttClient): { topic: string; payload: string; retain: boolean }[] {
@@ -120,6 +120,19 @@ describe('broker publish path and topic ACL', () => {
     await eventually(() => t.handler.refused.some((r) => r.msg.deviceId === d.id), 'the refusal');
     expect(t.handler.refused.filter((r) => r.msg.deviceId === d.id).map((r) => [r.reason, r.detail]))
       .toEqual([['not_authorized', '+ is not allowed in PUBLISH (a protocol violation): connection closed']]);
+  });
+
+  it('closes a connection whose PUBLISH topic is not valid UTF-8 (MQTT-1.5.3-1), hands nothing on, and counts it as not_authorized', async () => {
+    const d = await t.registry.add(uniqueId('gas'), 'safety', 'gas');
+    const { code, socket } = await rawConnack(t.port, rawConnect({ clientId: `raw-${d.id}`, clean: true, keepalive: 30, username: d.username, password: d.password }));
+    expect(code).toBe(0);
+    const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(Buffer.from([0x30, 0x05, 0x00, 0x02, 0xff, 0xfe, 0x78])); // QoS 0 PUBLISH, topic bytes ff fe
+    await gone;
+    expect(t.handler.handled.filter((m) => m.deviceId === d.id)).toEqual([]);
+    await eventually(() => t.handler.refused.some((r) => r.msg.deviceId === d.id), 'the refusal');
+    expect(t.handler.refused.filter((r) => r.msg.deviceId === d.id).map((r) => [r.reason, r.detail]))
+      .toEqual([['not_authorized', 'topic is not valid UTF-8 (a protocol violation): connection closed']]);
   });
 
   it('passes a device status of online/offline, and drops any other status as malformed_payload', async () => {
