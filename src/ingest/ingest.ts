@@ -114,10 +114,15 @@ export function createIngest(deps: IngestDeps): Ingest {
     }
   }
 
-  /** Counts a refusal and queues its dead letter (written with the turn's batch). */
-  function deadLetter(msg: RefusedMessage, reason: RefusalReason, detail: string, done?: () => void): void {
+  /** Counts a refusal by its reason (stats and the Prometheus counter). */
+  function countRefusal(reason: RefusalReason): void {
     refusedCounts[reason] = (refusedCounts[reason] ?? 0) + 1;
     metrics.refused.inc({ reason });
+  }
+
+  /** Counts a refusal and queues its dead letter (written with the turn's batch). */
+  function deadLetter(msg: RefusedMessage, reason: RefusalReason, detail: string, done?: () => void): void {
+    countRefusal(reason);
     log.debug({ deviceId: msg.deviceId, topic: msg.topic, reason, detail }, 'message refused');
     const letter: DeadLetter = { receivedAt: msg.receivedAt, deviceId: msg.deviceId, topic: msg.topic, reason, detail, payload: deadLetterPayload(msg.payload) };
     if (state === 'closed') {
@@ -161,8 +166,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       deadLetter(msg, 'duplicate', `${detail}: those readings were dropped, the other ${readings.length} kept`);
     }
     if (!uniqueReceiveTimes(msg, fresh, readings)) {
-      refusedCounts.too_fast = (refusedCounts.too_fast ?? 0) + 1;
-      metrics.refused.inc({ reason: 'too_fast' });
+      countRefusal('too_fast');
       done(new IngestUnavailableError('too_fast', `device ${msg.deviceId} sends readings without a device timestamp faster than they can be kept apart (1 ms each, at most ${MAX_RECEIVE_DRIFT_MS} ms ahead)`));
       return;
     }
@@ -172,8 +176,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     const share = Math.ceil(msg.payload.length / readings.length);
     for (const reading of readings) bytes += rowBytes(reading, share);
     if (spool!.bytes + rowsBytes + bytes > spoolMaxBytes) {
-      refusedCounts.spool_full = (refusedCounts.spool_full ?? 0) + 1;
-      metrics.refused.inc({ reason: 'spool_full' });
+      countRefusal('spool_full');
       // Logged when it starts and when it ends, not per publish: a full spool refuses thousands a second.
       if (refusedWhileFull++ === 0) log.warn({ spoolBytes: spool!.bytes, spoolMaxBytes, storeUp: writer!.storeUp }, 'spool full (SPOOL_MAX_MB): QoS 1/2 publishes are refused until the store catches up');
       done(new IngestUnavailableError('spool_full', `spool full (${spool!.bytes} of ${spoolMaxBytes} bytes)`));
