@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { InboundMessage, RefusalReason, RefusedMessage } from '../core/index.js';
 import { createAcl, type Identity } from './acl.js';
-import { CONNACK, MAX_CLIENT_ID, createAuthenticator, type ConnectAttempt } from './auth.js';
+import { CONNACK, MAX_CLIENT_ID, createAuthenticator, type ConnectAttempt, type RefusalCode } from './auth.js';
 import { ClientIdOwners, holderOf, MAX_CLIENT_IDS_PER_DEVICE } from './client-ids.js';
 import type { Broker, BrokerDeps } from './index.js';
 import { attachWs, listenTcp, listenTls, type Accept, type Listener } from './listeners.js';
@@ -82,26 +82,25 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         clientId: client.id, emptyClientId: p?.emptyClientId ?? false, clean: client.clean, username, password, will: p?.will,
         remote: remotes.get(client),
       };
+      const refuseConnect = (code: RefusalCode, why: string) => callback(Object.assign(new Error(why), { returnCode: code }) as AuthenticateError, null);
       auth.authenticate(attempt).then(
         (r) => {
           if (!r.ok) {
             // A throttled flood is one line per attempt at debug: the throttle itself is what an operator sees.
             if (r.throttled) log.debug({ clientId: client.id, username, remote: attempt.remote, code: r.code }, 'MQTT connect refused: too many failed logins from this address');
             else log.info({ clientId: client.id, username, code: r.code, why: r.why }, 'MQTT connect refused');
-            callback(Object.assign(new Error(r.why), { returnCode: r.code }) as AuthenticateError, null);
-            return;
+            return refuseConnect(r.code, r.why);
           }
           // Checked here, before aedes registers the client: registering is what takes a live connection over.
-          const heldBy = owners.heldByOther(client.id, holderOf(r.identity));
+          const holder = holderOf(r.identity);
+          const heldBy = owners.heldByOther(client.id, holder);
           if (heldBy !== undefined) {
-            log.info({ clientId: client.id, identity: holderOf(r.identity), heldBy, code: CONNACK.identifierRejected }, 'MQTT connect refused: client id held by another identity');
-            callback(Object.assign(new Error('client id held by another identity'), { returnCode: CONNACK.identifierRejected }) as AuthenticateError, null);
-            return;
+            log.info({ clientId: client.id, identity: holder, heldBy, code: CONNACK.identifierRejected }, 'MQTT connect refused: client id held by another identity');
+            return refuseConnect(CONNACK.identifierRejected, 'client id held by another identity');
           }
-          if (owners.tooMany(client.id, holderOf(r.identity))) {
-            log.info({ clientId: client.id, identity: holderOf(r.identity), limit: MAX_CLIENT_IDS_PER_DEVICE, code: CONNACK.identifierRejected }, 'MQTT connect refused: the device holds too many client ids (live connections and persistent sessions)');
-            callback(Object.assign(new Error('too many client ids for this device'), { returnCode: CONNACK.identifierRejected }) as AuthenticateError, null);
-            return;
+          if (owners.tooMany(client.id, holder)) {
+            log.info({ clientId: client.id, identity: holder, limit: MAX_CLIENT_IDS_PER_DEVICE, code: CONNACK.identifierRejected }, 'MQTT connect refused: the device holds too many client ids (live connections and persistent sessions)');
+            return refuseConnect(CONNACK.identifierRejected, 'too many client ids for this device');
           }
           identities.set(client, r.identity);
           if (client.clean) qos2.cleanSession(client.id);
@@ -110,7 +109,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         },
         (err: unknown) => {
           log.error({ err, clientId: client.id }, 'MQTT authentication failed');
-          callback(Object.assign(new Error('server unavailable'), { returnCode: CONNACK.serverUnavailable }) as AuthenticateError, null);
+          refuseConnect(CONNACK.serverUnavailable, 'server unavailable');
         },
       );
     },
@@ -179,14 +178,6 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   function authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     const identity = client ? identities.get(client) : undefined;
     const receivedAt = Date.now();
-    // mqtt-packet reads a topic that is not UTF-8 with U+FFFD in place of the bad bytes; MQTT 3.1.1 (MQTT-1.5.3-1)
-    // has the server close such a connection. No device topic holds U+FFFD. Counted and dead-lettered as above.
-    if (client && packet.topic.includes('\uFFFD')) {
-      const why = 'topic is not valid UTF-8 (a protocol violation)';
-      refuse({ deviceId: identity?.kind === 'device' ? identity.deviceId : null, topic: packet.topic, payload: EMPTY, receivedAt }, 'not_authorized', `${why}: connection closed`);
-      callback(new Error(why));
-      return;
-    }
     const verdict = client && !identity
       ? { kind: 'refused' as const, reason: 'not_authorized' as const, detail: 'connection has no identity' }
       : acl.classifyPublish(identity, packet.topic, packet.payload);
@@ -215,6 +206,15 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     if (verdict.kind === 'status') return callback(null);
 
     const deviceId = identity?.kind === 'device' ? identity.deviceId : null;
+    // mqtt-packet reads a topic that is not UTF-8 with U+FFFD in place of the bad bytes; MQTT 3.1.1 (MQTT-1.5.3-1)
+    // has the server close such a connection. No device topic holds U+FFFD, so only a refused topic is looked at
+    // (not every publish). Counted and dead-lettered like the wildcard topics below.
+    if (client && packet.topic.includes('\uFFFD')) {
+      const why = 'topic is not valid UTF-8 (a protocol violation)';
+      refuse({ deviceId, topic: packet.topic, payload: EMPTY, receivedAt }, 'not_authorized', `${why}: connection closed`);
+      callback(new Error(why));
+      return;
+    }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     log.debug({ clientId: client?.id, deviceId, topic: packet.topic, reason: verdict.reason }, 'publish refused');
     refuse({ deviceId, topic: packet.topic, payload, receivedAt }, verdict.reason, verdict.detail);
