@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAlertEngine } from '../alerts/index.js';
-import { createBroker, type Broker } from '../broker/index.js';
+import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
@@ -206,7 +206,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     // request would hold a connection (a file descriptor) open for good.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
       const path = (req.url ?? '').split('?', 1)[0]!;
-      if (path === '/mqtt' || path.startsWith('/socket.io/')) return;
+      if (path === MQTT_WS_PATH || path.startsWith('/socket.io/')) return;
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
     alerts.onTransition((a, kind) => {

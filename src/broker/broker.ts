@@ -27,7 +27,8 @@ import { PUBLISH, PacketSizeGuard } from './size-guard.js';
  */
 const SINK_TOPIC = '$SYS/citysense/dropped';
 const EMPTY = Buffer.alloc(0);
-const WS_PATH = '/mqtt';
+/** Where MQTT over WebSocket is served on the app's HTTP server (CONTRACT.md section 1). */
+export const MQTT_WS_PATH = '/mqtt';
 
 /** The one call made to aedes' persistence (its d.ts leaves it untyped): the lookup its own QoS 2 handling makes. */
 interface IncomingStore {
@@ -316,7 +317,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
     attachWebSocket(server: HttpServer) {
       detachWs?.();
-      detachWs = attachWs(server, WS_PATH, options.maxPacketBytes, () => accepting && !aedes.closed, accept);
+      detachWs = attachWs(server, MQTT_WS_PATH, options.maxPacketBytes, () => accepting && !aedes.closed, accept);
     },
     disconnect: (deviceId) => presence.disconnect(deviceId),
     connectedDevices: () => presence.devices(),

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Catalog, InboundMessage, Logger, RefusalReason, RefusedMessage } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 
-export { createBroker } from './broker.js';
+export { createBroker, MQTT_WS_PATH } from './broker.js';
 
 /** Where the broker hands publishes: ingest, passed in by the composition root. */
 export interface PublishHandler {
