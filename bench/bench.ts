@@ -369,6 +369,7 @@ async function memoryRun(o: BenchOptions, app: AppUnderTest, lg: LoadGen, rate: 
   const ran = lg.next('ran', o.soakS * 1000 + 60_000);
   let done = false;
   void ran.then(() => (done = true), () => (done = true));
+  // eslint-disable-next-line no-unmodified-loop-condition -- `done` is set by ran's callbacks, between awaits
   while (!done) {
     const s = await app.stats().catch(() => undefined);
     samples.push({ s: round((performance.now() - started) / 1000, 1), rssMb: round(app.rssMb(), 1), backlog: s?.spool.backlog ?? -1 });

@@ -76,7 +76,7 @@ export class PacketReader {
   constructor(private readonly into: Inbound) {}
 
   push(chunk: Buffer): void {
-    let buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
     this.rest = undefined;
     let i = 0;
     const n = buf.length;

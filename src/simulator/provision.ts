@@ -27,13 +27,18 @@ async function call(api: string, token: string, method: string, path: string, bo
     throw new ProvisionError(`cannot reach the API at ${api}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
   }
   const text = await res.text();
-  let json: any;
+  let json: unknown;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
   return { status: res.status, json, text };
 }
 
-const failure = (what: string, r: { status: number; json: any; text: string }) =>
-  new ProvisionError(`${what}: HTTP ${r.status} ${r.json?.error?.message ?? r.text.slice(0, 200)}`);
+/** An API answer: its status, its body, and the body parsed (undefined when it is not JSON). */
+type Answer = Awaited<ReturnType<typeof call>>;
+
+const failure = (what: string, r: Answer) =>
+  new ProvisionError(`${what}: HTTP ${r.status} ${(r.json as { error?: { message?: string } } | undefined)?.error?.message ?? r.text.slice(0, 200)}`);
+
+const credentialsOf = (r: Answer) => (r.json as { credentials: Credentials }).credentials;
 
 /**
  * Registers one device (`POST /api/devices`) and returns its credentials. A device that exists already
@@ -42,16 +47,17 @@ const failure = (what: string, r: { status: number; json: any; text: string }) =
 export async function provisionDevice(api: string, token: string, d: FleetDevice): Promise<Credentials> {
   const body = { id: d.id, domain: d.domain, type: d.type, name: d.name, district: d.district, location: d.location };
   const created = await call(api, token, 'POST', '/api/devices', body);
-  if (created.status === 201) return created.json.credentials;
+  if (created.status === 201) return credentialsOf(created);
   if (created.status !== 409) throw failure(`registering ${d.id}`, created);
   const existing = await call(api, token, 'GET', `/api/devices/${encodeURIComponent(d.id)}`);
   if (existing.status !== 200) throw failure(`reading ${d.id}`, existing);
-  if (existing.json.domain !== d.domain || existing.json.type !== d.type) {
-    throw new ProvisionError(`device ${d.id} exists as ${existing.json.domain}/${existing.json.type}, not ${d.domain}/${d.type}`);
+  const held = existing.json as { domain: string; type: string };
+  if (held.domain !== d.domain || held.type !== d.type) {
+    throw new ProvisionError(`device ${d.id} exists as ${held.domain}/${held.type}, not ${d.domain}/${d.type}`);
   }
   const rotated = await call(api, token, 'POST', `/api/devices/${encodeURIComponent(d.id)}/credentials`);
   if (rotated.status !== 200) throw failure(`renewing the credentials of ${d.id}`, rotated);
-  return rotated.json.credentials;
+  return credentialsOf(rotated);
 }
 
 /** The platform's catalog (`GET /api/catalog`), which a CATALOG_FILE may have changed from the built-in one. */
@@ -60,7 +66,7 @@ export async function fetchCatalog(api: string, token: string): Promise<Catalog>
   if (r.status !== 200) throw failure('reading the catalog', r);
   type ApiMetric = { name: string; kind: 'number' | 'boolean'; unit?: string; min?: number; max?: number };
   const types: CatalogFile['types'] = [];
-  for (const domain of r.json.domains as Array<{ name: string; types: Array<{ name: string; intervalMs: number; metrics: ApiMetric[] }> }>) {
+  for (const domain of (r.json as { domains: Array<{ name: string; types: Array<{ name: string; intervalMs: number; metrics: ApiMetric[] }> }> }).domains) {
     for (const t of domain.types) {
       types.push({
         domain: domain.name, type: t.name, interval: `${t.intervalMs}ms`,

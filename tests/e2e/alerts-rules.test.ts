@@ -3,7 +3,7 @@
 // durations are met in event time (each reading carries its `ts`), so nothing waits for the clock.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseDuration } from '../../src/core/index.js';
-import { eventually, startTestApp, type LiveClient, type Sensor, type TestApp } from '../fixtures/app.js';
+import { eventually, startTestApp, type LiveClient, type TestApp } from '../fixtures/app.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
