@@ -6,7 +6,7 @@ type Builtin = Omit<RuleInput, 'enabled' | 'match' | 'for'> & { id: string; matc
 
 const wearable = { domain: 'healthcare', type: 'wearable' };
 
-/** The built-in rules of CONTRACT.md section 4, created on first start and editable afterwards. */
+/** The built-in rules of docs/contract.md section 4, created on first start and editable afterwards. */
 export const BUILTIN_RULES: readonly Builtin[] = [
   { id: 'wearable-heart-rate-high', name: 'wearable heart_rate high', match: wearable, metric: 'heart_rate', condition: { op: '>', value: 130 }, clear: { op: '<', value: 120 }, for: '30s', severity: 'critical' },
   { id: 'wearable-spo2-low', name: 'wearable spo2 low', match: wearable, metric: 'spo2', condition: { op: '<', value: 90 }, clear: { op: '>', value: 92 }, for: '15s', severity: 'critical' },

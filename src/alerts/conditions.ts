@@ -14,7 +14,7 @@ export function predicate(c: ValueCondition): Predicate {
   }
 }
 
-/** The exact complement: the default `clear` of a rule (CONTRACT.md 5.1). */
+/** The exact complement: the default `clear` of a rule (docs/contract.md 5.1). */
 export function negate(c: ValueCondition): ValueCondition {
   switch (c.op) {
     case '>': return { op: '<=', value: c.value };

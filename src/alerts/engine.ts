@@ -517,7 +517,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     if (a.state === 'resolved') throw conflict(`alert ${id} is already resolved`);
     const ds = devices.get(a.deviceId);
     const cr = compiled.get(a.ruleId);
-    // A breach that goes on is still this episode (CONTRACT 5.2): the pair waits for its clear condition. The
+    // A breach that goes on is still this episode (docs/contract.md 5.2): the pair waits for its clear condition. The
     // hold is written first: a crash before the resolve leaves a hold that start() drops beside the open alert.
     const hold = ds !== undefined && cr?.rule.enabled === true && ds.rules.get(a.ruleId)?.alertId === a.id;
     if (hold) {

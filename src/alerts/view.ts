@@ -2,7 +2,7 @@ import type { Alert, Rule, Silence, Transition } from '../storage/index.js';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
-/** An alert as the API and Socket.IO show it (CONTRACT.md 5.2): times in RFC 3339. */
+/** An alert as the API and Socket.IO show it (docs/contract.md 5.2): times in RFC 3339. */
 export function alertView(a: Alert) {
   return {
     id: a.id,

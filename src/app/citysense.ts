@@ -46,7 +46,7 @@ function builtConsoleDir(): string {
 
 /**
  * Runs `step` (reading the configuration, starting the listeners); a ConfigError ends the process with exit
- * status 2 and one line naming the setting, as CONTRACT.md section 1 has it, instead of a stack trace.
+ * status 2 and one line naming the setting, as docs/contract.md section 1 has it, instead of a stack trace.
  */
 export async function orExitOnConfigError<T>(step: () => T | Promise<T>): Promise<T> {
   try {

@@ -1,7 +1,7 @@
 import { DEVICE_ID, type Catalog, type RefusalReason } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 
-/** CONTRACT.md section 2: 1–64 of A-Z a-z 0-9 _ . - */
+/** docs/contract.md section 2: 1–64 of A-Z a-z 0-9 _ . - */
 
 /** A connection that logged in with a registered device's credentials. */
 export interface DeviceIdentity {
@@ -40,7 +40,7 @@ export interface Acl {
 
 const OWN_SUBTOPICS = new Set(['status', '#', '+']);
 
-/** The per-device topic ACL of CONTRACT.md section 2. */
+/** The per-device topic ACL of docs/contract.md section 2. */
 export function createAcl(catalog: Catalog, registry: Pick<DeviceRegistry, 'get'>): Acl {
   // An anonymous publisher is whoever the topic names: the topic must be a device topic of a catalog type,
   // and agree with the registry when that device is registered.

@@ -27,7 +27,7 @@ import { PUBLISH, PacketSizeGuard } from './size-guard.js';
  */
 const SINK_TOPIC = '$SYS/citysense/dropped';
 const EMPTY = Buffer.alloc(0);
-/** Where MQTT over WebSocket is served on the app's HTTP server (CONTRACT.md section 1). */
+/** Where MQTT over WebSocket is served on the app's HTTP server (docs/contract.md section 1). */
 export const MQTT_WS_PATH = '/mqtt';
 
 /** The one call made to aedes' persistence (its d.ts leaves it untyped): the lookup its own QoS 2 handling makes. */
@@ -264,7 +264,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         { transport, remote, clientId: client.id ?? undefined, deviceId: deviceId ?? undefined, type, topic: topic || undefined, announced, limit: options.maxPacketBytes },
         'MQTT packet too large: connection closed',
       );
-      // A PUBLISH over the limit is a refused publish like one over 64 KiB (CONTRACT.md section 3: too_large), though
+      // A PUBLISH over the limit is a refused publish like one over 64 KiB (docs/contract.md section 3: too_large), though
       // its body is never read. Only after CONNECT was accepted: before that the broker would not take any publish.
       if (type !== PUBLISH || !identity) return;
       refuse(

@@ -3,7 +3,7 @@ import type { Identity } from './acl.js';
 /**
  * Why: an MQTT session (subscriptions, queued messages, unreleased QoS 2 ids) belongs to a client id, and
  * [MQTT-3.1.4-2] lets a CONNECT with a live client id take that connection over. Client ids are the device's
- * choice (CONTRACT.md section 2), so without an owner another device's valid credentials could resume a
+ * choice (docs/contract.md section 2), so without an owner another device's valid credentials could resume a
  * session it does not own (sessionPresent, the other device's queued messages) or kick the other device off.
  * A client id therefore belongs to the identity that holds it, through a live connection or a persistent
  * (clean=false) session; the same identity coming back keeps MQTT's takeover and session behaviour.
@@ -17,7 +17,7 @@ interface Holder {
   persistent: boolean;
 }
 
-// Not a valid device id (CONTRACT.md section 2), so no device can hold a client id as if it were anonymous.
+// Not a valid device id (docs/contract.md section 2), so no device can hold a client id as if it were anonymous.
 const ANONYMOUS = '(anonymous)';
 
 /** Who holds a client id: the device id, or `(anonymous)` for any client without credentials. */

@@ -3,7 +3,7 @@ import type { CatalogFile } from './catalog.js';
 const lat = { unit: 'deg', min: -90, max: 90 };
 const lon = { unit: 'deg', min: -180, max: 180 };
 
-/** The built-in sensor catalog (CONTRACT.md section 4). */
+/** The built-in sensor catalog (docs/contract.md section 4). */
 export const BUILTIN_CATALOG: CatalogFile = {
   types: [
     { domain: 'healthcare', type: 'wearable', interval: '10s', metrics: {

@@ -1,4 +1,4 @@
-/** A device id (CONTRACT.md section 2): 1–64 of `A-Z a-z 0-9 _ . -`; also the MQTT username. */
+/** A device id (docs/contract.md section 2): 1–64 of `A-Z a-z 0-9 _ . -`; also the MQTT username. */
 export const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** One accepted, validated message from one device: what every stage after ingest sees. */
@@ -15,7 +15,7 @@ export interface Reading {
   values: Record<string, number | boolean>;
 }
 
-/** Why a message was refused: a closed set, stable across versions (CONTRACT.md section 3). */
+/** Why a message was refused: a closed set, stable across versions (docs/contract.md section 3). */
 export const REFUSAL_REASONS = [
   'malformed_json',
   'malformed_payload',

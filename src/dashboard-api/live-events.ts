@@ -1,4 +1,4 @@
-// The Socket.IO event maps (CONTRACT.md section 6), shared by the server, the console and the tests so
+// The Socket.IO event maps (docs/contract.md section 6), shared by the server, the console and the tests so
 // an event name or payload cannot drift.
 import type { AlertView, Severity } from '../alerts/index.js';
 

@@ -78,7 +78,7 @@ function emitAlert(socket: LiveSocket, kind: PushKind, alert: Alert): void {
   else socket.emit('alert:resolved', view);
 }
 
-/** Attaches the Socket.IO server (CONTRACT.md section 6) to `server` at the default path `/socket.io/`. */
+/** Attaches the Socket.IO server (docs/contract.md section 6) to `server` at the default path `/socket.io/`. */
 export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   const { alerts, authenticate, log } = deps;
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(server, {

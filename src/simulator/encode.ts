@@ -48,7 +48,7 @@ export interface EncodeInput {
 }
 
 /**
- * The telemetry payload a device sends at `now` (CONTRACT section 3, form 2: `{ts, seq, values}`),
+ * The telemetry payload a device sends at `now` (docs/contract.md section 3, form 2: `{ts, seq, values}`),
  * spoiled the way `fault` says (a SenML batch for a wrong unit).
  */
 export function encodePayload(input: EncodeInput, now: number): string {

@@ -16,7 +16,7 @@ export interface Counters {
   silent: number;
 }
 
-/** The end-of-run report (CONTRACT section 7: sent, acknowledged, refused, rate achieved). */
+/** The end-of-run report (docs/contract.md section 7: sent, acknowledged, refused, rate achieved). */
 export interface Summary extends Counters {
   devices: number;
   qos: 0 | 1;

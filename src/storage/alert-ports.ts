@@ -8,7 +8,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export type ThresholdOp = '>' | '>=' | '<' | '<=';
 export type RangeOp = 'inside' | 'outside';
 
-/** A rule's condition (CONTRACT.md 5.1); `clear` has the same form except `no_data`. */
+/** A rule's condition (docs/contract.md 5.1); `clear` has the same form except `no_data`. */
 export type Condition =
   | { op: ThresholdOp; value: number }
   | { op: RangeOp; low: number; high: number }

@@ -4,7 +4,7 @@ import { ruleInputSchema, ruleView, type AlertEngine } from '../../alerts/index.
 import type { ApiDefinition } from '../define.js';
 import { ruleSchema } from '../schemas.js';
 
-/** Alert rules (CONTRACT.md 5.1): viewers read, admins create, replace and delete. */
+/** Alert rules (docs/contract.md 5.1): viewers read, admins create, replace and delete. */
 export function rulesRoutes(api: ApiDefinition, engine: AlertEngine) {
   const { router, op } = api.router('/api');
 

@@ -3,7 +3,7 @@ import { decodeFlat, decodeTimestamped, decodeTimestampedArray } from './json.js
 import { decodeSenml, SENML_HINTS } from './senml.js';
 import { isObject, refusal, type DecodeContext, type DecodedReading, type DecodeResult } from './types.js';
 
-/** Largest telemetry payload accepted (CONTRACT.md section 3). */
+/** Largest telemetry payload accepted (docs/contract.md section 3). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 /**

@@ -11,7 +11,7 @@ const escapeBody = (s: string, quote: string) => s.replace(/\\/g, '\\\\').replac
 
 /**
  * False for text that no InfluxQL quoting can carry: the 1.x scanner ends quoted text at CR or LF and has no
- * escape for them inside identifiers (nor for CR in strings). No stored device id or metric holds one (CONTRACT.md
+ * escape for them inside identifiers (nor for CR in strings). No stored device id or metric holds one (docs/contract.md
  * restricts both), so a query for such a name is answered "nothing" without asking the server.
  */
 export function quotable(s: string): boolean {

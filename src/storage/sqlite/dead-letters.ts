@@ -20,7 +20,7 @@ const toLetter = (r: LetterRow): StoredDeadLetter => ({
 
 /**
  * Refused messages on the `dead_letters` table of citysense.db, newest first. At most `maxRows` are kept at any
- * time (CONTRACT.md: at most 100k): past it, an add removes the oldest, down to 1% below the bound so that this
+ * time (docs/contract.md: at most 100k): past it, an add removes the oldest, down to 1% below the bound so that this
  * happens once per many adds, not on each one.
  */
 export function createSqliteDeadLetterStore(db: SqliteDb, maxRows = 100_000): DeadLetterStore {
