@@ -17,7 +17,7 @@ fi
 
 [ -d dist ] || true
 npx tsc --noEmit -p tsconfig.json
-npx eslint .
+npm run lint --silent
 npm run build --silent
 
 if [ -z "${CITYSENSE_TEST_INFLUX_URL:-}" ]; then
