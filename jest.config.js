@@ -1,4 +1,4 @@
-/** Jest on native ESM (see TOOLCHAIN.md): ts-jest transpiles, `tsc --noEmit` type-checks. */
+/** Jest on native ESM (`node --experimental-vm-modules`, as `npm test` runs it): ts-jest transpiles, `tsc --noEmit` type-checks. */
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
