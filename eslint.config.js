@@ -6,6 +6,33 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// The rooms of src/ and the rooms each may import (docs/architecture.md). A room is entered only through its
+// index.ts; `app` is the composition root and may import every room.
+const ROOMS = ['core', 'storage', 'broker', 'ingest', 'alerts', 'dashboard-api', 'simulator', 'app'];
+const MAY_IMPORT = {
+  core: [],
+  storage: ['core'],
+  broker: ['core', 'storage'],
+  ingest: ['core', 'storage'],
+  alerts: ['core', 'storage'],
+  'dashboard-api': ['core', 'storage', 'alerts'],
+  simulator: ['core'],
+  app: ROOMS.filter((r) => r !== 'app'),
+};
+const roomImports = (room) => {
+  const others = ROOMS.filter((r) => r !== room);
+  const forbidden = others.filter((r) => !MAY_IMPORT[room].includes(r));
+  return {
+    files: [`src/${room}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { regex: `^(\\.\\./)+(${others.join('|')})/(?!index\\.js$)`, message: 'Enter another room only through its index.ts (docs/architecture.md).' },
+        ...(forbidden.length ? [{ regex: `^(\\.\\./)+(${forbidden.join('|')})/`, message: `src/${room} may import only ${MAY_IMPORT[room].join(', ') || 'nothing of ours'} (docs/architecture.md).` }] : []),
+      ] }],
+    },
+  };
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'vendor/', 'coverage/', 'test-artifacts/', 'data/'] },
   js.configs.recommended,
@@ -27,9 +54,17 @@ export default tseslint.config(
       'no-constructor-return': 'error',
     },
   },
+  ...ROOMS.map(roomImports),
   {
     files: ['console/src/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      // The console talks to the server only over HTTP and Socket.IO; of the server's code it shares the event
+      // maps' types, nothing that would be bundled.
+      'no-restricted-imports': ['error', { patterns: [
+        { regex: '^(\\.\\./)+src/(?!dashboard-api/live-events\\.js$)', message: 'The console imports only the types of src/dashboard-api/live-events.ts from the server.' },
+      ] }],
+    },
   },
   {
     // Tests read JSON answers (REST bodies, Socket.IO payloads) whose shape is what they assert; `any` there is
