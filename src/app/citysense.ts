@@ -156,6 +156,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
         maxPacketBytes: config.mqttMaxPacketBytes,
         connectTimeoutMs: config.mqttConnectTimeoutMs,
         keepaliveLimitS: config.mqttKeepaliveLimitS,
+        idleTimeoutMs: config.mqttIdleTimeoutMs,
       },
     });
     const ports = await broker.start().catch((err: unknown) => { throw listenError(err); });
