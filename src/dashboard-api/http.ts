@@ -94,7 +94,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
 
   const api = express.Router();
   // Repeated authentication failures from one address are throttled, counted with the Socket.IO handshakes' ones.
-  api.use(deps.authenticate.throttle.middleware);
+  api.use(deps.authenticate.gate);
   api.use(express.json({ limit: '1mb' }));
   api.use(docs.router);
   for (const r of routers) api.use(r);
