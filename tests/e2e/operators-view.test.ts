@@ -98,6 +98,20 @@ describe('the operators view of a running citysense', () => {
     await eventually(async () => (await metric('citysense_auth_failures_total', { transport: 'mqtt', reason: 'wrong_secret' })) === 1, 'the MQTT failure counted');
   });
 
+  it('logs the lockout of an address after 30 failed MQTT logins once, and counts what it refuses', async () => {
+    const wrong = Array.from({ length: 30 }, () => mqtt.connectAsync(app.mqttUrl, { username: device.id, password: 'not-it', reconnectPeriod: 0 }).then(() => 0, (e: { code?: number }) => e.code));
+    expect(new Set(await Promise.all(wrong))).toEqual(new Set([4]));
+    await expect(mqtt.connectAsync(app.mqttUrl, { username: 'someone-new', password: 'x', reconnectPeriod: 0 })).rejects.toMatchObject({ code: 3 });
+    const locked = info().filter((l) => l.msg.startsWith('address locked out') && l.transport === 'mqtt');
+    expect(locked).toEqual([expect.objectContaining({ address: expect.stringContaining('127.0.0.1'), reason: 'wrong_secret' })]);
+    expect(await metric('citysense_auth_lockouts_total', { transport: 'mqtt' })).toBe(1);
+    expect(await metric('citysense_auth_failures_total', { transport: 'mqtt', reason: 'wrong_secret' })).toBe(31);
+    await eventually(async () => (await metric('citysense_auth_failures_total', { transport: 'mqtt', reason: 'rate_limited' })) === 1, 'the throttled login counted');
+    // The device's own login was verified before: remembered, it still gets in.
+    const again = await mqtt.connectAsync(app.mqttUrl, { username: device.id, password: device.password, reconnectPeriod: 0 });
+    await again.endAsync();
+  }, 60_000);
+
   it('has request durations by route pattern and status, and publish → PUBACK times', async () => {
     expect((await api('GET', `/api/devices/${device.id}`)).status).toBe(200);
     expect((await api('GET', '/api/devices/no-such-device')).status).toBe(404);
