@@ -80,7 +80,7 @@ export function createAuthenticator(tokens: TokenStore, adminToken?: string, opt
         if (res.statusCode === 401) void throttle.failed(address, 'rest', token ? 'bad_token' : 'no_token');
       });
       next();
-    }, next);
+    }).catch(next);
   };
   return Object.assign(authenticate, {
     throttle,

@@ -39,10 +39,12 @@ export function observeAuthFailures(log: Logger, registry: Registry): AuthFailur
     }
     if (f.transport === 'mqtt' || f.reason === 'rate_limited') return void log.debug(fields, 'authentication failed');
     const t = Date.now();
-    const key = `${f.transport === 'rest' ? 'http' : f.transport}:${f.address ?? ''}`;
+    const key = `${f.transport} ${f.address ?? ''}`;
     const last = logged.get(key);
     if (last !== undefined && t - last < WINDOW_MS) return void log.debug(fields, 'authentication failed');
     if (logged.size >= MAX_ADDRESSES) for (const [k, at] of logged) if (t - at >= WINDOW_MS) logged.delete(k);
+    // Failures from very many addresses at once: counted, and logged at debug rather than remembered without bound.
+    if (logged.size >= MAX_ADDRESSES) return void log.debug(fields, 'authentication failed');
     logged.set(key, t);
     log.info(fields, 'authentication failed (more from this address in the next minute are logged at debug only)');
   };
