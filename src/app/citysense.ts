@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,10 @@ import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
+import { observeAlerts } from './observe/alerts.js';
+import { observeAuthFailures } from './observe/auth.js';
+import { timedPublishHandler } from './observe/publish.js';
+import { refusalSummary } from './observe/refusals.js';
 import {
   createInfluxReadingStore,
   createSqliteAlertStores,
@@ -44,6 +49,14 @@ function builtConsoleDir(): string {
   return basename(root) === 'dist' ? join(root, 'console') : join(root, 'dist', 'console');
 }
 
+/** Where the operator console is served, for the start-up line (or that it is not built). */
+function consoleAt(host: string, httpPort: number): { consoleUrl: string } | { console: string } {
+  if (!existsSync(join(builtConsoleDir(), 'index.html'))) return { console: 'not built (npm run build)' };
+  // A wildcard address is reached at localhost on this machine; an IPv6 literal goes in brackets.
+  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : isIPv6(host) ? `[${host}]` : host;
+  return { consoleUrl: `http://${name}:${httpPort}/` };
+}
+
 /**
  * Runs `step` (reading the configuration, starting the listeners); a ConfigError ends the process with exit
  * status 2 and one line naming the setting, as docs/contract.md section 1 has it, instead of a stack trace.
@@ -67,8 +80,11 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   const meta = createSqliteMetaStores(config.dataDir, { deadLetterMaxRows: DEAD_LETTER_MAX_ROWS });
   const sqliteReadings = config.influx ? undefined : createSqliteReadingStore({ file: join(config.dataDir, 'readings.db'), log });
   const readings: ReadingStore = sqliteReadings ?? createInfluxReadingStore({ ...config.influx!, log });
+  // What the operators see (logs at info, /metrics) is wired here, at the rooms' doors: listeners and wrappers.
+  const refusals = refusalSummary(() => ingest.stats().refused, log);
+  const onAuthFailure = observeAuthFailures(log, metrics);
   const ingest = createIngest({
-    catalog, store: readings, deadLetters: meta.deadLetters, log, metrics, dataDir: config.dataDir, spoolMaxBytes: config.spoolMaxBytes,
+    catalog, store: readings, deadLetters: refusals.wrap(meta.deadLetters), log, metrics, dataDir: config.dataDir, spoolMaxBytes: config.spoolMaxBytes,
     // InfluxDB answers over HTTP: several requests in flight keep it busy while the event loop is (BENCHMARKS.md).
     writeConcurrency: readings.kind === 'influxdb' ? 4 : 1,
     // A light load's group commits gathered into fewer, larger store writes (BENCHMARKS.md).
@@ -79,7 +95,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, log, metrics,
     graceMs: config.alertStaleGraceMs, sweepSchedule: config.alertSweepSchedule,
   });
-  const authenticate = createAuthenticator(meta.tokens, config.adminToken);
+  const evaluate = observeAlerts(alerts, log, metrics);
+  const authenticate = createAuthenticator(meta.tokens, config.adminToken, { onFailure: onAuthFailure });
   let live: Live | undefined;
 
   // lastSeen and latest values: gathered per device, written in one transaction at most every 500 ms.
@@ -100,7 +117,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   };
   const clockSkew = createClockSkew();
   ingest.onAccepted((batch: readonly Reading[]) => {
-    alerts.evaluate(batch);
+    evaluate(batch);
     clockSkew.record(batch);
     live?.readings(batch);
     for (const r of batch) {
@@ -141,13 +158,15 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     await readings.start();
     await alerts.start();
     await ingest.start();
+    refusals.start();
     broker = await createBroker({
       registry: meta.devices,
       catalog,
       log,
       metrics,
-      handler: ingest,
+      handler: timedPublishHandler(ingest, metrics),
       onPresence: (e) => live?.deviceStatus(e.deviceId, e.status, lastSeenOf(e.deviceId)),
+      onAuthFailure,
       options: {
         host: config.host,
         mqttPort: config.mqttPort,
@@ -156,6 +175,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
         maxPacketBytes: config.mqttMaxPacketBytes,
         connectTimeoutMs: config.mqttConnectTimeoutMs,
         keepaliveLimitS: config.mqttKeepaliveLimitS,
+        idleTimeoutMs: config.mqttIdleTimeoutMs,
       },
     });
     const ports = await broker.start().catch((err: unknown) => { throw listenError(err); });
@@ -231,7 +251,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       const purgedLetters = meta.deadLetters.purge(Date.now() - DEAD_LETTER_MAX_AGE_MS, DEAD_LETTER_MAX_ROWS);
       log.info({ purgedReadings, purgedLetters }, 'retention purge done');
     });
-    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir }, 'citysense started');
+    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, ...consoleAt(config.host, httpPort) }, 'citysense started');
     return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken };
   }
 
@@ -250,6 +270,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     if (seenTimer) clearTimeout(seenTimer);
     flushSeen();
     await ingest.close();
+    refusals.stop(); // the last minute's refusals
     await alerts.stop();
     await readings.close();
     meta.close();

@@ -43,17 +43,24 @@ export class LoginThrottle {
     return f !== undefined && this.now() - f.since < WINDOW_MS && f.count >= this.limit;
   }
 
-  failed(remote: string | undefined): void {
-    if (remote === undefined) return;
+  /** Counts a failure; true when it is the one that locks the address out. */
+  failed(remote: string | undefined): boolean {
+    if (remote === undefined) return false;
     const t = this.now();
     if (this.failures.size >= 10_000) for (const [k, f] of this.failures) if (t - f.since >= WINDOW_MS) this.failures.delete(k);
-    const f = this.failures.get(remote);
-    if (!f || t - f.since >= WINDOW_MS) this.failures.set(remote, { since: t, count: 1 });
+    let f = this.failures.get(remote);
+    if (!f || t - f.since >= WINDOW_MS) this.failures.set(remote, (f = { since: t, count: 1 }));
     else f.count++;
+    return f.count === this.limit;
   }
 }
 
-export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: RefusalCode; why: string; throttled?: true };
+/** Why a login's credentials were refused (the `reason` of an MQTT AuthFailure). */
+export type CredentialFailure = 'no_credentials' | 'unknown_device' | 'wrong_secret' | 'rate_limited';
+
+export type AuthResult =
+  | { ok: true; identity: Identity }
+  | { ok: false; code: RefusalCode; why: string; throttled?: true; failure?: CredentialFailure; lockout?: boolean };
 
 export interface Authenticator {
   authenticate(attempt: ConnectAttempt): Promise<AuthResult>;
@@ -79,22 +86,22 @@ export function createAuthenticator(
 
     let identity: Identity;
     if (a.username === undefined || a.password === undefined) {
-      if (!allowAnonymous) return { ok: false, code: CONNACK.notAuthorized, why: 'no credentials' };
+      if (!allowAnonymous) return { ok: false, code: CONNACK.notAuthorized, why: 'no credentials', failure: 'no_credentials' };
       identity = { kind: 'anonymous' };
     } else {
       const device = registry.get(a.username);
       const stored = device ? registry.secretHash(a.username) : undefined;
       let good = device !== undefined && stored !== undefined && verified.has(device.id, stored, a.password);
       if (!good && throttle.lockedOut(a.remote)) {
-        return { ok: false, code: CONNACK.serverUnavailable, why: 'too many failed logins from this address: try again in a minute', throttled: true };
+        return { ok: false, code: CONNACK.serverUnavailable, why: 'too many failed logins from this address: try again in a minute', throttled: true, failure: 'rate_limited' };
       }
       if (!good) {
         good = await verifySecret(a.password.toString('utf8'), stored ?? (await (dummyHash ??= hashSecret(newSecret()))));
         if (good && device && stored) verified.add(device.id, stored, a.password);
       }
       if (!device || !stored || !good) {
-        throttle.failed(a.remote);
-        return { ok: false, code: CONNACK.badCredentials, why: device ? 'wrong secret' : 'unknown device' };
+        const lockout = throttle.failed(a.remote);
+        return { ok: false, code: CONNACK.badCredentials, why: device ? 'wrong secret' : 'unknown device', failure: device ? 'wrong_secret' : 'unknown_device', lockout };
       }
       identity = deviceIdentity(device.id, device.domain, device.type);
     }

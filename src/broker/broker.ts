@@ -2,12 +2,13 @@ import type { EventEmitter } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
-import type { InboundMessage, RefusalReason, RefusedMessage } from '../core/index.js';
+import type { AuthFailure, InboundMessage, RefusalReason, RefusedMessage } from '../core/index.js';
 import { createAcl, type Identity } from './acl.js';
 import { CONNACK, MAX_CLIENT_ID, createAuthenticator, type ConnectAttempt, type RefusalCode } from './auth.js';
 import { ClientIdOwners, holderOf, MAX_CLIENT_IDS_PER_DEVICE } from './client-ids.js';
 import type { Broker, BrokerDeps } from './index.js';
 import { attachWs, listenTcp, listenTls, type Accept, type Listener } from './listeners.js';
+import { watchIdle } from './idle.js';
 import { connectResult, createBrokerMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { InboundQos2 } from './qos2.js';
@@ -38,6 +39,7 @@ interface IncomingStore {
 interface PendingConnect {
   emptyClientId: boolean;
   will?: ConnectAttempt['will'];
+  keepalive: number;
 }
 
 /** Creates the broker (aedes with our hooks); call start() to listen. */
@@ -49,7 +51,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const auth = createAuthenticator(registry, acl, options.allowAnonymous);
   const identities = new WeakMap<Client, Identity>();
   const pending = new WeakMap<Client, PendingConnect>();
-  const remotes = new WeakMap<Client, string>();
+  /** Each client's address, and the transport under its size guard (what a keep-alive 0 connection's idle watch hears). */
+  const conns = new WeakMap<Client, { remote?: string; raw: Duplex }>();
+  const keepaliveRefused = new WeakSet<Client>();
   const owners = new ClientIdOwners();
   const qos2 = new InboundQos2(
     (client, messageId) => (aedes as unknown as { persistence: IncomingStore }).persistence.incomingGetPacket(client, { messageId }).then(() => true, () => false),
@@ -69,11 +73,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     // Measured: with the default 100, mqemitter's queue (Array.shift) is the bottleneck under a subscriber that reads everything.
     concurrency: 100_000,
     connectTimeout: options.connectTimeoutMs,
-    keepaliveLimit: options.keepaliveLimitS,
+    // Off: aedes refuses keep-alive 0 (allowed, MQTT 3.1.1 3.1.2.10) and answers CONNACK 6 (not 3.1.1); see authenticate().
+    keepaliveLimit: 0,
     // aedes checks this for MQTT 3.1 only; authenticate() enforces it for every version.
     maxClientsIdLength: MAX_CLIENT_ID,
     preConnect(client, packet, callback) {
-      pending.set(client, { emptyClientId: !packet.clientId, will: packet.will ?? undefined });
+      pending.set(client, { emptyClientId: !packet.clientId, will: packet.will ?? undefined, keepalive: packet.keepalive ?? 0 });
       callback(null, true);
     },
     authenticate(client, username, password, callback) {
@@ -81,12 +86,19 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       pending.delete(client);
       const attempt: ConnectAttempt = {
         clientId: client.id, emptyClientId: p?.emptyClientId ?? false, clean: client.clean, username, password, will: p?.will,
-        remote: remotes.get(client),
+        remote: conns.get(client)?.remote,
       };
       const refuseConnect = (code: RefusalCode, why: string) => callback(Object.assign(new Error(why), { returnCode: code }) as AuthenticateError, null);
+      const keepalive = p?.keepalive ?? 0;
+      if (keepalive > options.keepaliveLimitS) {
+        keepaliveRefused.add(client); // CONNACK 2 as Mosquitto answers it: 3.1.1 has no code for this (never one outside 0-5)
+        log.info({ clientId: client.id, username, keepalive, keepaliveLimitS: options.keepaliveLimitS, code: CONNACK.identifierRejected }, 'MQTT connect refused: keep-alive over MQTT_KEEPALIVE_LIMIT');
+        return refuseConnect(CONNACK.identifierRejected, `keep-alive ${keepalive} s is over the limit of ${options.keepaliveLimitS} s`);
+      }
       auth.authenticate(attempt).then(
         (r) => {
           if (!r.ok) {
+            if (r.failure) reportAuthFailure({ transport: 'mqtt', reason: r.failure, address: attempt.remote, lockout: r.lockout ?? false, who: username });
             // A throttled flood is one line per attempt at debug: the throttle itself is what an operator sees.
             if (r.throttled) log.debug({ clientId: client.id, username, remote: attempt.remote, code: r.code }, 'MQTT connect refused: too many failed logins from this address');
             else log.info({ clientId: client.id, username, code: r.code, why: r.why }, 'MQTT connect refused');
@@ -106,6 +118,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           identities.set(client, r.identity);
           if (client.clean) qos2.cleanSession(client.id);
           track(client, r.identity);
+          if (keepalive === 0) watchIdle(conns.get(client)?.raw, options.idleTimeoutMs, () => {
+            log.debug({ clientId: client.id, idleTimeoutMs: options.idleTimeoutMs }, 'MQTT connection with keep-alive 0 idle past MQTT_IDLE_TIMEOUT: closed');
+            client.close();
+          });
           callback(null, true);
         },
         (err: unknown) => {
@@ -166,6 +182,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       if (identity.kind === 'device') presence.remove(identity, live);
     });
   }
+
+  const reportAuthFailure = (failure: AuthFailure) => {
+    try { deps.onAuthFailure?.(failure); } catch (err) { log.error({ err }, 'authentication failure listener failed'); }
+  };
 
   /** Reports a refused publish; a failing handler is logged, never thrown into aedes. */
   function refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void {
@@ -231,9 +251,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   }
 
   aedes.on('connackSent', (packet, client) => {
-    metrics.connects.inc({ result: connectResult(packet.returnCode) });
-    if (packet.returnCode === 0) log.debug({ clientId: client.id }, 'MQTT client connected');
-    else if (packet.returnCode === 6) log.info({ clientId: client.id, keepaliveLimitS: options.keepaliveLimitS }, 'MQTT connect refused: keep-alive 0 or over the limit');
+    metrics.connects.inc({ result: keepaliveRefused.has(client) ? 'keepalive_rejected' : connectResult(packet.returnCode) });
+    if (packet.returnCode !== 0) return;
+    const identity = identities.get(client);
+    log.debug({ deviceId: identity?.kind === 'device' ? identity.deviceId : undefined, clientId: client.id, remote: conns.get(client)?.remote }, 'MQTT client connected');
   });
   aedes.on('clientError', (client, err) => {
     log.debug({ clientId: client.id, err: err.message }, 'MQTT client error');
@@ -275,7 +296,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     connections.add(guard);
     guard.once('close', () => connections.delete(guard));
     const client = aedes.handle(guard, req);
-    if (remote) remotes.set(client, remote);
+    conns.set(client, { remote, raw: conn });
   };
 
   async function stopAccepting(): Promise<void> {

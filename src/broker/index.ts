@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Catalog, InboundMessage, Logger, RefusalReason, RefusedMessage } from '../core/index.js';
+import type { AuthFailureListener, Catalog, InboundMessage, Logger, RefusalReason, RefusedMessage } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 
 export { createBroker, MQTT_WS_PATH } from './broker.js';
@@ -29,7 +29,10 @@ export interface BrokerOptions {
   /** Largest MQTT packet (fixed header included) a client may send; a bigger announcement closes the connection. */
   maxPacketBytes: number;
   connectTimeoutMs: number;
+  /** Largest keep-alive a CONNECT may ask for; more is refused with CONNACK 2. */
   keepaliveLimitS: number;
+  /** A connection with keep-alive 0 that sends nothing this long is closed; 0: never. */
+  idleTimeoutMs: number;
 }
 
 export interface BrokerDeps {
@@ -39,6 +42,8 @@ export interface BrokerDeps {
   metrics: Registry;
   handler: PublishHandler;
   onPresence?: (e: PresenceEvent) => void;
+  /** Called for each login refused for its credentials (or while its address is locked out). */
+  onAuthFailure?: AuthFailureListener;
   options: BrokerOptions;
 }
 

@@ -16,7 +16,7 @@ const RESULTS: Record<number, string> = {
   3: 'server_unavailable',
   4: 'bad_credentials',
   5: 'not_authorized',
-  6: 'keepalive_rejected', // aedes' own code for a keep-alive over keepaliveLimit (not in MQTT 3.1.1)
+  // keepalive_rejected: a keep-alive over MQTT_KEEPALIVE_LIMIT, answered with 2 (the broker labels it itself)
 };
 
 /** The `result` label for a CONNACK return code. */

@@ -53,6 +53,8 @@ const envSchema = z.object({
   MQTT_MAX_PACKET_KB: z.coerce.number().int().min(1).max(262_144).default(256),
   MQTT_CONNECT_TIMEOUT: duration.default(10_000),
   MQTT_KEEPALIVE_LIMIT: z.coerce.number().int().min(1).max(65535).default(3600),
+  // What bounds a keep-alive 0 connection: by default what the longest keep-alive allowed would (1.5 × 3600 s).
+  MQTT_IDLE_TIMEOUT: duration.default(90 * 60_000),
   ALERT_STALE_GRACE: duration.default(30_000),
   ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
 });
@@ -73,6 +75,8 @@ export interface Config {
   mqttMaxPacketBytes: number;
   mqttConnectTimeoutMs: number;
   mqttKeepaliveLimitS: number;
+  /** A connection with keep-alive 0 that sends nothing this long is closed; 0: never. */
+  mqttIdleTimeoutMs: number;
   /** No stale-device alert fires this soon after start. */
   alertStaleGraceMs: number;
   /** node-cron expression of the stale-device sweep. */
@@ -126,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttMaxPacketBytes: e.MQTT_MAX_PACKET_KB * 1024,
     mqttConnectTimeoutMs: e.MQTT_CONNECT_TIMEOUT,
     mqttKeepaliveLimitS: e.MQTT_KEEPALIVE_LIMIT,
+    mqttIdleTimeoutMs: e.MQTT_IDLE_TIMEOUT,
     alertStaleGraceMs: e.ALERT_STALE_GRACE,
     alertSweepSchedule: e.ALERT_SWEEP_SCHEDULE,
     unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { AppError, hashToken } from '../core/index.js';
+import { AppError, hashToken, type AuthFailureListener } from '../core/index.js';
+import { errorBody } from './errors.js';
 import type { Role, TokenStore } from '../storage/index.js';
 import { createAuthThrottle, type AuthThrottle } from './throttle.js';
 
@@ -32,11 +33,19 @@ export interface Authenticate {
   onRevoke(listener: (tokenId: string) => void): () => void;
   /** Failed authentications per client address: REST answers 429 and Socket.IO `rate_limited` past the limit. */
   readonly throttle: AuthThrottle;
+  /**
+   * Express middleware before the routes: a valid token always passes (a control room behind one NAT address is
+   * not locked out by one misconfigured client); without one, 429 while the address is locked out, and a 401
+   * answered later counts as a failure.
+   */
+  readonly gate: RequestHandler;
 }
 
 export interface AuthenticatorOptions {
   /** Failed authentications allowed per client address per minute, REST and Socket.IO together (default 30). */
   failuresPerMinute?: number;
+  /** Told of every failed authentication and lockout (the composition root logs and counts them). */
+  onFailure?: AuthFailureListener;
 }
 
 /** Resolves bearer tokens against `tokens` and the configured ADMIN_TOKEN. */
@@ -50,8 +59,32 @@ export function createAuthenticator(tokens: TokenStore, adminToken?: string, opt
     const found = tokens.findByHash(hash);
     return found ? { tokenId: found.id, name: found.name, role: found.role } : undefined;
   };
+  const throttle = createAuthThrottle(options.failuresPerMinute, options.onFailure);
+  const gate: RequestHandler = (req, res, next) => {
+    const token = bearerToken(req);
+    const principal = authenticate(token);
+    if (principal) {
+      req.principal = principal;
+      return next();
+    }
+    const address = req.socket.remoteAddress;
+    throttle.lockedOut(address).then(async (locked) => {
+      if (locked) {
+        throttle.refused(address, 'rest');
+        res.setHeader('Retry-After', String(await throttle.retryAfterS(address)));
+        res.status(429).json(errorBody('too_many_requests', 'too many failed authentications from this address; retry after a minute'));
+        return;
+      }
+      // Counted when answered 401, not before: a request still sending its body, or aborted, is no failure.
+      res.once('finish', () => {
+        if (res.statusCode === 401) void throttle.failed(address, 'rest', token ? 'bad_token' : 'no_token');
+      });
+      next();
+    }).catch(next);
+  };
   return Object.assign(authenticate, {
-    throttle: createAuthThrottle(options.failuresPerMinute),
+    throttle,
+    gate,
     revoke(tokenId: string) {
       if (!tokens.delete(tokenId)) return false;
       for (const listener of [...revokeListeners]) listener(tokenId);

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Role } from '../storage/index.js';
 import { requireRole, type Authenticate } from './auth.js';
 import { fromZod } from './errors.js';
+import { labelRoute } from './request-metrics.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 type Schema = z.ZodType | undefined;
@@ -59,7 +60,8 @@ export class ApiDefinition {
       this.operations.push(spec as Operation);
       const expressPath = spec.path.slice(prefix.length).replace(/\{(\w+)\}/g, ':$1') || '/';
       const guards = spec.role ? [requireRole(this.authenticate, spec.role)] : [];
-      router[spec.method](expressPath, ...guards, async (req: Request, res: Response) => {
+      const named = (_req: Request, res: Response, next: () => void) => { labelRoute(res, spec.path); next(); };
+      router[spec.method](expressPath, named, ...guards, async (req: Request, res: Response) => {
         const input = {
           query: parse(spec.query, req.query, 'query'),
           body: parse(spec.body, req.body ?? {}, 'body'),

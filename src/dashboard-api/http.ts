@@ -12,6 +12,7 @@ import type { Authenticate } from './auth.js';
 import { ApiDefinition } from './define.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { CONSOLE_ROUTE, labelRoute, requestMetrics } from './request-metrics.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
 import { rulesRoutes } from './routes/rules.js';
@@ -87,6 +88,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(requestMetrics(deps.metrics));
   app.use(helmet({ contentSecurityPolicy: CONSOLE_CSP }));
   // Lists, history and /metrics compress well; small bodies are left alone (compression's 1 KB threshold).
   app.use(compression());
@@ -94,7 +96,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
 
   const api = express.Router();
   // Repeated authentication failures from one address are throttled, counted with the Socket.IO handshakes' ones.
-  api.use(deps.authenticate.throttle.middleware);
+  api.use(deps.authenticate.gate);
   api.use(express.json({ limit: '1mb' }));
   api.use(docs.router);
   for (const r of routers) api.use(r);
@@ -117,6 +119,7 @@ function consoleFiles(dir: string): express.RequestHandler {
   return express.static(dir, {
     index: 'index.html',
     setHeaders: (res, path) => {
+      labelRoute(res, CONSOLE_ROUTE);
       res.setHeader('Cache-Control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });

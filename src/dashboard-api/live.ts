@@ -103,12 +103,16 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   /** Admits a handshake, or names its refusal: the address is locked out, or the token is missing or bad. */
   async function admit(socket: LiveSocket): Promise<'rate_limited' | 'unauthorized' | undefined> {
     // One failure count with REST (its 429): bad tokens cannot be tried here without limit instead.
+    // A valid token is never locked out: only attempts without one are throttled.
     const { address } = socket.handshake;
-    if (await authenticate.throttle.lockedOut(address)) return 'rate_limited';
     const token: unknown = socket.handshake.auth?.token;
     const principal = typeof token === 'string' ? authenticate(token) : undefined;
     if (!principal) {
-      await authenticate.throttle.failed(address);
+      if (await authenticate.throttle.lockedOut(address)) {
+        authenticate.throttle.refused(address, 'socketio');
+        return 'rate_limited';
+      }
+      await authenticate.throttle.failed(address, 'socketio', token === undefined ? 'no_token' : 'bad_token');
       return 'unauthorized';
     }
     socket.data.principal = principal;

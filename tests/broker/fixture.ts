@@ -107,7 +107,7 @@ export async function startTestBroker(opts: Partial<BrokerOptions> = {}, log?: L
     handler,
     onPresence: (e) => presence.push(e),
     options: {
-      host: '127.0.0.1', mqttPort: 0, allowAnonymous: false, maxPacketBytes: 256 * 1024, connectTimeoutMs: 5000, keepaliveLimitS: 3600,
+      host: '127.0.0.1', mqttPort: 0, allowAnonymous: false, maxPacketBytes: 256 * 1024, connectTimeoutMs: 5000, keepaliveLimitS: 3600, idleTimeoutMs: 0,
       ...opts,
     },
   });

@@ -15,6 +15,8 @@ describe('configuration', () => {
     expect(c.retentionMs).toBe(30 * 86_400_000);
     expect(c.alertStaleGraceMs).toBe(30_000);
     expect(c.alertSweepSchedule).toBe('*/10 * * * * *');
+    expect(c.mqttKeepaliveLimitS).toBe(3600);
+    expect(c.mqttIdleTimeoutMs).toBe(90 * 60_000);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -28,6 +30,7 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'loud'],
     ['ADMIN_TOKEN', 'short'],
     ['ALERT_STALE_GRACE', 'soon'],
+    ['MQTT_IDLE_TIMEOUT', 'a while'],
     ['ALERT_SWEEP_SCHEDULE', 'every minute'],
     ['MQTT_PORT', '0x4650'],
     ['MQTTS_PORT', '88830'],
@@ -40,6 +43,11 @@ describe('configuration', () => {
     const run = () => loadConfig({ [variable]: value }, emptyDir());
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(new RegExp(`^${variable}:`));
+  });
+
+  it('takes MQTT_IDLE_TIMEOUT as a duration, 0 for never', () => {
+    expect(loadConfig({ MQTT_IDLE_TIMEOUT: '10m' }, emptyDir()).mqttIdleTimeoutMs).toBe(600_000);
+    expect(loadConfig({ MQTT_IDLE_TIMEOUT: '0' }, emptyDir()).mqttIdleTimeoutMs).toBe(0);
   });
 
   it('never repeats a secret it refuses', () => {
