@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import cron from 'node-cron';
 import { AppError, conflict, notFound, type Reading } from '../core/index.js';
 import type { Alert, NewAlert, Rule, Silence, Threshold, TransitionInput } from '../storage/index.js';
-import { builtinRules } from './builtin-rules.js';
+import { builtinRules, FIRST_RELEASE_BUILTIN_IDS } from './builtin-rules.js';
 import { describe } from './conditions.js';
 import { createAlertMetrics } from './metrics.js';
 import { compileRule, indexRules, type CompiledRule } from './rule-index.js';
@@ -431,7 +431,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   async function start(): Promise<void> {
     if (started) return;
     const t = now();
-    if (store.rules.seedOnce(builtinRules(catalog, t))) log.info('alert engine: built-in rules created');
+    const added = store.rules.seedBuiltins(builtinRules(catalog, t), FIRST_RELEASE_BUILTIN_IDS);
+    if (added.length) log.info({ rules: added.map((r) => r.id) }, 'alert engine: built-in rules added');
     compiled.clear();
     for (const r of store.rules.list()) {
       try {

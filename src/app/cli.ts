@@ -1,9 +1,25 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../core/index.js';
+
+/** The version in citysense's package.json, found upwards from this file (src/app or dist/src/app). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'citysense' && pkg.version) return pkg.version;
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
 
 /** The `citysense` command line. */
 const program = new Command('citysense')
   .description('city sensor ingestion and monitoring backbone')
+  .version(packageVersion(), '-V, --version', "print citysense's version")
   // Usage errors exit 2 (1 is for runtime failures), but commander exits 1: make it throw instead, and the catch
   // at the end sets the code. Set before .command(), so every subcommand inherits it.
   .exitOverride();

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { Role } from '../storage/index.js';
 import { requireRole, type Authenticate } from './auth.js';
-import { fromZod } from './errors.js';
+import { fromZod, inputParseOptions } from './errors.js';
 import { labelRoute } from './request-metrics.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
@@ -76,7 +76,7 @@ export class ApiDefinition {
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: 'query' | 'body'): unknown {
   if (!schema) return undefined;
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(value, inputParseOptions);
   if (!r.success) throw fromZod(r.error, where);
   return r.data;
 }

@@ -7,6 +7,35 @@ export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+const KINDS: Record<string, string> = { string: 'a string', number: 'a number', int: 'a whole number', boolean: 'true or false', object: 'an object', array: 'a list' };
+
+/** What a field takes, for a message about its missing value: its description, enum values, pattern message or kind. */
+function takes(iss: z.core.$ZodRawIssue): string {
+  const inst = iss.inst as z.ZodType | undefined;
+  if (inst?.description) return inst.description;
+  if (iss.code === 'invalid_value') return `one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (iss.code === 'invalid_type' && iss.expected === 'string' && inst) {
+    // A pattern's own message ("must be a catalog metric name") says more than "a string".
+    const custom = inst.safeParse('').error?.issues.find((i) => i.code === 'invalid_format' && !i.message.startsWith('Invalid'));
+    if (custom) return custom.message;
+  }
+  const expected = iss.code === 'invalid_type' ? String(iss.expected) : '';
+  return KINDS[expected] ?? expected;
+}
+
+/**
+ * zod's messages for a missing field ("Invalid input: expected string, received undefined") and a query number that
+ * is not one ("received NaN") replaced by what the field takes; a schema's own messages still win. For API input.
+ */
+export const inputParseOptions: z.core.ParseContext<z.core.$ZodIssue> = {
+  reportInput: true,
+  error(iss) {
+    if (iss.input === undefined && (iss.code === 'invalid_type' || iss.code === 'invalid_value')) return `required (${takes(iss)})`;
+    if (iss.code === 'invalid_type' && iss.expected === 'number' && Number.isNaN(iss.input)) return 'must be a number';
+    return undefined;
+  },
+};
+
 /** Turns a zod failure into a 400 that names the field. */
 export function fromZod(err: z.ZodError, where: 'body' | 'query' | 'path'): AppError {
   const issue = err.issues[0]!;

@@ -53,7 +53,8 @@ const CONSOLE_CSP = {
     styleSrc: ["'self'"],
     imgSrc: ["'self'", 'data:'],
     fontSrc: ["'self'", 'data:'],
-    connectSrc: ["'self'", 'ws:', 'wss:'],
+    // 'self' covers this origin's WebSockets too (CSP Level 3: ws/wss to the page's host and port).
+    connectSrc: ["'self'"],
     objectSrc: ["'none'"],
     formAction: ["'self'"],
     frameAncestors: ["'self'"],

@@ -137,8 +137,13 @@ export interface RuleStore {
   /** Replaces a rule; false when it does not exist. */
   update(rule: Rule): boolean;
   delete(id: string): boolean;
-  /** Inserts `rules` only the first time it is called on a database; true when it did. */
-  seedOnce(rules: readonly Rule[]): boolean;
+  /**
+   * Inserts each of `rules` (the built-in ones) whose id this database has never been offered, and records every id
+   * of `rules` as offered: a built-in rule an admin deleted is not added again, and one an admin edited (or any rule
+   * with that id) is not overwritten. A database seeded before ids were recorded takes `seededBefore` as offered.
+   * Returns the rules inserted, in order.
+   */
+  seedBuiltins(rules: readonly Rule[], seededBefore: readonly string[]): Rule[];
 }
 
 export interface SilenceMatch {

@@ -11,6 +11,7 @@ describe('alert state across a restart', () => {
 
   it('fires a `for: 5s` condition pending at shutdown on time after a new engine starts on the same database', async () => {
     h = await startEngine();
+    for (const id of ['methane-warning', 'methane-critical']) h.engine.deleteRule(id); // only this test's rule fires
     const rule = h.engine.createRule({ name: 'methane', enabled: true, match: { domain: 'safety', type: 'gas' }, metric: 'ch4', condition: { op: '>', value: 20 }, clear: { op: '<', value: 10 }, for: '5s', severity: 'critical' });
     const dev = deviceId('gas');
     const since = Date.now();
@@ -125,5 +126,37 @@ describe('alert state across a restart', () => {
     const dev = deviceId('smoke');
     h.engine.evaluate([reading(dev, 'safety', 'smoke', Date.now(), { obscuration: 11 })]);
     expect(h.pushed).toEqual([]);
+  });
+
+  it('gives an installation made before the methane rules existed those rules at its next start, and keeps its own changes', async () => {
+    // citysense.db as the first release left it: its 13 built-in rules seeded, 'noise' deleted, 'smoke' edited.
+    h = await startEngine();
+    const dir = h.dir;
+    await h.close(true);
+    const db = openDb(dir);
+    db.prepare("DELETE FROM alert_rules WHERE id IN ('methane-warning', 'methane-critical', 'noise')").run();
+    const smoke = JSON.parse(db.prepare<[], { body: string }>("SELECT body FROM alert_rules WHERE id = 'smoke'").get()!.body);
+    db.prepare("UPDATE alert_rules SET body = ? WHERE id = 'smoke'").run(JSON.stringify({ ...smoke, condition: { op: '>', value: 12 } }));
+    db.prepare("DELETE FROM alert_meta WHERE key = 'builtin_rules_offered'").run();
+    expect(db.prepare<[], { n: number }>('SELECT count(*) AS n FROM alert_rules').get()!.n).toBe(12);
+    db.close();
+
+    h = await startEngine({ dir });
+    const ids = h.engine.listRules().map((r) => r.id);
+    expect(ids.slice(-2)).toEqual(['methane-warning', 'methane-critical']);
+    expect(ids).not.toContain('noise');
+    expect(h.engine.getRule('smoke')).toMatchObject({ condition: { op: '>', value: 12 } });
+    expect(h.engine.getRule('methane-critical')).toMatchObject({ metric: 'ch4', condition: { op: '>', value: 20 }, clear: { op: '<', value: 15 }, for: '0', severity: 'critical', builtin: true });
+    const dev = deviceId('gas');
+    const t0 = Date.now();
+    h.engine.evaluate([reading(dev, 'safety', 'gas', t0, { ch4: 35 })]);
+    expect(h.pushed.map((p) => [p.kind, p.alert.ruleId, p.alert.severity])).toEqual([['fired', 'methane-warning', 'warning'], ['fired', 'methane-critical', 'critical']]);
+
+    // Deleted by an admin now: not added again at the next start.
+    h.engine.deleteRule('methane-warning');
+    await h.close(true);
+    h = await startEngine({ dir });
+    expect(h.engine.getRule('methane-warning')).toBeUndefined();
+    expect(h.engine.getRule('methane-critical')).toBeDefined();
   });
 });

@@ -11,6 +11,8 @@ const BUILTINS = [
   { rule: 'cold-chain-out-of-range', domain: 'healthcare', type: 'cold_chain', metric: 'temp', edge: 8, fire: 8.5, band: 7.8, noClear: 2.4, clear: 7.5, for: '5m', severity: 'warning' },
   { rule: 'traffic-congestion', domain: 'transport', type: 'traffic', metric: 'speed', edge: 10, fire: 9, band: 15, noClear: 20, clear: 21, for: '5m', severity: 'info' },
   { rule: 'carbon-monoxide', domain: 'safety', type: 'gas', metric: 'co', edge: 50, fire: 51, band: 40, noClear: 35, clear: 34, for: '0', severity: 'critical' },
+  { rule: 'methane-warning', domain: 'safety', type: 'gas', metric: 'ch4', edge: 10, fire: 11, band: 9, noClear: 8, clear: 7.9, for: '0', severity: 'warning' },
+  { rule: 'methane-critical', domain: 'safety', type: 'gas', metric: 'ch4', edge: 20, fire: 21, band: 17, noClear: 15, clear: 14.9, for: '0', severity: 'critical' },
   { rule: 'smoke', domain: 'safety', type: 'smoke', metric: 'obscuration', edge: 10, fire: 11, band: 7, noClear: 5, clear: 4.9, for: '0', severity: 'critical' },
   { rule: 'flood-warning', domain: 'safety', type: 'flood', metric: 'water_level', edge: 150, fire: 151, band: 145, noClear: 140, clear: 139, for: '1m', severity: 'warning' },
   { rule: 'flood-critical', domain: 'safety', type: 'flood', metric: 'water_level', edge: 250, fire: 251, band: 245, noClear: 240, clear: 239, for: '1m', severity: 'critical' },

@@ -66,14 +66,36 @@ describe('SQLite alert stores', () => {
     expect(s.alerts.transitions(a.id).map((t) => t.note)).toEqual([undefined, 'ok']);
   });
 
-  it('seeds rules only once per database', () => {
+  it('adds each built-in rule once per database: a deleted one stays deleted, an edited one stays edited, a new one is added', () => {
     const rule = { id: 'r1', name: 'r', enabled: true, match: {}, metric: 'co', condition: { op: '>' as const, value: 1 }, for: '0', severity: 'info' as const, builtin: true, createdAt: 1, updatedAt: 1 };
-    expect(s.rules.seedOnce([rule])).toBe(true);
+    const r2 = { ...rule, id: 'r2' };
+    expect(s.rules.seedBuiltins([rule, r2], []).map((r) => r.id)).toEqual(['r1', 'r2']);
     s.rules.delete('r1');
-    expect(s.rules.seedOnce([rule])).toBe(false);
+    s.rules.update({ ...r2, condition: { op: '>', value: 7 } });
+    const r3 = { ...rule, id: 'r3' }; // a built-in rule of a later release
+    expect(s.rules.seedBuiltins([rule, r2, r3], []).map((r) => r.id)).toEqual(['r3']);
     expect(s.rules.get('r1')).toBeUndefined();
-    s.rules.create({ ...rule, id: 'r2' });
+    expect(s.rules.get('r2')).toMatchObject({ condition: { value: 7 } });
+    expect(s.rules.seedBuiltins([rule, r2, r3], [])).toEqual([]);
     expect(() => s.rules.create({ ...rule, id: 'r2' })).toThrow(/exists/);
+  });
+
+  it('on a database the first release seeded (no record of which rules), adds only the built-in rules it did not have', () => {
+    const old = mkdtempSync(join(tmpdir(), 'citysense-alert-store-seeded-'));
+    const odb = openDb(old);
+    try {
+      const rule = { id: 'smoke', name: 'smoke', enabled: true, match: {}, metric: 'co', condition: { op: '>' as const, value: 1 }, for: '0', severity: 'info' as const, builtin: true, createdAt: 1, updatedAt: 1 };
+      odb.exec(ALERT_TABLES_SQL); // as the first release left it: rules seeded, then 'noise' deleted by an admin
+      odb.prepare('INSERT INTO alert_rules (id, body) VALUES (?, ?)').run('smoke', JSON.stringify({ ...rule, condition: { op: '>', value: 12 } }));
+      odb.prepare("INSERT INTO alert_meta (key, value) VALUES ('rules_seeded', '1')").run();
+      const stores = createSqliteAlertStores(odb);
+      const added = stores.rules.seedBuiltins([rule, { ...rule, id: 'noise' }, { ...rule, id: 'methane-warning' }], ['smoke', 'noise']);
+      expect(added.map((r) => r.id)).toEqual(['methane-warning']);
+      expect(stores.rules.list().map((r) => [r.id, r.condition])).toEqual([['smoke', { op: '>', value: 12 }], ['methane-warning', { op: '>', value: 1 }]]);
+    } finally {
+      odb.close();
+      rmSync(old, { recursive: true, force: true });
+    }
   });
 
   it('brings the alert tables of an older version up to date, keeping what they hold, and runs each step once', () => {

@@ -21,6 +21,8 @@ const FLAGS = [
 export interface ConsoleBrowser {
   context: BrowserContext;
   page: Page;
+  /** The WebSockets the page opened, in order: URL, frames received, and the error if one failed (a CSP refusal). */
+  websockets: { url: string; received: number; error?: string }[];
   /** Page errors, console errors (CSP violations among them) and failed requests, as they happened. */
   problems: string[];
   /** Every URL the page requested. */
@@ -55,12 +57,20 @@ export async function openBrowser(url: string): Promise<ConsoleBrowser> {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   page.on('request', (r) => requests.push(r.url()));
+  const websockets: ConsoleBrowser['websockets'] = [];
+  page.on('websocket', (ws) => {
+    const entry: ConsoleBrowser['websockets'][number] = { url: ws.url(), received: 0 };
+    websockets.push(entry);
+    ws.on('framereceived', () => { entry.received++; });
+    ws.on('socketerror', (e) => { entry.error = String(e); });
+  });
   await page.goto(url);
   return {
     context,
     page,
     problems,
     requests,
+    websockets,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -35,6 +35,8 @@ const CASES: Case[] = [
   { rule: 'cold-chain-out-of-range', domain: 'healthcare', type: 'cold_chain', metric: 'temp', edge: 2, fire: 1.9, between: 2.2, notClear: 2.49, clear: 2.5, forMs: 5 * MINUTE, severity: 'warning', threshold: { low: 2, high: 8 } },
   { rule: 'traffic-congestion', domain: 'transport', type: 'traffic', metric: 'speed', edge: 10, fire: 9, between: 15, notClear: 20, clear: 21, forMs: 5 * MINUTE, severity: 'info', threshold: 10 },
   { rule: 'carbon-monoxide', domain: 'safety', type: 'gas', metric: 'co', edge: 50, fire: 51, between: 40, notClear: 35, clear: 34, forMs: 0, severity: 'critical', threshold: 50 },
+  { rule: 'methane-warning', domain: 'safety', type: 'gas', metric: 'ch4', edge: 10, fire: 11, between: 9, notClear: 8, clear: 7.9, forMs: 0, severity: 'warning', threshold: 10 },
+  { rule: 'methane-critical', domain: 'safety', type: 'gas', metric: 'ch4', edge: 20, fire: 21, between: 17, notClear: 15, clear: 14.9, forMs: 0, severity: 'critical', threshold: 20 },
   { rule: 'smoke', domain: 'safety', type: 'smoke', metric: 'obscuration', edge: 10, fire: 11, between: 7, notClear: 5, clear: 4, forMs: 0, severity: 'critical', threshold: 10 },
   { rule: 'flood-warning', domain: 'safety', type: 'flood', metric: 'water_level', edge: 150, fire: 151, between: 145, notClear: 140, clear: 139, forMs: MINUTE, severity: 'warning', threshold: 150 },
   { rule: 'flood-critical', domain: 'safety', type: 'flood', metric: 'water_level', edge: 250, fire: 251, between: 245, notClear: 240, clear: 239, forMs: MINUTE, severity: 'critical', threshold: 250 },

@@ -48,6 +48,9 @@ describe('registry, tokens and operations endpoints', () => {
 
   it.each([
     [{ id: 'bad/id', domain: 'safety', type: 'gas' }, /id/],
+    [{ id: '.', domain: 'safety', type: 'gas' }, /^body id: must not be '\.' or '\.\.'/],
+    [{ id: '..', domain: 'safety', type: 'gas' }, /^body id: must not be '\.' or '\.\.'/],
+    [{ domain: 'safety', type: 'gas' }, /^body id: required \(must be 1–64 of/],
     [{ id: 'ok', domain: 'safety', type: 'toaster' }, /catalog/],
     [{ id: 'ok', domain: 'safety' }, /type/],
     [{ id: 'ok', domain: 'safety', type: 'gas', location: { lat: 91, lon: 0 } }, /location.lat/],
@@ -55,6 +58,19 @@ describe('registry, tokens and operations endpoints', () => {
     const r = await t.api('POST', '/api/devices', input);
     expect(r.status).toBe(400);
     expect(r.body.error.message).toMatch(field);
+  });
+
+  it('answers a missing or non-numeric query parameter with a 400 that names it and what it takes', async () => {
+    expect((await t.api('POST', '/api/devices', { id: 'gas-q1', domain: 'safety', type: 'gas' })).status).toBe(201);
+    const noMetric = await t.api('GET', '/api/devices/gas-q1/readings?from=-1h');
+    expect(noMetric.status).toBe(400);
+    expect(noMetric.body.error).toMatchObject({ code: 'bad_request', message: 'query metric: required (must be a catalog metric name)' });
+    const badLimit = await t.api('GET', '/api/devices?limit=many');
+    expect(badLimit.status).toBe(400);
+    expect(badLimit.body.error.message).toBe('query limit: must be a number');
+    const noMatch = await t.api('POST', '/api/silences', { to: '+1h', reason: 'works' });
+    expect(noMatch.status).toBe(400);
+    expect(noMatch.body.error.message).toBe('body match: required (an object)');
   });
 
   it('answers 404 for an unknown device and route, 413 for a 5 MB body, 400 for bad JSON', async () => {

@@ -83,7 +83,7 @@ describe('citysense simulate / replay (CLI)', () => {
       expect({ args, code: r.code }).toEqual({ args, code });
       expect(r.stderr).toMatch(stderr);
     });
-  }, 30_000);
+  }, 120_000); // eleven Node start-ups at once: 17 s on a quiet 2-core machine, over 30 s on a loaded one
 
   it('refuses to replay a file that is not a recording', async () => {
     const r = await cli(['replay', 'package.json', '--mqtt', 'mqtt://127.0.0.1:1']);

@@ -26,7 +26,7 @@ describe('scenarios raise the alerts they document (alert engine)', () => {
   };
   const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
 
-  it('gas-leak raises carbon monoxide alerts on the 3 gas detectors nearest Xixia', async () => {
+  it('gas-leak raises carbon monoxide and methane alerts on the 3 gas detectors nearest Xixia', async () => {
     const file = join(dir, 'gas.jsonl');
     const result = await runSimulation({
       mqtt: t.mqttUrl, devices: 40, rate: 20, durationMs: 25_000, seed: 'gas', scenario: 'gas-leak', record: file,
@@ -34,16 +34,22 @@ describe('scenarios raise the alerts they document (alert engine)', () => {
     });
     const gas = result.fleet.filter((d) => d.type === 'gas');
     expect(gas.length).toBeGreaterThanOrEqual(3);
-    const leaking = new Set(lines(file).filter((l) => l.topic?.includes('/gas/') && JSON.parse(l.payload).values.co > 50).map((l) => l.device));
+    const values = lines(file).filter((l) => l.topic?.includes('/gas/')).map((l) => ({ device: l.device as string, v: JSON.parse(l.payload).values }));
+    const leaking = new Set(values.filter((l) => l.v.co > 50).map((l) => l.device));
     expect(leaking.size).toBe(3);
+    expect(new Set(values.filter((l) => l.v.ch4 > 20).map((l) => l.device))).toEqual(leaking);
+    const expected = [['carbon monoxide', 'critical'], ['methane warning', 'warning'], ['methane critical', 'critical']] as const;
     const fired = (await eventually(async () => {
-      const co = (await alerts('gl')).filter((a) => a.ruleName === 'carbon monoxide');
-      return co.length >= 3 ? co : undefined;
-    }, 'three carbon monoxide alerts'))!;
-    expect(new Set(fired.map((a) => a.deviceId))).toEqual(leaking);
-    for (const a of fired) expect(a).toMatchObject({ severity: 'critical', state: 'firing' });
+      const all = await alerts('gl');
+      return expected.every(([rule]) => all.filter((a) => a.ruleName === rule).length >= 3) ? all : undefined;
+    }, 'three carbon monoxide, methane warning and methane critical alerts'))!;
+    for (const [rule, severity] of expected) {
+      const mine = fired.filter((a) => a.ruleName === rule);
+      expect([rule, new Set(mine.map((a) => a.deviceId))]).toEqual([rule, leaking]);
+      for (const a of mine) expect(a).toMatchObject({ severity, state: 'firing' });
+    }
     // nothing else fired on this fleet
-    expect((await alerts('gl')).filter((a) => a.ruleName !== 'carbon monoxide')).toEqual([]);
+    expect(fired.filter((a) => !expected.some(([rule]) => rule === a.ruleName))).toEqual([]);
   }, 90_000);
 
   it('dropouts raise device stale alerts on the devices that went quiet', async () => {

@@ -19,6 +19,8 @@ const RULES: Record<string, Rule> = {
   'flood warning': { type: 'flood', metric: 'water_level', above: 150, forMs: 60_000 },
   'flood critical': { type: 'flood', metric: 'water_level', above: 250, forMs: 60_000 },
   'carbon monoxide': { type: 'gas', metric: 'co', above: 50, forMs: 0 },
+  'methane warning': { type: 'gas', metric: 'ch4', above: 10, forMs: 0 },
+  'methane critical': { type: 'gas', metric: 'ch4', above: 20, forMs: 0 },
   'wearable spo2 low': { type: 'wearable', metric: 'spo2', below: 90, forMs: 15_000 },
   'wearable heart_rate high': { type: 'wearable', metric: 'heart_rate', above: 130, forMs: 30_000 },
 };
@@ -85,10 +87,14 @@ describe('built-in scenarios raise the alerts they document', () => {
     expect(f('flood critical').size).toBe(4);
   });
 
-  it('gas-leak: carbon monoxide on 3 detectors within seconds', () => {
+  it('gas-leak: carbon monoxide, methane warning and methane critical on 3 detectors within seconds', () => {
     const f = firing('gas-leak', 60_000, 1000);
     expect(f('carbon monoxide').size).toBe(3);
     expect(Math.max(...f('carbon monoxide').values())).toBeLessThan(15_000);
+    for (const rule of ['methane warning', 'methane critical']) {
+      expect([rule, [...f(rule).keys()].sort()]).toEqual([rule, [...f('carbon monoxide').keys()].sort()]);
+      expect(Math.max(...f(rule).values())).toBeLessThan(20_000);
+    }
   });
 
   it('mass-casualty: SpO2 low and heart rate high on the 8 nearest wearables', () => {

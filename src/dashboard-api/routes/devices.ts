@@ -26,7 +26,8 @@ export interface DevicesDeps {
 const MAX_POINTS = 10_000;
 
 export const newDeviceSchema = z.strictObject({
-  id: z.string().regex(DEVICE_ID, 'must be 1–64 of A-Z a-z 0-9 _ . -'),
+  // '.' and '..' match the pattern, but browsers and curl normalise them out of /api/devices/{id}: unreachable.
+  id: z.string().regex(DEVICE_ID, 'must be 1–64 of A-Z a-z 0-9 _ . -').refine((id) => id !== '.' && id !== '..', "must not be '.' or '..' (a URL cannot name such a device)"),
   domain: z.string().min(1),
   type: z.string().min(1),
   name: z.string().trim().min(1).max(200).optional(),

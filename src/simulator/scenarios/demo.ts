@@ -14,6 +14,8 @@ export const demo: ScenarioFile = {
   timeScale: 12,
   expectedAlerts: [
     { rule: 'carbon monoxide', severity: 'critical', devices: '3 gas detectors nearest Xixia', when: 'at 1 min, then every 28 min' },
+    { rule: 'methane warning', severity: 'warning', devices: 'the same gas detectors', when: 'at 1 min, then every 28 min' },
+    { rule: 'methane critical', severity: 'critical', devices: 'the same gas detectors', when: 'about 1 min, then every 28 min' },
     { rule: 'smoke', severity: 'critical', devices: '3 smoke detectors nearest Jinfeng', when: 'at 5 min, then every 28 min' },
     { rule: 'flood warning', severity: 'warning', devices: '3 gauges nearest Yongning', when: 'about 10.5 min, then every 28 min' },
     { rule: 'wearable spo2 low', severity: 'critical', devices: '6 wearables nearest Xingqing', when: 'about 13.5 min, then every 28 min' },

@@ -9,6 +9,8 @@ export const gasLeak: ScenarioFile = {
   clock: '11:00',
   expectedAlerts: [
     { rule: 'carbon monoxide', severity: 'critical', devices: 'the 3 gas detectors nearest Xixia centre (all of them if fewer)', when: 'about 11.5 s in (co > 50, no delay); each resolves when co < 35 after the leak' },
+    { rule: 'methane warning', severity: 'warning', devices: 'the same detectors', when: 'about 13 s in (ch4 > 10 %LEL, no delay); each resolves when ch4 < 8 after the leak' },
+    { rule: 'methane critical', severity: 'critical', devices: 'the same detectors', when: 'about 16 s in (ch4 > 20 %LEL, no delay); each resolves when ch4 < 15 after the leak' },
   ],
   events: [
     {

@@ -209,11 +209,23 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     updateLastValues: (updates) => { if (updates.length) updateLastValues(updates); },
   };
 
-  const seedOnce = db.transaction((rules: readonly Rule[]): boolean => {
-    if (s.getMeta.get('rules_seeded')) return false;
-    for (const r of rules) if (!s.getRule.get(r.id)) s.insertRule.run(r.id, JSON.stringify(r));
-    s.setMeta.run('rules_seeded', String(Date.now()));
-    return true;
+  // alert_meta 'builtin_rules_offered': the JSON array of built-in rule ids ever offered to this database.
+  // 'rules_seeded' (the first release's only record, kept so that release would not seed again) means the
+  // first seed ran; without the array, its rules are the caller's `seededBefore`.
+  const seedBuiltins = db.transaction((rules: readonly Rule[], seededBefore: readonly string[]): Rule[] => {
+    const recorded = s.getMeta.get('builtin_rules_offered');
+    const offered = new Set<string>(recorded ? (JSON.parse(recorded.value) as string[]) : s.getMeta.get('rules_seeded') ? seededBefore : []);
+    const added: Rule[] = [];
+    for (const r of rules) {
+      if (offered.has(r.id)) continue;
+      offered.add(r.id);
+      if (s.getRule.get(r.id)) continue;
+      s.insertRule.run(r.id, JSON.stringify(r));
+      added.push(r);
+    }
+    s.setMeta.run('builtin_rules_offered', JSON.stringify([...offered]));
+    if (!s.getMeta.get('rules_seeded')) s.setMeta.run('rules_seeded', String(Date.now()));
+    return added;
   });
   const rules: RuleStore = {
     list: () => s.listRules.all().map((r) => JSON.parse(r.body) as Rule),
@@ -228,7 +240,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     },
     update: (rule) => s.updateRule.run(JSON.stringify(rule), rule.id).changes > 0,
     delete: (id) => s.deleteRule.run(id).changes > 0,
-    seedOnce: (list) => seedOnce(list),
+    seedBuiltins: (list, seededBefore) => seedBuiltins(list, seededBefore),
   };
 
   const silences: SilenceStore = {
