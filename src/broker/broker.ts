@@ -11,6 +11,7 @@ import { attachWs, listenTcp, listenTls, type Accept, type Listener } from './li
 import { connectResult, createBrokerMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { InboundQos2 } from './qos2.js';
+import { connectViolation, illFormed, keepRepeatedFilters } from './protocol.js';
 import { PUBLISH, PacketSizeGuard } from './size-guard.js';
 
 /*
@@ -73,6 +74,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     // aedes checks this for MQTT 3.1 only; authenticate() enforces it for every version.
     maxClientsIdLength: MAX_CLIENT_ID,
     preConnect(client, packet, callback) {
+      const bad = connectViolation(packet);
+      if (bad) {
+        log.info({ remote: remotes.get(client), field: bad }, `MQTT connect refused: the ${bad} is not valid UTF-8 or holds U+0000 (MQTT-1.5.3): connection closed`);
+        return callback(new Error(`${bad} is not valid UTF-8 or holds U+0000`), false);
+      }
       pending.set(client, { emptyClientId: !packet.clientId, will: packet.will ?? undefined });
       callback(null, true);
     },
@@ -190,9 +196,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         qos: packet.qos, receivedAt,
       };
       let answered = false;
-      const done = (err?: Error) => {
+      const done = (err?: Error, refused?: boolean) => {
         if (answered) return;
         answered = true;
+        // Refused by ingest (dead-lettered): like an ACL refusal, it reaches no subscriber and no retained store.
+        if (refused) drop(packet);
         // The handler reports why (a full spool once, a failed commit as an error); per publish this is detail.
         if (err) log.debug({ why: err.message, deviceId: msg.deviceId, clientId: client?.id }, 'publish not accepted: connection closed without acknowledgement');
         callback(err ?? null);
@@ -207,11 +215,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     if (verdict.kind === 'status') return callback(null);
 
     const deviceId = identity?.kind === 'device' ? identity.deviceId : null;
-    // mqtt-packet reads a topic that is not UTF-8 with U+FFFD in place of the bad bytes; MQTT 3.1.1 (MQTT-1.5.3-1)
-    // has the server close such a connection. No device topic holds U+FFFD, so only a refused topic is looked at
-    // (not every publish). Counted and dead-lettered like the wildcard topics below.
-    if (client && packet.topic.includes('\uFFFD')) {
-      const why = 'topic is not valid UTF-8 (a protocol violation)';
+    // A topic that is not UTF-8 or holds U+0000 (MQTT-1.5.3-1/-2, protocol.ts) closes the connection. No device
+    // topic holds either, so only a refused topic is looked at (not every publish). Counted and dead-lettered like
+    // the wildcard topics below.
+    if (client && illFormed(packet.topic)) {
+      const why = 'topic is not valid UTF-8 or holds U+0000 (a protocol violation)';
       refuse({ deviceId, topic: packet.topic, payload: EMPTY, receivedAt }, 'not_authorized', `${why}: connection closed`);
       callback(new Error(why));
       return;
@@ -275,6 +283,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     connections.add(guard);
     guard.once('close', () => connections.delete(guard));
     const client = aedes.handle(guard, req);
+    keepRepeatedFilters(client);
     if (remote) remotes.set(client, remote);
   };
 

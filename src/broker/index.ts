@@ -7,8 +7,11 @@ export { createBroker, MQTT_WS_PATH } from './broker.js';
 
 /** Where the broker hands publishes: ingest, passed in by the composition root. */
 export interface PublishHandler {
-  /** A telemetry publish that passed the ACL; the PUBACK/PUBREC waits for `done()`, `done(err)` closes the connection unacknowledged. */
-  handle(msg: InboundMessage, done: (err?: Error) => void): void;
+  /**
+   * A telemetry publish that passed the ACL; the PUBACK/PUBREC waits for `done()`, `done(err)` closes the connection
+   * unacknowledged, and `done(undefined, true)` acknowledges a refused (dead-lettered) one that then reaches no one.
+   */
+  handle(msg: InboundMessage, done: (err?: Error, refused?: boolean) => void): void;
   /** A publish the ACL refused; it has been dropped (acknowledged, delivered nowhere). */
   refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void;
 }
