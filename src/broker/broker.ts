@@ -326,7 +326,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
     attachWebSocket(server: HttpServer) {
       detachWs?.();
-      detachWs = attachWs(server, MQTT_WS_PATH, options.maxPacketBytes, () => accepting && !aedes.closed, accept);
+      detachWs = attachWs(server, MQTT_WS_PATH, options.maxPacketBytes, () => accepting && !aedes.closed, accept, (why, remote) => log.info({ remote }, `MQTT over WebSocket refused: ${why}`));
     },
     disconnect: (deviceId) => presence.disconnect(deviceId),
     connectedDevices: () => presence.devices(),
