@@ -12,22 +12,10 @@ import { connectResult, createBrokerMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { InboundQos2 } from './qos2.js';
 import { connectViolation, illFormed, keepRepeatedFilters } from './protocol.js';
+import { DEFAULT_SESSION_LIMITS, SessionBounds, describeDrop, type DropReason } from './session-bounds.js';
 import { PUBLISH, PacketSizeGuard } from './size-guard.js';
+import { EMPTY, SINK_TOPIC, drop } from './sink.js';
 
-/*
- * Refused publishes are acknowledged and dropped, not answered by closing the connection.
- * MQTT 3.1.1 has no per-message refusal [MQTT-3.3.5-2]: a server either acknowledges as usual or closes.
- * Closing makes a misconfigured device reconnect and resend forever, so we acknowledge. aedes 1.2 has no
- * "drop" answer for authorizePublish (callback(null) publishes, callback(err) closes; issue #210), and in
- * publish.js the packet object given to authorizePublish is the one it then acknowledges and passes to
- * broker.publish (retained store, offline queues, subscribers). So a refused packet is rewritten in place
- * before the callback: retain off (nothing reaches the retained store), payload emptied, and the topic moved
- * to a `$SYS/` sink that no client may subscribe to (the ACL allows only `city/...` filters; `$SYS` is never
- * matched by `#`/`+` filters, in live delivery or offline queues). authorizeForward drops the sink topic as
- * a second line, should a subscription to it ever exist.
- */
-const SINK_TOPIC = '$SYS/citysense/dropped';
-const EMPTY = Buffer.alloc(0);
 /** Where MQTT over WebSocket is served on the app's HTTP server (CONTRACT.md section 1). */
 export const MQTT_WS_PATH = '/mqtt';
 
@@ -52,11 +40,18 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const pending = new WeakMap<Client, PendingConnect>();
   const remotes = new WeakMap<Client, string>();
   const owners = new ClientIdOwners();
+  const limits = { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits };
   const qos2 = new InboundQos2(
     (client, messageId) => (aedes as unknown as { persistence: IncomingStore }).persistence.incomingGetPacket(client, { messageId }).then(() => true, () => false),
     authorizePublish,
     drop,
+    (client, messageId, inProgress) => {
+      if (!bounds.unreleasedFull(client.id, inProgress, messageId)) return undefined;
+      dropped(client.id, 'unreleased_full', 1, true);
+      return new Error(`${limits.maxUnreleased} QoS 2 messages of this client id await PUBREL`);
+    },
   );
+
   const connections = new Set<Duplex>();
 
   let accepting = false;
@@ -69,6 +64,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const aedes: Aedes = await Aedes.createBroker({
     // TOOLCHAIN.md: the default 100 makes mqemitter's queue the bottleneck under a subscriber that reads everything.
     concurrency: 100_000,
+    // Per connection; session-bounds.ts holds the same bound per client id across reconnects.
+    maxInflightInbound: limits.maxUnreleased,
     connectTimeout: options.connectTimeoutMs,
     keepaliveLimit: options.keepaliveLimitS,
     // aedes checks this for MQTT 3.1 only; authenticate() enforces it for every version.
@@ -130,10 +127,21 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       log.debug({ clientId: client.id, topic: sub.topic }, 'subscription refused');
       callback(null, null); // negated: SUBACK 128 for this filter, the others stand
     },
-    authorizeForward(_client, packet) {
-      return packet.topic === SINK_TOPIC ? null : packet;
+    authorizeForward(client, packet) {
+      if (packet.topic === SINK_TOPIC) return null;
+      return bounds.forwardable(client, (client.conn as PacketSizeGuard).buffered) ? packet : null;
     },
   });
+  const bounds = new SessionBounds(
+    (aedes as unknown as { persistence: ConstructorParameters<typeof SessionBounds>[0] }).persistence, limits, dropped,
+    (clientId) => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId],
+  );
+
+  /** Counts messages dropped by a session bound; the first of an episode is logged, naming the client id. */
+  function dropped(clientId: string, reason: DropReason, count: number, first: boolean): void {
+    metrics.dropped.inc({ reason }, count);
+    if (first) log.info({ clientId, reason }, `MQTT client id ${clientId}: ${describeDrop(reason, count, limits)}`);
+  }
 
   const presence = new Presence({
     changed(device, status) {
@@ -219,7 +227,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     // topic holds either, so only a refused topic is looked at (not every publish). Counted and dead-lettered like
     // the wildcard topics below.
     if (client && illFormed(packet.topic)) {
-      const why = 'topic is not valid UTF-8 or holds U+0000 (a protocol violation)';
+      const why = `topic ${packet.topic.includes('\u0000') ? 'holds U+0000' : 'is not valid UTF-8'} (a protocol violation)`;
       refuse({ deviceId, topic: packet.topic, payload: EMPTY, receivedAt }, 'not_authorized', `${why}: connection closed`);
       callback(new Error(why));
       return;
@@ -229,13 +237,6 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     refuse({ deviceId, topic: packet.topic, payload, receivedAt }, verdict.reason, verdict.detail);
     drop(packet);
     callback(null);
-  }
-
-  /** Acknowledge and drop: see the note at the top of this file. */
-  function drop(packet: PublishPacket): void {
-    packet.topic = SINK_TOPIC;
-    packet.retain = false;
-    packet.payload = EMPTY;
   }
 
   aedes.on('connackSent', (packet, client) => {
@@ -298,6 +299,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     await stopAccepting();
     detachWs?.();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    bounds.close();
     // aedes closes registered clients only; connections still before or inside CONNECT are ours to end.
     for (const c of connections) c.destroy();
     tcp?.destroyConnections();

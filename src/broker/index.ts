@@ -3,7 +3,10 @@ import type { Registry } from 'prom-client';
 import type { Catalog, InboundMessage, Logger, RefusalReason, RefusedMessage } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 
+import type { SessionLimits } from './session-bounds.js';
+
 export { createBroker, MQTT_WS_PATH } from './broker.js';
+export type { SessionLimits } from './session-bounds.js';
 
 /** Where the broker hands publishes: ingest, passed in by the composition root. */
 export interface PublishHandler {
@@ -33,6 +36,8 @@ export interface BrokerOptions {
   maxPacketBytes: number;
   connectTimeoutMs: number;
   keepaliveLimitS: number;
+  /** Per client id bounds on queued and unreleased messages (session-bounds.ts); the defaults suit production. */
+  sessionLimits?: Partial<SessionLimits>;
 }
 
 export interface BrokerDeps {

@@ -2,8 +2,6 @@
 // rate-limited, and a client that does not read is told and dropped; memory stays bounded (CONTRACT.md section 6).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { io as connectClient, type Socket } from 'socket.io-client';
@@ -18,18 +16,10 @@ import type { TokenStore } from '../../src/storage/index.js';
 import { deviceId, log, reading, startEngine, until, type EngineHarness } from '../alerts/fixture.js';
 import { metricValue } from '../broker/fixture.js';
 import { eventually } from '../fixtures/app.js';
+import { heapMb } from '../fixtures/heap.js';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 interface Received { event: string; payload: any }
-
-// A forced GC without --expose-gc on the command line (V8 reads the flag when the function is created).
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapMb = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed / 2 ** 20;
-};
 
 const noTokens = { findByHash: () => undefined, delete: () => false } as unknown as TokenStore;
 
