@@ -84,6 +84,22 @@ describe('session bounds per client id', () => {
     expect(await dropped(t, 'queue_full')).toBeGreaterThan(before);
   }, 60_000);
 
+  it('disconnects a connected persistent subscriber that acknowledges nothing once 1000 messages wait for it; its session keeps them', async () => {
+    const d = await t.registry.add(uniqueId('gas'), 'safety', 'gas');
+    const clientId = `noack-${d.id}`;
+    const sub = await raw(d, clientId, false);
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: d.topic, qos: 1 }] });
+    await sub.next('suback');
+    const pub = await t.connectAs(d, { clientId: `pub-${d.id}` });
+    await Promise.all(Array.from({ length: 1010 }, (_, i) => pub.publishAsync(d.topic, `{"co":${i}}`, { qos: 1 })));
+    await sub.closed();
+    expect(sub.count('publish')).toBe(1000);
+    const back = await raw(d, clientId, false);
+    await back.next('publish', 1000);
+    await sleep(300);
+    expect(back.count('publish')).toBe(1000);
+  }, 60_000);
+
   it('holds at most 100 unreleased QoS 2 messages per client id across reconnects; a further one closes the connection without PUBREC', async () => {
     const d = await t.registry.add(uniqueId('gas'), 'safety', 'gas');
     const clientId = `q2-${d.id}`;
