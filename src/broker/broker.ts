@@ -12,22 +12,11 @@ import { watchIdle } from './idle.js';
 import { connectResult, createBrokerMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { InboundQos2 } from './qos2.js';
+import { connectViolation, illFormed, keepRepeatedFilters } from './protocol.js';
+import { DEFAULT_SESSION_LIMITS, SessionBounds, describeDrop, type DropReason } from './session-bounds.js';
 import { PUBLISH, PacketSizeGuard } from './size-guard.js';
+import { EMPTY, SINK_TOPIC, drop } from './sink.js';
 
-/*
- * Refused publishes are acknowledged and dropped, not answered by closing the connection.
- * MQTT 3.1.1 has no per-message refusal [MQTT-3.3.5-2]: a server either acknowledges as usual or closes.
- * Closing makes a misconfigured device reconnect and resend forever, so we acknowledge. aedes 1.2 has no
- * "drop" answer for authorizePublish (callback(null) publishes, callback(err) closes; issue #210), and in
- * publish.js the packet object given to authorizePublish is the one it then acknowledges and passes to
- * broker.publish (retained store, offline queues, subscribers). So a refused packet is rewritten in place
- * before the callback: retain off (nothing reaches the retained store), payload emptied, and the topic moved
- * to a `$SYS/` sink that no client may subscribe to (the ACL allows only `city/...` filters; `$SYS` is never
- * matched by `#`/`+` filters, in live delivery or offline queues). authorizeForward drops the sink topic as
- * a second line, should a subscription to it ever exist.
- */
-const SINK_TOPIC = '$SYS/citysense/dropped';
-const EMPTY = Buffer.alloc(0);
 /** Where MQTT over WebSocket is served on the app's HTTP server (docs/contract.md section 1). */
 export const MQTT_WS_PATH = '/mqtt';
 
@@ -55,11 +44,18 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const conns = new WeakMap<Client, { remote?: string; raw: Duplex }>();
   const keepaliveRefused = new WeakSet<Client>();
   const owners = new ClientIdOwners();
+  const limits = { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits };
   const qos2 = new InboundQos2(
     (client, messageId) => (aedes as unknown as { persistence: IncomingStore }).persistence.incomingGetPacket(client, { messageId }).then(() => true, () => false),
     authorizePublish,
     drop,
+    (client, messageId, inProgress) => {
+      if (!bounds.unreleasedFull(client.id, inProgress, messageId)) return undefined;
+      dropped(client.id, 'unreleased_full', 1, true);
+      return new Error(`${limits.maxUnreleased} QoS 2 messages of this client id await PUBREL`);
+    },
   );
+
   const connections = new Set<Duplex>();
 
   let accepting = false;
@@ -72,12 +68,19 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const aedes: Aedes = await Aedes.createBroker({
     // Measured: with the default 100, mqemitter's queue (Array.shift) is the bottleneck under a subscriber that reads everything.
     concurrency: 100_000,
+    // Per connection; session-bounds.ts holds the same bound per client id across reconnects.
+    maxInflightInbound: limits.maxUnreleased,
     connectTimeout: options.connectTimeoutMs,
     // Off: aedes refuses keep-alive 0 (allowed, MQTT 3.1.1 3.1.2.10) and answers CONNACK 6 (not 3.1.1); see authenticate().
     keepaliveLimit: 0,
     // aedes checks this for MQTT 3.1 only; authenticate() enforces it for every version.
     maxClientsIdLength: MAX_CLIENT_ID,
     preConnect(client, packet, callback) {
+      const bad = connectViolation(packet);
+      if (bad) {
+        log.info({ remote: conns.get(client)?.remote, field: bad }, `MQTT connect refused: the ${bad} is not valid UTF-8 or holds U+0000 (MQTT-1.5.3): connection closed`);
+        return callback(new Error(`${bad} is not valid UTF-8 or holds U+0000`), false);
+      }
       pending.set(client, { emptyClientId: !packet.clientId, will: packet.will ?? undefined, keepalive: packet.keepalive ?? 0 });
       callback(null, true);
     },
@@ -140,10 +143,21 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       log.debug({ clientId: client.id, topic: sub.topic }, 'subscription refused');
       callback(null, null); // negated: SUBACK 128 for this filter, the others stand
     },
-    authorizeForward(_client, packet) {
-      return packet.topic === SINK_TOPIC ? null : packet;
+    authorizeForward(client, packet) {
+      if (packet.topic === SINK_TOPIC) return null;
+      return bounds.forwardable(client, (client.conn as PacketSizeGuard).buffered) ? packet : null;
     },
   });
+  const bounds = new SessionBounds(
+    (aedes as unknown as { persistence: ConstructorParameters<typeof SessionBounds>[0] }).persistence, limits, dropped,
+    (clientId) => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId],
+  );
+
+  /** Counts messages dropped by a session bound; the first of an episode is logged, naming the client id. */
+  function dropped(clientId: string, reason: DropReason, count: number, first: boolean): void {
+    metrics.dropped.inc({ reason }, count);
+    if (first) log.info({ clientId, reason }, `MQTT client id ${clientId}: ${describeDrop(reason, count, limits)}`);
+  }
 
   const presence = new Presence({
     changed(device, status) {
@@ -210,9 +224,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         qos: packet.qos, receivedAt,
       };
       let answered = false;
-      const done = (err?: Error) => {
+      const done = (err?: Error, refused?: boolean) => {
         if (answered) return;
         answered = true;
+        // Refused by ingest (dead-lettered): like an ACL refusal, it reaches no subscriber and no retained store.
+        if (refused) drop(packet);
         // The handler reports why (a full spool once, a failed commit as an error); per publish this is detail.
         if (err) log.debug({ why: err.message, deviceId: msg.deviceId, clientId: client?.id }, 'publish not accepted: connection closed without acknowledgement');
         callback(err ?? null);
@@ -227,11 +243,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     if (verdict.kind === 'status') return callback(null);
 
     const deviceId = identity?.kind === 'device' ? identity.deviceId : null;
-    // mqtt-packet reads a topic that is not UTF-8 with U+FFFD in place of the bad bytes; MQTT 3.1.1 (MQTT-1.5.3-1)
-    // has the server close such a connection. No device topic holds U+FFFD, so only a refused topic is looked at
-    // (not every publish). Counted and dead-lettered like the wildcard topics below.
-    if (client && packet.topic.includes('\uFFFD')) {
-      const why = 'topic is not valid UTF-8 (a protocol violation)';
+    // A topic that is not UTF-8 or holds U+0000 (MQTT-1.5.3-1/-2, protocol.ts) closes the connection. No device
+    // topic holds either, so only a refused topic is looked at (not every publish). Counted and dead-lettered like
+    // the wildcard topics below.
+    if (client && illFormed(packet.topic)) {
+      const why = `topic ${packet.topic.includes('\u0000') ? 'holds U+0000' : 'is not valid UTF-8'} (a protocol violation)`;
       refuse({ deviceId, topic: packet.topic, payload: EMPTY, receivedAt }, 'not_authorized', `${why}: connection closed`);
       callback(new Error(why));
       return;
@@ -241,13 +257,6 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     refuse({ deviceId, topic: packet.topic, payload, receivedAt }, verdict.reason, verdict.detail);
     drop(packet);
     callback(null);
-  }
-
-  /** Acknowledge and drop: see the note at the top of this file. */
-  function drop(packet: PublishPacket): void {
-    packet.topic = SINK_TOPIC;
-    packet.retain = false;
-    packet.payload = EMPTY;
   }
 
   aedes.on('connackSent', (packet, client) => {
@@ -297,6 +306,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     guard.once('close', () => connections.delete(guard));
     const client = aedes.handle(guard, req);
     conns.set(client, { remote, raw: conn });
+    keepRepeatedFilters(client);
   };
 
   async function stopAccepting(): Promise<void> {
@@ -310,6 +320,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     await stopAccepting();
     detachWs?.();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    bounds.close();
     // aedes closes registered clients only; connections still before or inside CONNECT are ours to end.
     for (const c of connections) c.destroy();
     tcp?.destroyConnections();
@@ -338,7 +349,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
     attachWebSocket(server: HttpServer) {
       detachWs?.();
-      detachWs = attachWs(server, MQTT_WS_PATH, options.maxPacketBytes, () => accepting && !aedes.closed, accept);
+      detachWs = attachWs(server, MQTT_WS_PATH, options.maxPacketBytes, () => accepting && !aedes.closed, accept, (why, remote) => log.info({ remote }, `MQTT over WebSocket refused: ${why}`));
     },
     disconnect: (deviceId) => presence.disconnect(deviceId),
     connectedDevices: () => presence.devices(),

@@ -3,12 +3,18 @@ import type { Registry } from 'prom-client';
 import type { AuthFailureListener, Catalog, InboundMessage, Logger, RefusalReason, RefusedMessage } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 
+import type { SessionLimits } from './session-bounds.js';
+
 export { createBroker, MQTT_WS_PATH } from './broker.js';
+export type { SessionLimits } from './session-bounds.js';
 
 /** Where the broker hands publishes: ingest, passed in by the composition root. */
 export interface PublishHandler {
-  /** A telemetry publish that passed the ACL; the PUBACK/PUBREC waits for `done()`, `done(err)` closes the connection unacknowledged. */
-  handle(msg: InboundMessage, done: (err?: Error) => void): void;
+  /**
+   * A telemetry publish that passed the ACL; the PUBACK/PUBREC waits for `done()`, `done(err)` closes the connection
+   * unacknowledged, and `done(undefined, true)` acknowledges a refused (dead-lettered) one that then reaches no one.
+   */
+  handle(msg: InboundMessage, done: (err?: Error, refused?: boolean) => void): void;
   /** A publish the ACL refused; it has been dropped (acknowledged, delivered nowhere). */
   refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void;
 }
@@ -33,6 +39,8 @@ export interface BrokerOptions {
   keepaliveLimitS: number;
   /** A connection with keep-alive 0 that sends nothing this long is closed; 0: never. */
   idleTimeoutMs: number;
+  /** Per client id bounds on queued and unreleased messages (session-bounds.ts); the defaults suit production. */
+  sessionLimits?: Partial<SessionLimits>;
 }
 
 export interface BrokerDeps {

@@ -3,7 +3,8 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFile } from 'node:fs/promises';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { WebSocketServer } from 'ws';
+import { WebSocketDuplex } from './ws-stream.js';
 
 export type Transport = 'tcp' | 'tls' | 'ws';
 /** Takes a new connection's byte stream (and, for WebSocket, the upgrade request). */
@@ -60,10 +61,22 @@ export async function listenTls(host: string, port: number, tls: { cert: string;
   return listen(server, host, port);
 }
 
-/** MQTT over WebSocket at `path` of an HTTP server the app owns; other upgrade paths are left to others (Socket.IO). */
-export function attachWs(server: HttpServer, path: string, maxPayload: number, accepting: () => boolean, accept: Accept): () => void {
+/** The subprotocol to answer (MQTT-6.0.0-4: `mqtt`; `mqttv3.1` for MQTT 3.1 clients), or undefined when neither is offered. */
+function pickSubprotocol(offered: Set<string>): string | undefined {
+  if (offered.has('mqtt')) return 'mqtt';
+  return offered.has('mqttv3.1') ? 'mqttv3.1' : undefined;
+}
+
+/**
+ * MQTT over WebSocket at `path` of an HTTP server the app owns; other upgrade paths are left to others (Socket.IO).
+ * `onRefused` hears of an upgrade without the mqtt subprotocol and of a connection closed for a text frame.
+ */
+export function attachWs(
+  server: HttpServer, path: string, maxPayload: number, accepting: () => boolean, accept: Accept,
+  onRefused: (why: string, remote: string | undefined) => void,
+): () => void {
   // maxPayload bounds what ws buffers for one WebSocket message before the size guard sees it.
-  const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, handleProtocols: (offered) => pickSubprotocol(offered) ?? false });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = (req.url ?? '').split('?', 1)[0];
     if (pathname !== path) return;
@@ -71,8 +84,16 @@ export function attachWs(server: HttpServer, path: string, maxPayload: number, a
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
+    const offered = new Set((req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()));
+    if (!pickSubprotocol(offered)) {
+      const why = 'MQTT over WebSocket needs the subprotocol mqtt (Sec-WebSocket-Protocol: mqtt)';
+      onRefused(why, req.socket.remoteAddress);
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${why.length}\r\n\r\n${why}`);
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      accept(createWebSocketStream(ws), 'ws', req.socket.remoteAddress, req);
+      const remote = req.socket.remoteAddress;
+      accept(new WebSocketDuplex(ws, () => onRefused('a text frame (MQTT-6.0.0-1): connection closed', remote)), 'ws', remote, req);
     });
   };
   server.on('upgrade', onUpgrade);

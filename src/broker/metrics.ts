@@ -6,6 +6,7 @@ export interface BrokerMetrics {
   connects: Counter<'result'>;
   tooLarge: Counter;
   subscriptionsRefused: Counter;
+  dropped: Counter<'reason'>;
 }
 
 // CONNACK return code → `result` label of citysense_mqtt_connects_total.
@@ -30,6 +31,7 @@ export function createBrokerMetrics(registry: Registry): BrokerMetrics {
   return {
     connections: new Gauge({ name: 'citysense_mqtt_connections', help: 'Open authenticated MQTT connections (TCP, TLS and WebSocket)', registers }),
     connects: new Counter({ name: 'citysense_mqtt_connects_total', help: 'MQTT CONNECT attempts answered, by result', labelNames: ['result'], registers }),
+    dropped: new Counter({ name: 'citysense_mqtt_messages_dropped_total', help: 'Messages dropped by a session bound: queue_full (for a subscriber), unreleased_full and unreleased_expired (QoS 2 awaiting PUBREL)', labelNames: ['reason'], registers }),
     tooLarge: new Counter({ name: 'citysense_mqtt_packets_too_large_total', help: 'Connections closed because a packet header announced more than the maximum packet size', registers }),
     subscriptionsRefused: new Counter({ name: 'citysense_mqtt_subscriptions_refused_total', help: 'SUBSCRIBE topic filters refused by the topic ACL (granted 128)', registers }),
   };

@@ -33,6 +33,8 @@ export class InboundQos2 {
     private readonly isUnreleased: IsUnreleased,
     private readonly accept: Accept,
     private readonly drop: (packet: PublishPacket) => void,
+    /** Whether the client id may hold one more unreleased id (`inProgress`: its others still with the handler); an error closes the connection. */
+    private readonly admitNew: (client: Client, messageId: number, inProgress: Iterable<number>) => Error | undefined = () => undefined,
   ) {}
 
   /** A clean session starts with no unreleased ids [MQTT-3.1.2-6]. */
@@ -84,7 +86,9 @@ export class InboundQos2 {
           this.drop(packet);
           settle(null);
         } else {
-          this.accept(client, packet, settle);
+          const refused = this.admitNew(client, id, inProgress.keys());
+          if (refused) settle(refused);
+          else this.accept(client, packet, settle);
         }
       } finally {
         // In arrival order; one of them may start a lookup of its own, and the rest then queue behind it.

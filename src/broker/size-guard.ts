@@ -72,6 +72,11 @@ export class PacketSizeGuard extends Duplex {
     });
   }
 
+  /** Bytes written and not yet sent: held here and in the transport's own buffer. */
+  get buffered(): number {
+    return this.writableLength + this.inner.writableLength;
+  }
+
   private readonly onData = (chunk: Buffer): void => {
     const verdict = this.scan(chunk);
     if (verdict !== 0) {

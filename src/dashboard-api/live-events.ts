@@ -55,6 +55,10 @@ export interface ServerToClientEvents {
   'alert:resolved': (alert: AlertView) => void;
   'device:status': (status: DeviceStatusEvent) => void;
   reading: (reading: ReadingEvent) => void;
+  /** A replay stopped at its cap: subscribe again with this `since` for the rest (no live events until then). */
+  'replay:capped': (e: { since: number; message: string }) => void;
+  /** Sent just before the server drops a client whose unsent backlog passed its bound. */
+  'live:overflow': (e: { code: 'slow_consumer'; message: string }) => void;
 }
 
 export interface ClientToServerEvents {

@@ -1,10 +1,11 @@
 import type { Server as HttpServer } from 'node:http';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { DEVICE_ID, type Logger, type Reading } from '../core/index.js';
 import { SEVERITIES, alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
 import type { Authenticate, Principal } from './auth.js';
+import { DEFAULT_LIVE_LIMITS, SubscribeRate, backlog, overBound, whenDrained, type LiveLimits } from './live-flow.js';
 import {
   MAX_WATCHED,
   type ClientToServerEvents,
@@ -21,6 +22,8 @@ export interface LiveDeps {
   devices?: { get(id: string): { domain: string; type: string; district?: string | null } | undefined };
   log: Logger;
   metrics: Registry;
+  /** Replay pages, the subscribe rate and the backlog bound (live-flow.ts); the defaults suit production. */
+  limits?: Partial<LiveLimits>;
 }
 
 /** The Socket.IO side of the API, attached to the HTTP server. */
@@ -47,11 +50,15 @@ interface SocketData {
   filter: LiveFilter;
   matcher: Matcher;
   watched: Set<string>;
+  /** False while a replay runs or after a capped one: live transitions then wait in the store for the replay. */
+  live: boolean;
+  /** Which subscribe's replay is current; a newer subscribe ends the older replay. */
+  replayGen: number;
+  rate: SubscribeRate;
 }
 
 type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-const REPLAY_CHUNK = 1000;
 const names = z.array(z.string().min(1).max(100)).max(1000);
 const subscribeSchema = z.strictObject({
   domains: names.optional(),
@@ -81,6 +88,7 @@ function emitAlert(socket: LiveSocket, kind: PushKind, alert: Alert): void {
 /** Attaches the Socket.IO server (docs/contract.md section 6) to `server` at the default path `/socket.io/`. */
 export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   const { alerts, authenticate, log } = deps;
+  const limits: LiveLimits = { ...DEFAULT_LIVE_LIMITS, ...deps.limits };
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(server, {
     serveClient: false,
     // Other upgrade handlers share this server (MQTT over WebSocket at /mqtt): do not kill their upgrades.
@@ -95,6 +103,62 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     registers: [deps.metrics],
     collect() { this.set(sockets().size); },
   });
+  const dropped = new Counter({
+    name: 'citysense_socketio_clients_dropped_total',
+    help: 'Socket.IO clients disconnected because their unsent backlog passed its bound (they did not read)',
+    registers: [deps.metrics],
+  });
+
+  /** Tells a client that does not read that it is dropped (an event it sees if it reads again), then drops it. */
+  function drop(socket: LiveSocket): void {
+    const { packets, bytes } = backlog(socket);
+    dropped.inc();
+    log.info({ token: socket.data.principal.name, address: socket.handshake.address, packets, bytes }, 'Socket.IO client dropped: its unsent backlog passed the bound (it does not read)');
+    socket.data.live = false;
+    socket.emit('live:overflow', { code: 'slow_consumer', message: `more than ${limits.maxBufferedPackets} packets or ${limits.maxBufferedBytes} bytes waited for this client: disconnected; reconnect and subscribe with since to catch up` });
+    socket.disconnect(true);
+    // A client that does not read never lets the close through its backlog: end the transport so the memory goes.
+    setTimeout(() => {
+      const ws = (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket;
+      if (ws?.terminate) ws.terminate();
+      else socket.conn.close(true);
+    }, 5000).unref();
+  }
+  const sweep = setInterval(() => {
+    for (const socket of sockets().values()) if (overBound(socket, limits)) drop(socket);
+  }, 1000);
+  sweep.unref();
+
+  /**
+   * Sends the transitions after `since` in pages, each once the previous one has left the process, then the snapshot
+   * and live events. The last page is read and the socket made live in one synchronous step: no transition falls
+   * between the replay and the live events (a transition during a wait is in the store and comes in a later page).
+   */
+  async function replay(socket: LiveSocket, since: number, matcher: Matcher, gen: number): Promise<void> {
+    const stale = () => socket.data.replayGen !== gen;
+    let after = since;
+    for (let sent = 0; ;) {
+      if (stale() || !socket.connected) return;
+      const events = alerts.eventsAfter(after, limits.replayPage);
+      for (const e of events) {
+        const kind = pushKindOf(e);
+        if (kind && matches(matcher, e.alert)) emitAlert(socket, kind, e.alert);
+      }
+      if (events.length < limits.replayPage) {
+        socket.data.live = true;
+        socket.emit('alerts:snapshot', snapshot(matcher));
+        return;
+      }
+      after = events[events.length - 1]!.eventId;
+      sent += events.length;
+      if (sent >= limits.replayMax) {
+        socket.emit('replay:capped', { since: after, message: `a replay sends at most ${limits.replayMax} transitions: subscribe again with since ${after} for the rest` });
+        return;
+      }
+      if (overBound(socket, limits)) return drop(socket);
+      if (!(await whenDrained(socket, stale))) return;
+    }
+  }
 
   const matches = (m: Matcher, a: Alert) =>
     allows(m.domains, a.domain) && allows(m.types, a.type) && allows(m.severities, a.severity) && allows(m.districts, a.district) && allows(m.deviceIds, a.deviceId);
@@ -119,6 +183,9 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     socket.data.filter = {};
     socket.data.matcher = {};
     socket.data.watched = new Set();
+    socket.data.live = true;
+    socket.data.replayGen = 0;
+    socket.data.rate = new SubscribeRate(limits.subscribesPerMinute);
     return undefined;
   }
   io.use((socket, next) => {
@@ -130,6 +197,12 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
 
     socket.on('subscribe', (request, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
+      // A burst of requests from a client that does not read is caught here, before it is sent anything more.
+      if (overBound(socket, limits)) return drop(socket);
+      const wait = socket.data.rate.take();
+      if (wait !== undefined) {
+        return reply({ error: { code: 'rate_limited', message: `at most ${limits.subscribesPerMinute} subscribe requests a minute: try again in ${wait} s` } });
+      }
       const parsed = subscribeSchema.safeParse(request ?? {});
       if (!parsed.success) return reply(refusal(parsed.error));
       const { since, ...filter } = parsed.data;
@@ -140,19 +213,17 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       socket.data.filter = filter;
       socket.data.matcher = matcher;
       reply(filter);
-      // All synchronous (the store is): no transition can slip between the replay and the live events.
-      if (since !== undefined) {
-        for (let after = since; ;) {
-          const events = alerts.eventsAfter(after, REPLAY_CHUNK);
-          for (const e of events) {
-            const kind = pushKindOf(e);
-            if (kind && matches(matcher, e.alert)) emitAlert(socket, kind, e.alert);
-          }
-          if (events.length < REPLAY_CHUNK) break;
-          after = events[events.length - 1]!.eventId;
-        }
+      const gen = ++socket.data.replayGen;
+      if (since === undefined) {
+        socket.data.live = true;
+        socket.emit('alerts:snapshot', snapshot(matcher));
+        return;
       }
-      socket.emit('alerts:snapshot', snapshot(matcher));
+      socket.data.live = false;
+      replay(socket, since, matcher, gen).catch((err: unknown) => {
+        log.error({ err, token: socket.data.principal.name }, 'Socket.IO replay failed: client disconnected');
+        socket.disconnect(true);
+      });
     });
 
     const watchReply = (): WatchAck => ({ deviceIds: [...socket.data.watched] });
@@ -185,7 +256,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   // Notifications go out only on transitions; a silenced alert's firing is recorded but not pushed.
   const unsubscribe = alerts.onTransition((alert, kind) => {
     if (kind === 'fired' && alert.silenced) return;
-    for (const socket of sockets().values()) if (matches(socket.data.matcher, alert)) emitAlert(socket, kind, alert);
+    for (const socket of sockets().values()) if (socket.data.live && matches(socket.data.matcher, alert)) emitAlert(socket, kind, alert);
   });
 
   // The handshake is the only token check: a revoked token's connections must be ended here, or they live on.
@@ -227,6 +298,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     async close() {
       unsubscribe();
       stopRevocations();
+      clearInterval(sweep);
       io.disconnectSockets(true);
       io.engine.close();
       log.debug('socket.io closed');

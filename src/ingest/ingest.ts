@@ -5,7 +5,7 @@ import { decodePayload } from './decode/dispatch.js';
 import type { DecodedReading } from './decode/types.js';
 import { createIngestMetrics } from './metrics.js';
 import { rowBytes, Spool } from './spool.js';
-import { IngestUnavailableError, type Ingest, type IngestDeps } from './types.js';
+import { IngestUnavailableError, type Done, type Ingest, type IngestDeps } from './types.js';
 import { toReadings } from './validate.js';
 import { StoreWriter } from './writer.js';
 
@@ -47,7 +47,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   let rowsMessages = 0;
   let rowsSeqs: Array<{ deviceId: string; seq: number; time: number }> = [];
   let letters: DeadLetter[] = [];
-  let lettersDone: Array<() => void> = [];
+  let lettersDone: Array<Done> = [];
   let scheduled: NodeJS.Immediate | undefined;
 
   const schedule = () => {
@@ -86,7 +86,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         for (const d of batchDone) answer(d, failure);
       }
     }
-    for (const d of batchLettersDone) answer(d);
+    for (const d of batchLettersDone) answer(d, undefined, true);
     if (!readings) return;
     accepted += readings.length;
     metrics.readingsAccepted.inc(readings.length);
@@ -106,9 +106,9 @@ export function createIngest(deps: IngestDeps): Ingest {
   }
 
   /** Calls one sender's done(); a callback that throws must not keep the others from their answer. */
-  function answer(done: (err?: Error) => void, err?: Error): void {
+  function answer(done: Done, err?: Error, refused?: boolean): void {
     try {
-      done(err);
+      done(err, refused);
     } catch (e) {
       log.error({ err: e }, 'a done() callback threw');
     }
@@ -121,7 +121,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   }
 
   /** Counts a refusal and queues its dead letter (written with the turn's batch). */
-  function deadLetter(msg: RefusedMessage, reason: RefusalReason, detail: string, done?: () => void): void {
+  function deadLetter(msg: RefusedMessage, reason: RefusalReason, detail: string, done?: Done): void {
     countRefusal(reason);
     log.debug({ deviceId: msg.deviceId, topic: msg.topic, reason, detail }, 'message refused');
     const letter: DeadLetter = { receivedAt: msg.receivedAt, deviceId: msg.deviceId, topic: msg.topic, reason, detail, payload: deadLetterPayload(msg.payload) };
@@ -132,7 +132,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       } catch (err) {
         log.warn({ err }, 'cannot write a dead letter while closing');
       }
-      done?.();
+      done?.(undefined, true);
       return;
     }
     letters.push(letter);
@@ -140,7 +140,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     schedule();
   }
 
-  function handle(msg: InboundMessage, done: (err?: Error) => void): void {
+  function handle(msg: InboundMessage, done: Done): void {
     if (state !== 'running') {
       done(new IngestUnavailableError('not_running', state === 'new' ? 'ingest has not started' : 'ingest is stopping'));
       return;

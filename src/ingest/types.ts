@@ -42,9 +42,10 @@ export interface Ingest {
   start(): Promise<void>;
   /**
    * Decode, validate, spool. Calls done() once the reading is durable in the spool, or once an invalid
-   * message is dead-lettered; done(err) only when the message could NOT be taken (spool full, closing).
+   * message is dead-lettered (then done(undefined, true): refused, to be delivered nowhere); done(err) only when the
+   * message could NOT be taken (spool full, closing).
    */
-  handle(msg: InboundMessage, done: (err?: Error) => void): void;
+  handle(msg: InboundMessage, done: Done): void;
   /** Records a publish the broker refused (e.g. not_authorized): counted and dead-lettered, never stored. */
   refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void;
   /** Listener for readings once they are durable in the spool, in spool order. */
@@ -66,3 +67,6 @@ export class IngestUnavailableError extends Error {
     this.name = 'IngestUnavailableError';
   }
 }
+
+/** handle()'s answer: `err` when the message could not be taken, `refused` when it was dead-lettered. */
+export type Done = (err?: Error, refused?: boolean) => void;

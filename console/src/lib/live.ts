@@ -56,6 +56,8 @@ export function connectLive(token: string, board: AlertBoard, seeded: boolean, h
   });
 
   socket.on('alerts:snapshot', (alerts) => board.applySnapshot(alerts));
+  // A long absence is replayed in capped parts: each ends with where to go on from.
+  socket.on('replay:capped', ({ since }) => socket.emit('subscribe', { since }, () => undefined));
   const onAlert = (kind: AlertKind) => (alert: Alert) => {
     if (board.applyEvent(kind, alert).alarm) handlers.onAlarm(alert);
   };
