@@ -16,9 +16,9 @@ export function timedPublishHandler(handler: PublishHandler, registry: Registry)
     handle(msg, done) {
       if (msg.qos === 0) return handler.handle(msg, done);
       const start = performance.now();
-      handler.handle(msg, (err) => {
+      handler.handle(msg, (err, refused) => {
         if (!err) ack.observe((performance.now() - start) / 1000);
-        done(err);
+        done(err, refused);
       });
     },
     refuse: (msg, reason, detail) => handler.refuse(msg, reason, detail),
