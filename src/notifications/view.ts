@@ -18,11 +18,28 @@ export function policyView(p: NotificationPolicy) {
 }
 export type PolicyView = ReturnType<typeof policyView>;
 
+/** One try of a delivery as the API shows it (CONTRACT.md section 8). */
+export interface DeliveryView {
+  /** The webhook-id, the same on every try. */
+  id: string;
+  contactPointId: string;
+  kind: Delivery['kind'];
+  transition: Delivery['transition'];
+  attempt: number;
+  status: Delivery['status'];
+  httpStatus?: number;
+  error?: string;
+  createdAt: string;
+  at?: string;
+  deliveredAt?: string;
+  nextAt?: string;
+}
+
 /**
  * A delivery's tries as CONTRACT.md section 8 lists them: one entry per try (`status` of a failed try that will
  * be retried is `pending`), and for a delivery not yet tried one `pending` entry with `attempt` 0.
  */
-export function deliveryViews(d: Delivery, attempts: readonly DeliveryAttempt[]) {
+export function deliveryViews(d: Delivery, attempts: readonly DeliveryAttempt[]): DeliveryView[] {
   const base = { id: d.id, contactPointId: d.contactPointId, kind: d.kind, transition: d.transition, createdAt: iso(d.createdAt)! };
   if (attempts.length === 0) return [{ ...base, attempt: 0, status: d.status, ...(d.error ? { error: d.error } : {}), ...(d.status === 'pending' ? { nextAt: iso(d.nextAt)! } : {}) }];
   return attempts.map((a, i) => {
@@ -36,4 +53,3 @@ export function deliveryViews(d: Delivery, attempts: readonly DeliveryAttempt[])
     };
   });
 }
-export type DeliveryView = ReturnType<typeof deliveryViews>[number];
