@@ -155,7 +155,7 @@ function AlertTable({ alerts }: { alerts: Alert[] }) {
                 <span class={`sev sev-${a.severity}`}><SeverityIcon severity={a.severity} /> {a.severity}</span>
               </td>
               <td class="col-alert">
-                <div class="alert-name" title={a.ruleName}><a href={alertHref(a.id)} data-action="open-alert">{a.ruleName}</a>{a.silenced && <span class="tag">silenced</span>}</div>
+                <div class="alert-name" title={a.ruleName}><a href={alertHref(a.id)} class="alert-link">{a.ruleName}</a>{a.silenced && <span class="tag">silenced</span>}</div>
                 <div class="alert-msg" title={a.message}>{a.message}</div>
               </td>
               <td class="col-device">
