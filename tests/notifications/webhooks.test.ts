@@ -85,6 +85,13 @@ describe('webhook notifications', () => {
     await eventually(async () => (await t.api('GET', `/api/alerts/${alert.id}`)).body.state === 'resolved', 'the alert resolved');
     await new Promise((r) => setTimeout(r, 1500));
     expect(rx.received).toHaveLength(1);
+
+    // A PUT enables it again (and keeps its secret, which GET never shows).
+    const put = await t.api('PUT', `/api/contact-points/${cp.id}`, { name: 'dispatch', kind: 'webhook', url: rx.url });
+    expect(put.body).toMatchObject({ disabled: false, disabledReason: null, secretSet: true });
+    await sensor.send({ co: 220 });
+    await rx.waitFor((x) => x.length >= 2, 'the next alert to the enabled contact point');
+    expect(rx.received[1]!.signatureOk).toBe(true);
   });
 
   it('sends one fired notification for 1,000 breaching readings of one device, then one resolved', async () => {

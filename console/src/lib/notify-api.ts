@@ -1,65 +1,15 @@
 // The console's client for notifications (CONTRACT.md section 8): contact points, policies, an alert's deliveries.
-import { ApiError } from './api.js';
+import type { ContactPointView, DeliveryView, PolicyView } from '../../../src/notifications/view.js';
+import { apiCaller } from './api.js';
 import { storedToken } from './session.js';
 import type { Alert } from '../types.js';
 
-export interface ContactPoint {
-  id: string;
-  name: string;
-  kind: 'webhook' | 'email';
-  url?: string;
-  format?: 'citysense' | 'alertmanager' | 'slack';
-  secretSet?: boolean;
-  to?: string[];
-  disabled: boolean;
-  disabledAt: string | null;
-  disabledReason: string | null;
-}
+export type ContactPoint = ContactPointView;
+export type NotificationPolicy = PolicyView;
+export type Delivery = DeliveryView;
 
-export interface NotificationPolicy {
-  id: string;
-  name: string;
-  match: { domain?: string; type?: string; district?: string; deviceId?: string; ruleId?: string; severity?: string[] };
-  contactPoints: string[];
-  on: string[];
-  repeatEvery?: string;
-  escalate?: { after: string; contactPoints: string[] };
-}
-
-export interface Delivery {
-  id: string;
-  contactPointId: string;
-  kind: string;
-  transition: string;
-  attempt: number;
-  status: 'pending' | 'delivered' | 'failed';
-  httpStatus?: number;
-  error?: string;
-  createdAt: string;
-  at?: string;
-  deliveredAt?: string;
-  nextAt?: string;
-}
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(`api${path}`, {
-      method,
-      headers: { authorization: `Bearer ${storedToken() ?? ''}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, 'network', 'the server cannot be reached');
-  }
-  if (res.status === 204) return undefined as T;
-  const data = await res.json().catch(() => undefined);
-  if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? 'error', err?.message ?? `${method} ${path}: HTTP ${res.status}`);
-  }
-  return data as T;
-}
+/** Calls with the session's token (kept in sessionStorage), so the pages need no change to the session. */
+const call = <T>(method: string, path: string, body?: unknown): Promise<T> => apiCaller(storedToken() ?? '')<T>(method, path, body);
 
 const enc = encodeURIComponent;
 
