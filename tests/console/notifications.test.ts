@@ -79,6 +79,7 @@ describe('the console: notifications', () => {
     const row = page.locator('.deliveries-table tr[data-status=delivered]');
     await row.waitFor({ timeout: 10_000 });
     await expect(row.textContent()).resolves.toContain('fired');
+    await expect(row.textContent()).resolves.toContain('fire dispatch');
     await expect(page.locator('[data-testid=alert-state]').textContent()).resolves.toBe('firing');
     await screenshot(page, 'alert-notifications');
     expect(br.problems).toEqual([]);

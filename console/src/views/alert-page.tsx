@@ -9,12 +9,13 @@ import { AlertActions } from './alert-actions.js';
 export function AlertPage({ id }: { id: number }) {
   const [alert, setAlert] = useState<Alert | undefined>();
   const [deliveries, setDeliveries] = useState<Delivery[]>([]);
+  const [names, setNames] = useState<Map<string, string>>(new Map());
   const [error, setError] = useState<string | undefined>();
 
   useEffect(() => {
     const load = () =>
-      Promise.all([notifyApi.alert(id), notifyApi.deliveries(id)]).then(
-        ([a, d]) => { setAlert(a); setDeliveries(d); setError(undefined); },
+      Promise.all([notifyApi.alert(id), notifyApi.deliveries(id), notifyApi.contactPoints()]).then(
+        ([a, d, cps]) => { setAlert(a); setDeliveries(d); setNames(new Map(cps.map((c) => [c.id, c.name]))); setError(undefined); },
         (e) => setError(e instanceof Error ? e.message : String(e)),
       );
     void load();
@@ -46,7 +47,7 @@ export function AlertPage({ id }: { id: number }) {
             <tbody>
               {deliveries.map((d) => (
                 <tr key={`${d.id}-${d.attempt}`} data-delivery-id={d.id} data-status={d.status}>
-                  <td class="mono">{d.contactPointId}<div class="muted small">{d.kind}</div></td>
+                  <td>{names.get(d.contactPointId) ?? <span class="mono">{d.contactPointId}</span>}<div class="muted small">{d.kind}</div></td>
                   <td>{d.transition}</td>
                   <td class="num">{d.attempt}</td>
                   <td>{d.status}{d.httpStatus !== undefined && ` (HTTP ${d.httpStatus})`}{d.error && <div class="muted small">{d.error}</div>}
