@@ -58,7 +58,8 @@ export function createDeliveryLoop(deps: DeliveryDeps) {
     stores.contactPoints.update({ ...cp, disabledAt: at, disabledReason: reason, updatedAt: at });
     const dropped = stores.outbox.failPending(cp.id, `contact point disabled: ${reason}`, at);
     failing.delete(cp.id);
-    log.warn({ contactPointId: cp.id, name: cp.name, url: cp.url, dropped }, `contact point disabled: ${reason}; update it to enable it again`);
+    // Not the URL: a Slack incoming-webhook URL is itself a credential.
+    log.warn({ contactPointId: cp.id, name: cp.name, dropped }, `contact point disabled: ${reason}; update it to enable it again`);
     deps.onDisabled?.(cp);
   }
 
@@ -83,7 +84,7 @@ export function createDeliveryLoop(deps: DeliveryDeps) {
     metrics.deliveries.inc({ contact_point: delivery.contactPointId, kind: delivery.kind, outcome });
     if (next.status === 'failed' && !out.gone) log.warn({ deliveryId: delivery.id, contactPointId: delivery.contactPointId, alertId: delivery.alertId, attempts: attempt, error }, 'notification not delivered: giving up');
     if (cp) {
-      if (out.gone) disable(cp, `the receiver answered 410 Gone (${cp.url})`, at);
+      if (out.gone) disable(cp, 'the receiver answered 410 Gone', at);
       else health(cp, out);
     }
     return next;

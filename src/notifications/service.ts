@@ -79,7 +79,8 @@ export function createNotifications(deps: NotificationsDeps) {
     const cp = stores.contactPoints.get(id);
     if (!cp) throw notFound(`contact point ${id}`);
     const t = now();
-    const d = { ...newDelivery(cp, null, 'test', t, options.retryForMs), alert: testAlert(t), nextAt: Number.MAX_SAFE_INTEGER };
+    // Tried here, now, once; should the process die first, the loop tries it once a minute later and ends it.
+    const d = { ...newDelivery(cp, null, 'test', t, 0), alert: testAlert(t), nextAt: t + 60_000 };
     stores.outbox.enqueue([d]);
     const done = await loop.attempt(d);
     const [view] = deliveryViews(done, [{ deliveryId: d.id, attempt: done.attempts, at: done.deliveredAt ?? now(), status: done.status, httpStatus: done.httpStatus, error: done.error }]);

@@ -120,6 +120,19 @@ describe('webhook notifications', () => {
     expect((await t.api('GET', `/api/alerts/${alert.id}/notifications`)).body.items).toEqual([]);
   });
 
+  it('announces a firing alert as fired when the silence that covered it ends', async () => {
+    const { sensor } = await hook();
+    const s = await t.api('POST', '/api/silences', { match: { deviceId: sensor.id }, to: '+1h', reason: 'maintenance' });
+    await sensor.send({ co: 300 });
+    const alert = await alertOf(sensor.id);
+    expect(alert.silenced).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(rx.received).toHaveLength(0);
+    expect((await t.api('DELETE', `/api/silences/${s.body.id}`)).status).toBe(204);
+    const [r] = await rx.waitFor((x) => x.length >= 1, 'the fired webhook after the silence');
+    expect(r!.body).toMatchObject({ transition: 'fired', alert: { id: alert.id, silenced: false, state: 'firing' } });
+  });
+
   it('speaks Alertmanager v4 and Slack', async () => {
     const { sensor, district } = await hook({ format: 'alertmanager' });
     const slackRx = await startReceiver();
