@@ -99,26 +99,20 @@ export interface NotificationTimer {
   dueAt: number;
 }
 
-export interface ContactPointStore {
+/** Things kept by id in creation order: contact points and policies. */
+export interface IdStore<T extends { id: string }> {
   /** In creation order. */
-  list(): ContactPoint[];
-  get(id: string): ContactPoint | undefined;
+  list(): T[];
+  get(id: string): T | undefined;
   /** Throws AppError `conflict` when the id exists. */
-  create(cp: ContactPoint): ContactPoint;
+  create(item: T): T;
   /** Replaces it; false when it does not exist. */
-  update(cp: ContactPoint): boolean;
+  update(item: T): boolean;
   delete(id: string): boolean;
 }
 
-export interface PolicyStore {
-  /** In creation order. */
-  list(): NotificationPolicy[];
-  get(id: string): NotificationPolicy | undefined;
-  /** Throws AppError `conflict` when the id exists. */
-  create(p: NotificationPolicy): NotificationPolicy;
-  update(p: NotificationPolicy): boolean;
-  delete(id: string): boolean;
-}
+export type ContactPointStore = IdStore<ContactPoint>;
+export type PolicyStore = IdStore<NotificationPolicy>;
 
 export interface OutboxStore {
   /** Adds deliveries and timers in one transaction (inside the caller's, when there is one). */
