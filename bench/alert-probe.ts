@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { io } from 'socket.io-client';
+import { startWebhookSink, type WebhookSink } from './webhook-sink.js';
 
 export interface ProbeResult {
   p50: number;
@@ -9,6 +10,8 @@ export interface ProbeResult {
   samples: number;
   /** Breaches whose `alert:fired` did not come within the timeout. */
   missed: number;
+  /** Publish → the `fired` webhook request received (with `webhook`). */
+  webhook?: { p50: number; p99: number; max: number; samples: number; missed: number };
 }
 
 export interface ProbeOptions {
@@ -19,6 +22,8 @@ export interface ProbeOptions {
   devices: Array<{ id: string; password: string }>;
   durationMs: number;
   timeoutMs?: number;
+  /** Also measure publish → webhook received, through a contact point and policies the probe creates. */
+  webhook?: boolean;
 }
 
 /** The p-quantile of sorted values (nearest rank). */
@@ -45,8 +50,12 @@ export async function probeAlerts(o: ProbeOptions): Promise<ProbeResult> {
 
   const clients: MqttClient[] = [];
   const samples: number[] = [];
+  const hookSamples: number[] = [];
   let missed = 0;
+  let hookMissed = 0;
+  let sink: WebhookSink | undefined;
   try {
+    if (o.webhook) sink = await startWebhookSink(o.httpUrl, o.adminToken, o.devices.map((d) => d.id));
     for (const d of o.devices) {
       clients.push(await mqtt.connectAsync(o.mqttUrl, { username: d.id, password: d.password, clientId: `probe-${d.id}`, reconnectPeriod: 0, connectTimeout: 30_000 }));
     }
@@ -78,10 +87,16 @@ export async function probeAlerts(o: ProbeOptions): Promise<ProbeResult> {
         let k = 0;
         while (performance.now() < until) {
           const fired = wait(d.id, 'fired');
+          const hooked = sink?.next(d.id, timeoutMs);
           const t0 = performance.now();
           publish(c, d.id, 60 + (k++ % 40));
           if (await fired) samples.push(performance.now() - t0);
           else missed++;
+          if (hooked) {
+            const at = await hooked;
+            if (at === undefined) hookMissed++;
+            else hookSamples.push(at - t0);
+          }
           resolved = wait(d.id, 'resolved');
           publish(c, d.id, 5);
           await resolved;
@@ -90,9 +105,14 @@ export async function probeAlerts(o: ProbeOptions): Promise<ProbeResult> {
       }),
     );
   } finally {
+    await sink?.close();
     socket.disconnect();
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
   }
   samples.sort((a, b) => a - b);
-  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), max: samples.at(-1) ?? 0, samples: samples.length, missed };
+  hookSamples.sort((a, b) => a - b);
+  const webhook = o.webhook
+    ? { p50: quantile(hookSamples, 0.5), p99: quantile(hookSamples, 0.99), max: hookSamples.at(-1) ?? 0, samples: hookSamples.length, missed: hookMissed }
+    : undefined;
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), max: samples.at(-1) ?? 0, samples: samples.length, missed, ...(webhook ? { webhook } : {}) };
 }

@@ -139,6 +139,8 @@ export interface BenchResult {
   reference: { bareBrokerPerSecond: number | null; rawStorePerSecond: Partial<Record<StoreKind, number>> };
   ratio: Partial<Record<StoreKind, number>>;
   alertLatencyMs: (Pick<ProbeResult, 'p50' | 'p99' | 'max' | 'samples' | 'missed'> & { loadPerSecond: number; store: StoreKind; loop: LoopHealth }) | null;
+  /** Publish of a breaching reading → its `fired` webhook request received by a receiver, in the same run as alertLatencyMs. */
+  webhookLatencyMs: (NonNullable<ProbeResult['webhook']> & { loadPerSecond: number; store: StoreKind }) | null;
   connections: Connections | null;
   /** As CONTRACT.md section 7 names them: connections.devices and connections.rssMb. */
   devices: number | null;
@@ -355,6 +357,7 @@ async function alertLatency(o: BenchOptions, app: AppUnderTest, lg: LoadGen, rat
       adminToken: adminTokenOf(app),
       devices: Array.from({ length: o.alertDevices }, (_, i) => ({ id: `probe-${i}`, password: SECRET })),
       durationMs: o.alertDurationS * 1000,
+      webhook: true,
     });
   });
   const ran = await lg.next('ran');
@@ -534,6 +537,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
               o.log(`alert latency under ${Math.round(alertRate)} readings/s (${o.alertRate ? 'fixed' : `${o.alertLoad} × max`}), ${o.alertDurationS} s${tag}`);
               const p = await alertLatency(o, app, lg, alertRate, storePid);
               o.log(`  p50 ${round(p.p50, 1)} ms, p99 ${round(p.p99, 1)} ms over ${p.samples} alerts${p.missed ? `, ${p.missed} missed` : ''}`);
+              if (p.webhook) o.log(`  webhook received: p50 ${round(p.webhook.p50, 1)} ms, p99 ${round(p.webhook.p99, 1)} ms over ${p.webhook.samples}${p.webhook.missed ? `, ${p.webhook.missed} missed` : ''}`);
               o.log(`  app CPU ${Math.round(p.loop.appCpuShare * 100)}% of a core${p.loop.influxdCpuShare === undefined ? '' : `, influxd ${Math.round(p.loop.influxdCpuShare * 100)}%`}; event loop delay p99 ${p.loop.eventLoopP99Ms} ms, max ${p.loop.eventLoopMaxMs} ms; GC ${p.loop.gcMsPerSecond} ms/s, ${p.loop.gcPausesOver10ms} pauses ≥ 10 ms; ${p.loop.commitsPerSecond} spool commits/s of ${p.loop.readingsPerCommit} readings`);
               probes.push(p);
             }
@@ -588,6 +592,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
           samples: probes.reduce((n, p) => n + p.samples, 0), missed: probes.reduce((n, p) => n + p.missed, 0), loadPerSecond: Math.round(alertRate), store: alertStore,
           loop: probes.at(-1)!.loop,
         }
+      : null,
+    webhookLatencyMs: probes.some((p) => p.webhook)
+      ? (() => {
+          const hooks = probes.flatMap((p) => (p.webhook ? [p.webhook] : []));
+          return {
+            p50: round(median(hooks.map((h) => h.p50)), 2), p99: round(median(hooks.map((h) => h.p99)), 2), max: round(Math.max(...hooks.map((h) => h.max)), 2),
+            samples: hooks.reduce((n, h) => n + h.samples, 0), missed: hooks.reduce((n, h) => n + h.missed, 0), loadPerSecond: Math.round(alertRate), store: alertStore,
+          };
+        })()
       : null,
     connections: conns,
     devices: (conns as Connections | null)?.devices ?? null,

@@ -23,6 +23,8 @@ export function table(r: BenchResult): string {
   }
   const a = r.alertLatencyMs;
   rows.push(['alert latency p50 / p99 (publish → alert:fired)', a ? `${n(a.p50, 1)} / ${n(a.p99, 1)} ms` : 'not run', a ? `${a.samples} alerts under ${n(a.loadPerSecond)} readings/s (${NAMES[a.store]})${a.missed ? `, ${a.missed} missed` : ''}` : '']);
+  const h = r.webhookLatencyMs;
+  rows.push(['webhook latency p50 / p99 (publish → webhook received)', h ? `${n(h.p50, 1)} / ${n(h.p99, 1)} ms` : 'not run', h ? `${h.samples} notifications under ${n(h.loadPerSecond)} readings/s (${NAMES[h.store]})${h.missed ? `, ${h.missed} missed` : ''}` : '']);
   const c = r.connections;
   rows.push([
     'device connections held (1 publish / 10 s each)',

@@ -6,11 +6,12 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createAlertEngine } from '../alerts/index.js';
+import { alertView, createAlertEngine } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
+import { createNotifications } from '../notifications/index.js';
 import { observeAlerts } from './observe/alerts.js';
 import { observeAuthFailures } from './observe/auth.js';
 import { timedPublishHandler } from './observe/publish.js';
@@ -19,6 +20,7 @@ import {
   createInfluxReadingStore,
   createSqliteAlertStores,
   createSqliteMetaStores,
+  createSqliteNotificationStores,
   createSqliteReadingStore,
   type DeviceSeen,
   type ReadingStore,
@@ -91,11 +93,20 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     writeLingerMs: 100,
   });
 
+  const alertStores = createSqliteAlertStores(meta.db);
   const alerts = createAlertEngine({
-    catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, log, metrics,
+    catalog, store: alertStores, devices: meta.devices, log, metrics,
     graceMs: config.alertStaleGraceMs, sweepSchedule: config.alertSweepSchedule,
   });
   const evaluate = observeAlerts(alerts, log, metrics);
+  let listeningUrl = `http://localhost:${config.httpPort}`;
+  const notifications = createNotifications({
+    stores: createSqliteNotificationStores(meta.db), catalog, log, metrics,
+    alert: (id) => alerts.getAlert(id), ruleExists: (id) => alerts.getRule(id) !== undefined, alertView,
+    publicUrl: () => config.publicUrl ?? listeningUrl, smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom,
+  });
+  // A transition's notifications are written in the transition's own transaction (docs/architecture.md, Notifications).
+  alertStores.alerts.setRecordHook(notifications.recordHook);
   const authenticate = createAuthenticator(meta.tokens, config.adminToken, { onFailure: onAuthFailure });
   let live: Live | undefined;
 
@@ -187,6 +198,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       deadLetters: meta.deadLetters,
       readings,
       alerts,
+      notifications,
       authenticate,
       presence: {
         isOnline: (id) => b.isOnline(id),
@@ -239,6 +251,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       srv.listen(config.httpPort, config.host, () => resolve());
     });
     const httpPort = (srv.address() as AddressInfo).port;
+    listeningUrl = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${httpPort}`;
+    notifications.start();
 
     let generatedAdminToken: string | undefined;
     if (!config.adminToken && meta.tokens.countByRole('admin') === 0) {
@@ -272,6 +286,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     await ingest.close();
     refusals.stop(); // the last minute's refusals
     await alerts.stop();
+    await notifications.stop(Math.max(0, deadline - Date.now()));
     await readings.close();
     meta.close();
     log.info('citysense stopped');

@@ -28,7 +28,7 @@ function hostLike(v: string): boolean {
 const OTHER_KNOWN = new Set(['NODE_ENV', 'NODE_OPTIONS', 'DEBUG', 'TZ', 'TEST_LOG_LEVEL', 'CITYSENSE_TEST_INFLUX_URL', 'INFLUXD_BIN']);
 
 /** Variables whose values are secrets: an error names them but never repeats the value. */
-const SECRET = new Set(['ADMIN_TOKEN', 'INFLUX_TOKEN']);
+const SECRET = new Set(['ADMIN_TOKEN', 'INFLUX_TOKEN', 'SMTP_URL']);
 
 /** Every setting citysense reads, with its default (README, Configuration). */
 const envSchema = z.object({
@@ -57,6 +57,9 @@ const envSchema = z.object({
   MQTT_IDLE_TIMEOUT: duration.default(90 * 60_000),
   ALERT_STALE_GRACE: duration.default(30_000),
   ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
+  SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/, error: 'an smtp:// or smtps:// URL (smtp://user:pass@host:587)' }).optional()),
+  SMTP_FROM: z.string().trim().min(3).default('citysense <citysense@localhost>'),
+  PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'the http(s) URL operators open the console at' }).optional()),
 });
 
 export interface Config {
@@ -81,6 +84,11 @@ export interface Config {
   alertStaleGraceMs: number;
   /** node-cron expression of the stale-device sweep. */
   alertSweepSchedule: string;
+  /** Email notifications: the SMTP server (absent: email contact points cannot send) and the sender. */
+  smtpUrl?: string;
+  smtpFrom: string;
+  /** The console's public base URL for links in notifications; absent: http://HOST:HTTP_PORT as listened on. */
+  publicUrl?: string;
   /** Variables the `.env` file sets that citysense does not read (likely typos; the caller warns). */
   unknownDotenvKeys?: readonly string[];
 }
@@ -133,6 +141,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttIdleTimeoutMs: e.MQTT_IDLE_TIMEOUT,
     alertStaleGraceMs: e.ALERT_STALE_GRACE,
     alertSweepSchedule: e.ALERT_SWEEP_SCHEDULE,
+    smtpUrl: e.SMTP_URL,
+    smtpFrom: e.SMTP_FROM,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),
   });
 }

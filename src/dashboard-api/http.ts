@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { AlertEngine } from '../alerts/index.js';
 import type { Catalog, Logger } from '../core/index.js';
+import type { Notifications } from '../notifications/index.js';
 import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore } from '../storage/index.js';
 import type { Authenticate } from './auth.js';
 import { ApiDefinition } from './define.js';
@@ -15,6 +16,7 @@ import { openApiDocument } from './openapi.js';
 import { CONSOLE_ROUTE, labelRoute, requestMetrics } from './request-metrics.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
+import { notificationsRoutes } from './routes/notifications.js';
 import { rulesRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
 import { silencesRoutes } from './routes/silences.js';
@@ -28,6 +30,8 @@ export interface DashboardApiDeps {
   deadLetters: DeadLetterStore;
   readings: ReadingStore;
   alerts: AlertEngine;
+  /** Contact points, policies and deliveries; absent: those routes are not served. */
+  notifications?: Notifications;
   /** Resolves and revokes bearer tokens (shared with the Socket.IO side, which ends a revoked token's connections). */
   authenticate: Authenticate;
   presence: DevicePresence;
@@ -74,6 +78,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
     rulesRoutes(definition, deps.alerts),
     silencesRoutes(definition, { engine: deps.alerts, now }),
     sessionRoutes(definition),
+    ...(deps.notifications ? [notificationsRoutes(definition, { notifications: deps.notifications, engine: deps.alerts })] : []),
   ];
   const docs = definition.router('/api');
   let document: unknown;

@@ -97,7 +97,7 @@ export function openApiDocument(operations: readonly Operation[], info: { title:
     info: { ...info, description: 'citysense: one ingestion and monitoring backbone for a city’s sensor fleets. Roles: viewer < operator < admin (x-role names the least role an operation needs).' },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
-    tags: ['devices', 'alerts', 'rules', 'silences', 'tokens', 'catalog', 'operations'].map((name) => ({ name })),
+    tags: ['devices', 'alerts', 'rules', 'silences', 'notifications', 'tokens', 'catalog', 'operations'].map((name) => ({ name })),
     paths,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: components },
   };

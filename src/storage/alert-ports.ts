@@ -98,6 +98,9 @@ export interface AlertEvent extends Transition {
   alert: Alert;
 }
 
+/** Runs inside a transition's transaction (AlertStore.setRecordHook). */
+export type RecordHook = (event: AlertEvent) => void;
+
 export interface AlertListFilter {
   states?: readonly AlertState[];
   severity?: Severity;
@@ -124,6 +127,12 @@ export interface AlertStore {
   active(): Alert[];
   /** Transitions with eventId above `after`, in eventId order, at most `limit`. */
   eventsAfter(after: number, limit: number): AlertEvent[];
+  /**
+   * Sets the hook run inside the transaction of every recorded transition (`open` and `transition`), after the
+   * transition is written: what it writes commits with the transition, and if it throws, the transition is
+   * rolled back too (the notification outbox is written this way). One hook; `undefined` removes it.
+   */
+  setRecordHook(hook: RecordHook | undefined): void;
   /** Stores the newest value seen for open alerts (written in batches, not per reading). */
   updateLastValues(updates: readonly { id: number; lastValue: number | null; lastValueAt: number | null }[]): void;
 }

@@ -47,6 +47,11 @@ describe('npm run bench', () => {
     expect(positive(r.alertLatencyMs.p50)).toBe(true);
     expect(r.alertLatencyMs.p99).toBeGreaterThanOrEqual(r.alertLatencyMs.p50);
     expect(r.alertLatencyMs.samples).toBeGreaterThan(0);
+    // Publish → the fired webhook received, in the same run and under the same load.
+    expect(positive(r.webhookLatencyMs.p50)).toBe(true);
+    expect(r.webhookLatencyMs.p99).toBeGreaterThanOrEqual(r.webhookLatencyMs.p50);
+    expect(r.webhookLatencyMs.samples).toBeGreaterThan(0);
+    expect(r.webhookLatencyMs.loadPerSecond).toBe(r.alertLatencyMs.loadPerSecond);
     expect(positive(r.alertLatencyMs.loop.appCpuShare)).toBe(true);
     // Every probe reading is committed, so the alert phase has commits, each of at least one reading.
     expect(positive(r.alertLatencyMs.loop.commitsPerSecond)).toBe(true);

@@ -38,8 +38,8 @@ const query = (q: object) => {
   return s ? `?${s}` : '';
 };
 
-/** A client for /api bound to one token; `onUnauthorized` runs when the server no longer accepts it. */
-export function createApi(token: string, onUnauthorized: () => void = () => undefined) {
+/** A JSON request to /api with one token's authorization; `onUnauthorized` runs on a 401. */
+export function apiCaller(token: string, onUnauthorized: () => void = () => undefined) {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
@@ -60,7 +60,12 @@ export function createApi(token: string, onUnauthorized: () => void = () => unde
     }
     return data as T;
   }
+  return call;
+}
 
+/** A client for /api bound to one token; `onUnauthorized` runs when the server no longer accepts it. */
+export function createApi(token: string, onUnauthorized: () => void = () => undefined) {
+  const call = apiCaller(token, onUnauthorized);
   return {
     whoami: () => call<Principal>('GET', '/whoami'),
     catalog: () => call<Catalog>('GET', '/catalog'),

@@ -6,6 +6,8 @@ export type Route =
   | { page: 'devices' }
   | { page: 'device'; id: string }
   | { page: 'map' }
+  | { page: 'alert'; id: number }
+  | { page: 'notifications' }
   | { page: 'silences'; prefill?: Record<string, string> };
 
 /** Parses `location.hash`. */
@@ -17,8 +19,12 @@ export function parseRoute(hash: string): Route {
       return parts[1] ? { page: 'device', id: parts[1] } : { page: 'devices' };
     case 'map':
       return { page: 'map' };
+    case 'notifications':
+      return { page: 'notifications' };
     case 'silences':
       return { page: 'silences', prefill: Object.fromEntries(new URLSearchParams(search)) };
+    case 'alerts':
+      return parts[1] && /^\d+$/.test(parts[1]) ? { page: 'alert', id: Number(parts[1]) } : { page: 'alerts' };
     default:
       return { page: 'alerts' };
   }
@@ -26,6 +32,9 @@ export function parseRoute(hash: string): Route {
 
 /** The link to a device's page. */
 export const deviceHref = (id: string) => `#/devices/${encodeURIComponent(id)}`;
+
+/** The link to one alert's page (its notifications; the link every notification carries). */
+export const alertHref = (id: number) => `#/alerts/${id}`;
 
 /** The current route, following hash changes. */
 export function useRoute(): Route {

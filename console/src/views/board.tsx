@@ -4,7 +4,7 @@ import type { FeedEntry } from '../lib/alert-board.js';
 import { formatAge, formatAgo, formatClock, formatCondition, formatDateTime, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
-import { deviceHref } from '../lib/router.js';
+import { alertHref, deviceHref } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
 import { SEVERITIES, type Alert, type Severity } from '../types.js';
 import { AlertActions } from './alert-actions.js';
@@ -155,7 +155,7 @@ function AlertTable({ alerts }: { alerts: Alert[] }) {
                 <span class={`sev sev-${a.severity}`}><SeverityIcon severity={a.severity} /> {a.severity}</span>
               </td>
               <td class="col-alert">
-                <div class="alert-name" title={a.ruleName}>{a.ruleName}{a.silenced && <span class="tag">silenced</span>}</div>
+                <div class="alert-name" title={a.ruleName}><a href={alertHref(a.id)} class="alert-link">{a.ruleName}</a>{a.silenced && <span class="tag">silenced</span>}</div>
                 <div class="alert-msg" title={a.message}>{a.message}</div>
               </td>
               <td class="col-device">

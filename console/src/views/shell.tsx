@@ -10,12 +10,15 @@ import { DevicePage } from './device-page.js';
 import { DevicesPage } from './devices.js';
 import { Logo, SeverityIcon, SpeakerIcon } from './icons.js';
 import { SilencesPage } from './silences.js';
+import { AlertPage } from './alert-page.js';
+import { NotificationsPage } from './notifications.js';
 
 const NAV: { page: Route['page']; href: string; label: string }[] = [
   { page: 'alerts', href: '#/alerts', label: 'Alerts' },
   { page: 'devices', href: '#/devices', label: 'Devices' },
   { page: 'map', href: '#/map', label: 'City map' },
   { page: 'silences', href: '#/silences', label: 'Silences' },
+  { page: 'notifications', href: '#/notifications', label: 'Notifications' },
 ];
 
 export function Shell({ onSignOut }: { onSignOut(): void }) {
@@ -30,7 +33,7 @@ export function Shell({ onSignOut }: { onSignOut(): void }) {
   }, [unackedCritical]);
 
   const alarms = useObservable(session.alarms);
-  const current = route.page === 'device' ? 'devices' : route.page;
+  const current = route.page === 'device' ? 'devices' : route.page === 'alert' ? 'alerts' : route.page;
   return (
     <div class="shell" data-alarms={alarms}>
       <header class="topbar">
@@ -75,6 +78,8 @@ function page(route: Route) {
     case 'device': return <DevicePage key={route.id} id={route.id} />;
     case 'map': return <CityMapPage />;
     case 'silences': return <SilencesPage prefill={route.prefill} />;
+    case 'alert': return <AlertPage key={route.id} id={route.id} />;
+    case 'notifications': return <NotificationsPage />;
     default: return <AlertBoardPage />;
   }
 }

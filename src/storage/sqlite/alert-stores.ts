@@ -10,6 +10,7 @@ import type {
   DeviceWatermark,
   NewAlert,
   PendingState,
+  RecordHook,
   Rule,
   RuleStore,
   Silence,
@@ -157,20 +158,27 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     const { id: _id, eventId: _e, ...rest } = a as Alert;
     return JSON.stringify(rest);
   };
+  let recordHook: RecordHook | undefined;
   const record = (alert: Alert, t: TransitionInput): number =>
     Number(s.insertEvent.run(alert.id, t.kind, t.at, t.value, t.actor, t.note ?? null, bodyOf(alert)).lastInsertRowid);
+  const recorded = (alert: Alert, t: TransitionInput): void => {
+    if (recordHook) recordHook({ ...t, eventId: alert.eventId, alertId: alert.id, alert });
+  };
 
   const open = db.transaction((a: NewAlert, t: TransitionInput): Alert => {
     const id = Number(s.insertAlert.run(a.ruleId, a.deviceId, a.domain, a.severity, a.state, a.firedAt, bodyOf(a)).lastInsertRowid);
     const alert: Alert = { ...a, id, eventId: 0 };
     alert.eventId = record(alert, t);
     s.updateAlert.run(alert.state, alert.severity, alert.eventId, bodyOf(alert), id);
+    recorded(alert, t);
     return alert;
   });
   const transition = db.transaction((a: Alert, t: TransitionInput): Alert => {
     const eventId = record(a, t);
     s.updateAlert.run(a.state, a.severity, eventId, bodyOf(a), a.id);
-    return { ...a, eventId };
+    const saved = { ...a, eventId };
+    recorded(saved, t);
+    return saved;
   });
   const updateLastValues = db.transaction((updates: readonly { id: number; lastValue: number | null; lastValueAt: number | null }[]) => {
     for (const u of updates) {
@@ -206,6 +214,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     eventsAfter(after, limit): AlertEvent[] {
       return s.eventsAfter.all(after, limit).map((r) => ({ ...toTransition(r), alert: { ...(JSON.parse(r.alert) as Alert), id: r.alert_id, eventId: r.event_id } }));
     },
+    setRecordHook(hook) { recordHook = hook; },
     updateLastValues: (updates) => { if (updates.length) updateLastValues(updates); },
   };
 

@@ -1,7 +1,7 @@
 import type { Migration } from './open.js';
 
 /**
- * The schema of `citysense.db` (devices, tokens, dead letters; alerts, rules and silences come later).
+ * The schema of `citysense.db` (devices, tokens, dead letters, notifications; the alert tables migrate themselves, see alert-stores.ts).
  * Append a step to extend it; a released step is never edited, since `user_version` records it as done.
  */
 export const META_MIGRATIONS: readonly Migration[] = [
@@ -44,6 +44,48 @@ export const META_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX dead_letters_reason ON dead_letters (reason, id);
       CREATE INDEX dead_letters_received_at ON dead_letters (received_at);
+    `,
+  },
+  {
+    name: 'notifications: contact points, policies, outbox, delivery attempts, timers',
+    up: `
+      CREATE TABLE contact_points (
+        id   TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE notification_policies (
+        id   TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+      ) STRICT;
+      -- One row per notification to one contact point; its id is the webhook-id, the same on every try.
+      CREATE TABLE notification_outbox (
+        id               TEXT PRIMARY KEY,
+        alert_id         INTEGER,
+        contact_point_id TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        next_at          INTEGER NOT NULL,
+        created_at       INTEGER NOT NULL,
+        body             TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX notification_outbox_due ON notification_outbox (next_at) WHERE status = 'pending';
+      CREATE INDEX notification_outbox_alert ON notification_outbox (alert_id, created_at);
+      CREATE TABLE notification_attempts (
+        delivery_id TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        at          INTEGER NOT NULL,
+        status      TEXT NOT NULL,
+        http_status INTEGER,
+        error       TEXT,
+        PRIMARY KEY (delivery_id, attempt)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE notification_timers (
+        alert_id  INTEGER NOT NULL,
+        policy_id TEXT NOT NULL,
+        kind      TEXT NOT NULL CHECK (kind IN ('repeat', 'escalate')),
+        due_at    INTEGER NOT NULL,
+        PRIMARY KEY (alert_id, policy_id, kind)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX notification_timers_due ON notification_timers (due_at);
     `,
   },
 ];
