@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { createLogger, loadCatalog, type DeadLetter, type Logger, type InboundMessage, type Reading, type RefusalReason } from '../../src/core/index.js';
 import { createIngest, type Ingest } from '../../src/ingest/index.js';
-import type { DeadLetterStore, HistoryQuery, Point, ReadingStore, StoredDeadLetter } from '../../src/storage/index.js';
+import type { DeadLetterStore, HistoryQuery, Point, ReadingStore, ScanQuery, StoredDeadLetter, StoredReading } from '../../src/storage/index.js';
 
 /** An in-memory ReadingStore that can be switched to failing, or held so that writes wait (the real stores are tested elsewhere). */
 export class MemoryReadingStore implements ReadingStore {
@@ -49,6 +49,18 @@ export class MemoryReadingStore implements ReadingStore {
 
   async count(deviceId?: string): Promise<number> {
     return deviceId ? [...this.points.values()].filter((r) => r.deviceId === deviceId).length : this.points.size;
+  }
+
+  async scan(q: ScanQuery): Promise<StoredReading[]> {
+    return [...this.points.values()]
+      .filter((r) => r.deviceId === q.deviceId && r.ts >= q.from && r.ts < q.to)
+      .sort((a, b) => a.ts - b.ts)
+      .slice(0, q.limit)
+      .map((r) => ({ deviceId: r.deviceId, ts: r.ts, receivedAt: r.receivedAt, values: { ...r.values } }));
+  }
+
+  async countRange(deviceId: string, from: number, to: number): Promise<number> {
+    return [...this.points.values()].filter((r) => r.deviceId === deviceId && r.ts >= from && r.ts < to).length;
   }
 
   async ping(): Promise<boolean> {
