@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createAlertEngine } from '../alerts/index.js';
+import { createAlertEngine, createBacktester } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
@@ -167,6 +167,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       deadLetters: meta.deadLetters,
       readings,
       alerts,
+      backtester: createBacktester({ catalog, readings, devices: meta.devices, maxReadings: config.backtestMaxReadings }),
       authenticate,
       presence: {
         isOnline: (id) => b.isOnline(id),

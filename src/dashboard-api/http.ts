@@ -5,7 +5,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { AlertEngine } from '../alerts/index.js';
+import type { AlertEngine, Backtester } from '../alerts/index.js';
 import type { Catalog, Logger } from '../core/index.js';
 import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore } from '../storage/index.js';
 import type { Authenticate } from './auth.js';
@@ -13,6 +13,7 @@ import { ApiDefinition } from './define.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { backtestRoutes } from './routes/backtest.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
 import { rulesRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
@@ -27,6 +28,8 @@ export interface DashboardApiDeps {
   deadLetters: DeadLetterStore;
   readings: ReadingStore;
   alerts: AlertEngine;
+  /** Backtests rules over stored history (POST /api/rules/backtest). */
+  backtester: Backtester;
   /** Resolves and revokes bearer tokens (shared with the Socket.IO side, which ends a revoked token's connections). */
   authenticate: Authenticate;
   presence: DevicePresence;
@@ -69,6 +72,8 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
     devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
     tokensRoutes(definition, { tokens: deps.tokens, revoke: deps.authenticate.revoke }),
     alertsRoutes(definition, { engine: deps.alerts, now }),
+    // Before rulesRoutes' /api/rules/{id}: `backtest` is not a rule id.
+    backtestRoutes(definition, { catalog: deps.catalog, engine: deps.alerts, backtester: deps.backtester, now }),
     rulesRoutes(definition, deps.alerts),
     silencesRoutes(definition, { engine: deps.alerts, now }),
     sessionRoutes(definition),
