@@ -141,10 +141,25 @@ export interface StoredDeadLetter extends DeadLetter {
   id: number;
 }
 
+/** Which dead letters a replay takes (all given ones apply). */
+export interface DeadLetterSelection {
+  reason?: RefusalReason;
+  deviceId?: string;
+  /** receivedAt bounds, epoch ms: from inclusive, to exclusive. */
+  from?: number;
+  to?: number;
+}
+
 export interface DeadLetterStore {
   add(letters: readonly DeadLetter[]): void;
   /** Newest first; `before` pages (ids below it). */
   list(opts: { limit: number; reason?: RefusalReason; before?: number }): StoredDeadLetter[];
+  /** Oldest first, ids above `after`: the letters a replay goes through, a page at a time. */
+  select(selection: DeadLetterSelection, opts: { after: number; limit: number }): StoredDeadLetter[];
+  /** Removes letters (replayed and stored). */
+  remove(ids: readonly number[]): void;
+  /** Gives a letter the reason it is refused for now (a replay that still fails, perhaps for another reason). */
+  setReason(id: number, reason: RefusalReason, detail: string): void;
   /** Removes letters older than `olderThan` (epoch ms) and all but the newest `keep`. Returns how many. */
   purge(olderThan: number, keep: number): number;
 }
