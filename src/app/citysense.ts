@@ -10,6 +10,7 @@ import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
+import { createDeadLetterReplay } from './replay-dead-letters.js';
 import {
   createInfluxReadingStore,
   createSqliteAlertStores,
@@ -167,6 +168,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       deadLetters: meta.deadLetters,
       readings,
       alerts,
+      replayDeadLetters: createDeadLetterReplay({ deadLetters: meta.deadLetters, registry: meta.devices, ingest, log }),
       backtester: createBacktester({ catalog, readings, devices: meta.devices, maxReadings: config.backtestMaxReadings }),
       authenticate,
       presence: {

@@ -14,6 +14,7 @@ import { errorHandler, notFoundRoute } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { backtestRoutes } from './routes/backtest.js';
+import { deadLetterRoutes, type DeadLetterRoutesDeps } from './routes/dead-letters.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
 import { rulesRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
@@ -30,6 +31,8 @@ export interface DashboardApiDeps {
   alerts: AlertEngine;
   /** Backtests rules over stored history (POST /api/rules/backtest). */
   backtester: Backtester;
+  /** Replays chosen dead letters through validation (POST /api/dead-letters/replay). */
+  replayDeadLetters: DeadLetterRoutesDeps['replay'];
   /** Resolves and revokes bearer tokens (shared with the Socket.IO side, which ends a revoked token's connections). */
   authenticate: Authenticate;
   presence: DevicePresence;
@@ -77,6 +80,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
     rulesRoutes(definition, deps.alerts),
     silencesRoutes(definition, { engine: deps.alerts, now }),
     sessionRoutes(definition),
+    deadLetterRoutes(definition, { replay: deps.replayDeadLetters, now }),
   ];
   const docs = definition.router('/api');
   let document: unknown;

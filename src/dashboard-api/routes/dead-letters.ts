@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { AppError, isDateMs, REFUSAL_REASONS, type RefusalReason } from '../../core/index.js';
+import type { DeadLetterSelection } from '../../storage/index.js';
+import type { ApiDefinition } from '../define.js';
+import { parseTime } from '../time.js';
+
+export interface DeadLetterReplayAnswer {
+  replayed: number;
+  readings: number;
+  stillRefused: Partial<Record<RefusalReason, number>>;
+}
+
+export interface DeadLetterRoutesDeps {
+  replay: (selection: DeadLetterSelection) => Promise<DeadLetterReplayAnswer>;
+  now: () => number;
+}
+
+const timeInput = z.union([z.string(), z.number()]);
+export const replayBodySchema = z.strictObject({
+  reason: z.enum(REFUSAL_REASONS).optional(),
+  deviceId: z.string().min(1).max(64).optional(),
+  from: timeInput.optional().describe('receivedAt from (inclusive): RFC 3339, epoch ms, or relative (-1d)'),
+  to: timeInput.optional().describe('receivedAt to (exclusive)'),
+});
+
+const replayAnswerSchema = z
+  .object({
+    replayed: z.number().describe('letters that passed and were stored (they left the dead letters)'),
+    readings: z.number().describe('readings those letters held'),
+    stillRefused: z.record(z.string(), z.number()).describe('letters still refused, by their (possibly new) reason'),
+  })
+  .meta({ id: 'DeadLetterReplay' });
+
+/** POST /api/dead-letters/replay (CONTRACT.md 10). */
+export function deadLetterRoutes(api: ApiDefinition, deps: DeadLetterRoutesDeps) {
+  const { router, op } = api.router('/api');
+  const time = (v: string | number | undefined, field: string, t: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const parsed = typeof v === 'number' ? (isDateMs(v) ? v : undefined) : parseTime(v, t);
+    if (parsed === undefined) throw new AppError('bad_request', `body ${field}: use RFC 3339 (2026-01-31T12:00:00Z), epoch ms, now, or a relative time like -1d`);
+    return parsed;
+  };
+  op(
+    { method: 'post', path: '/api/dead-letters/replay', tag: 'operations', summary: 'Validate chosen dead letters again and store those that pass', role: 'admin',
+      body: replayBodySchema,
+      description: 'After a catalog or registration fix: each chosen letter (all, when no filter is given) goes through validation again. Those ' +
+        'that pass are stored at their own timestamps and leave the dead letters; the rest stay with the reason they are refused for now. ' +
+        'Idempotent: run twice, stored once.',
+      responses: { 200: { description: 'what the replay did', schema: replayAnswerSchema } }, errors: [503] },
+    async (_req, res, { body }) => {
+      const t = deps.now();
+      const selection: DeadLetterSelection = { reason: body.reason, deviceId: body.deviceId, from: time(body.from, 'from', t), to: time(body.to, 'to', t) };
+      for (const k of Object.keys(selection) as (keyof DeadLetterSelection)[]) if (selection[k] === undefined) delete selection[k];
+      res.json(await deps.replay(selection));
+    },
+  );
+  return router;
+}
