@@ -4,3 +4,4 @@ export { IngestUnavailableError, type Ingest, type IngestDeps, type IngestStats,
 export { decodePayload, MAX_PAYLOAD_BYTES } from './decode/dispatch.js';
 export type { DecodeContext, DecodedReading, DecodeResult } from './decode/types.js';
 export { createClockSkew, type ClockSkew } from './clock-skew.js';
+export { checkMessage } from './validate.js';

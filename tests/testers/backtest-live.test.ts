@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startTestApp, type LiveClient, type StoreKind, type TestApp } from '../fixtures/app.js';
@@ -21,6 +22,18 @@ const scenario = parseScenario({
   ],
 });
 
+/** Runs the citysense CLI from source; resolves with its exit code and output. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 const key = (e: Episode) => `${e.ruleId} ${e.deviceId} ${e.firedAt} ${e.resolvedAt}`;
 
 describe.each<StoreKind>(['sqlite', 'influxdb'])('backtest over recorded history (%s)', (store) => {
@@ -30,11 +43,12 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('backtest over recorded history
   let startedAt: number;
   let liveAlerts: Episode[];
   let builtin: { id: string; name: string; enabled: boolean }[];
+  let file: string;
 
   beforeAll(async () => {
     t = await startTestApp(store);
     dir = mkdtempSync(join(tmpdir(), 'citysense-backtest-'));
-    const file = join(dir, 'run.jsonl');
+    file = join(dir, 'run.jsonl');
     await runSimulation({
       mqtt: t.mqttUrl, devices: 24, rate: 30, durationMs: 48_000, seed: 'backtest', scenario, record: file,
       provision: { api: t.httpUrl, token: t.adminToken }, prefix: 'bt',
@@ -104,6 +118,24 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('backtest over recorded history
     expect(disabled.alerts).toEqual([]);
     expect((await t.api('GET', '/api/rules')).body.items).toEqual(rulesBefore);
   });
+
+  it('offline, over the recording, the CLI gives the same alerts as the API on the same readings', async () => {
+    const rules = (await t.api('GET', '/api/rules')).body.items as Record<string, unknown>[];
+    for (const name of ['carbon monoxide', 'wearable spo2 low', 'wearable heart_rate high']) {
+      const { id, builtin: _b, createdAt: _c, updatedAt: _u, ...body } = rules.find((r) => r.name === name)!;
+      const ruleFile = join(dir, `${id}.json`);
+      writeFileSync(ruleFile, JSON.stringify(body));
+      const offline = await cli(['backtest', '--rule', ruleFile, '--recording', file, '--json', '--expect-fire']);
+      expect([offline.code, offline.stderr]).toEqual([0, '']);
+      const api = await backtest({ ruleId: id });
+      const pick = (a: Episode & { value: number }) => ({ deviceId: a.deviceId, firedAt: a.firedAt, resolvedAt: a.resolvedAt, value: a.value });
+      const fromCli = JSON.parse(offline.stdout).alerts.map((a: { deviceId: string; firedAt: number; resolvedAt: number | null; value: number }) => ({
+        ...a, firedAt: new Date(a.firedAt).toISOString(), resolvedAt: a.resolvedAt === null ? null : new Date(a.resolvedAt).toISOString(),
+      }));
+      expect(fromCli.map(pick)).toEqual(api.alerts.map((a) => pick(a as Episode & { value: number })));
+      expect(fromCli.length).toBeGreaterThan(0);
+    }
+  }, 60_000);
 
   it('narrows by match, and refuses bad input with the field named', async () => {
     const co = builtin.find((r) => r.name === 'carbon monoxide')!;
