@@ -6,6 +6,7 @@ export type Route =
   | { page: 'devices' }
   | { page: 'device'; id: string }
   | { page: 'map' }
+  | { page: 'rules' }
   | { page: 'silences'; prefill?: Record<string, string> };
 
 /** Parses `location.hash`. */
@@ -17,6 +18,8 @@ export function parseRoute(hash: string): Route {
       return parts[1] ? { page: 'device', id: parts[1] } : { page: 'devices' };
     case 'map':
       return { page: 'map' };
+    case 'rules':
+      return { page: 'rules' };
     case 'silences':
       return { page: 'silences', prefill: Object.fromEntries(new URLSearchParams(search)) };
     default:

@@ -9,6 +9,7 @@ import { CityMapPage } from './city-map.js';
 import { DevicePage } from './device-page.js';
 import { DevicesPage } from './devices.js';
 import { Logo, SeverityIcon, SpeakerIcon } from './icons.js';
+import { RulesPage } from './rules.js';
 import { SilencesPage } from './silences.js';
 
 const NAV: { page: Route['page']; href: string; label: string }[] = [
@@ -16,6 +17,7 @@ const NAV: { page: Route['page']; href: string; label: string }[] = [
   { page: 'devices', href: '#/devices', label: 'Devices' },
   { page: 'map', href: '#/map', label: 'City map' },
   { page: 'silences', href: '#/silences', label: 'Silences' },
+  { page: 'rules', href: '#/rules', label: 'Rules' },
 ];
 
 export function Shell({ onSignOut }: { onSignOut(): void }) {
@@ -75,6 +77,7 @@ function page(route: Route) {
     case 'device': return <DevicePage key={route.id} id={route.id} />;
     case 'map': return <CityMapPage />;
     case 'silences': return <SilencesPage prefill={route.prefill} />;
+    case 'rules': return <RulesPage />;
     default: return <AlertBoardPage />;
   }
 }
