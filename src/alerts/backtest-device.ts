@@ -2,27 +2,18 @@
 // No store, no timer, no push: a `for` that the live engine's timer would fire fires here when event time passes
 // its due time, and `no_data` fires from the gaps between readings.
 import type { SensorType } from '../core/index.js';
-import type { StoredReading, Threshold } from '../storage/index.js';
+import type { Alert, StoredReading } from '../storage/index.js';
 import { eventTime, noDataLimitMs, pendingDueAt, step, valueFor, type MatchedDevice, type PairState } from './evaluate.js';
 import type { CompiledRule } from './rule-index.js';
 
-/** One alert a backtest would have raised. Times are epoch ms; `resolvedAt` null: still open at the range's end. */
-export interface BacktestAlert {
-  ruleId: string;
-  ruleName: string;
-  deviceId: string;
-  domain: string;
-  type: string;
-  district: string | null;
-  severity: string;
-  metric: string | null;
-  threshold: Threshold;
-  /** The value it fired with (for `no_data`: the seconds of silence). */
-  value: number | null;
-  firedAt: number;
-  resolvedAt: number | null;
-  lastValue: number | null;
-}
+/**
+ * One alert a backtest would have raised: the fields of a live alert (CONTRACT 5.2) that history decides. Times are
+ * epoch ms; `resolvedAt` null: still open at the range's end; `value` for `no_data`: the seconds of silence.
+ */
+export type BacktestAlert = Pick<
+  Alert,
+  'ruleId' | 'ruleName' | 'deviceId' | 'domain' | 'type' | 'district' | 'severity' | 'metric' | 'threshold' | 'value' | 'firedAt' | 'resolvedAt' | 'lastValue'
+>;
 
 /** Feeds one device's readings (oldest first, in as many pages as needed) and collects the alerts. */
 export class DeviceBacktest {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startTestApp, type LiveClient, type StoreKind, type TestApp } from '../fixtures/app.js';
 import { parseScenario, runSimulation } from '../../src/simulator/index.js';
+import { runCli } from '../fixtures/cli.js';
 
 interface Episode { ruleId: string; deviceId: string; firedAt: string; resolvedAt: string | null }
 
@@ -22,17 +22,7 @@ const scenario = parseScenario({
   ],
 });
 
-/** Runs the citysense CLI from source; resolves with its exit code and output. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 const key = (e: Episode) => `${e.ruleId} ${e.deviceId} ${e.firedAt} ${e.resolvedAt}`;
 

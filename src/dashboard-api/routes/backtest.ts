@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { AppError, isDateMs, notFound, type Catalog } from '../../core/index.js';
+import { notFound, type Catalog } from '../../core/index.js';
 import { draftRule, ruleInputSchema, type AlertEngine, type Backtester, type BacktestResult } from '../../alerts/index.js';
 import type { ApiDefinition } from '../define.js';
-import { parseTime } from '../time.js';
+import { bodyTime } from '../time.js';
 
 export interface BacktestRouteDeps {
   catalog: Catalog;
@@ -50,11 +50,6 @@ export function backtestView(r: BacktestResult) {
 /** POST /api/rules/backtest: what a draft or saved rule would have raised over stored history (CONTRACT.md 10). */
 export function backtestRoutes(api: ApiDefinition, deps: BacktestRouteDeps) {
   const { router, op } = api.router('/api');
-  const time = (v: string | number, field: string, t: number): number => {
-    const parsed = typeof v === 'number' ? (isDateMs(v) ? v : undefined) : parseTime(v, t);
-    if (parsed === undefined) throw new AppError('bad_request', `body ${field}: use RFC 3339 (2026-01-31T12:00:00Z), epoch ms, now, or a relative time like -1d`);
-    return parsed;
-  };
   op(
     { method: 'post', path: '/api/rules/backtest', tag: 'rules', summary: 'Backtest a rule over stored history', role: 'viewer', body: backtestBodySchema,
       description: 'Evaluates a draft (`rule`) or saved (`ruleId`) rule over the stored readings of every matching device in [from, to), in event ' +
@@ -62,8 +57,8 @@ export function backtestRoutes(api: ApiDefinition, deps: BacktestRouteDeps) {
       responses: { 200: { description: 'the alerts it would have raised', schema: backtestResultSchema } }, errors: [404, 503] },
     async (_req, res, { body }) => {
       const t = deps.now();
-      const from = time(body.from, 'from', t);
-      const to = time(body.to, 'to', t);
+      const from = bodyTime(body.from, 'from', t);
+      const to = bodyTime(body.to, 'to', t);
       let rule;
       if (body.ruleId !== undefined) {
         rule = deps.engine.getRule(body.ruleId);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { AppError, isDateMs, REFUSAL_REASONS, type RefusalReason } from '../../core/index.js';
+import { REFUSAL_REASONS, type RefusalReason } from '../../core/index.js';
 import type { DeadLetterSelection } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
-import { parseTime } from '../time.js';
+import { bodyTime } from '../time.js';
 
 export interface DeadLetterReplayAnswer {
   replayed: number;
@@ -34,12 +34,6 @@ const replayAnswerSchema = z
 /** POST /api/dead-letters/replay (CONTRACT.md 10). */
 export function deadLetterRoutes(api: ApiDefinition, deps: DeadLetterRoutesDeps) {
   const { router, op } = api.router('/api');
-  const time = (v: string | number | undefined, field: string, t: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const parsed = typeof v === 'number' ? (isDateMs(v) ? v : undefined) : parseTime(v, t);
-    if (parsed === undefined) throw new AppError('bad_request', `body ${field}: use RFC 3339 (2026-01-31T12:00:00Z), epoch ms, now, or a relative time like -1d`);
-    return parsed;
-  };
   op(
     { method: 'post', path: '/api/dead-letters/replay', tag: 'operations', summary: 'Validate chosen dead letters again and store those that pass', role: 'admin',
       body: replayBodySchema,
@@ -49,7 +43,7 @@ export function deadLetterRoutes(api: ApiDefinition, deps: DeadLetterRoutesDeps)
       responses: { 200: { description: 'what the replay did', schema: replayAnswerSchema } }, errors: [503] },
     async (_req, res, { body }) => {
       const t = deps.now();
-      const selection: DeadLetterSelection = { reason: body.reason, deviceId: body.deviceId, from: time(body.from, 'from', t), to: time(body.to, 'to', t) };
+      const selection: DeadLetterSelection = { reason: body.reason, deviceId: body.deviceId, from: body.from === undefined ? undefined : bodyTime(body.from, 'from', t), to: body.to === undefined ? undefined : bodyTime(body.to, 'to', t) };
       for (const k of Object.keys(selection) as (keyof DeadLetterSelection)[]) if (selection[k] === undefined) delete selection[k];
       res.json(await deps.replay(selection));
     },
