@@ -5,6 +5,7 @@ import { AppError, conflict, notFound, type Reading } from '../core/index.js';
 import type { Alert, NewAlert, Rule, Silence, Threshold, TransitionInput } from '../storage/index.js';
 import { builtinRules, FIRST_RELEASE_BUILTIN_IDS } from './builtin-rules.js';
 import { describe } from './conditions.js';
+import { eventTime, inEventOrder, matchesAll, matchesDevice, noDataLimitMs, pendingDueAt, step as decide, valueFor, type PairState } from './evaluate.js';
 import { createAlertMetrics } from './metrics.js';
 import { compileRule, indexRules, type CompiledRule } from './rule-index.js';
 import { checkRule, toRule, type RuleInput } from './rule-schema.js';
@@ -12,6 +13,7 @@ import { createSilenceBook, type Silenceable } from './silences.js';
 import type { AlertEngine, AlertEngineDeps, PushKind, SilenceInput, TransitionListener } from './types.js';
 
 interface Pending {
+  kind: 'pending';
   ruleId: string;
   since: number;
   /** The newest breaching value (what a timer fires with) and its reading's event time. */
@@ -43,13 +45,8 @@ interface DeviceState {
 }
 
 const SYSTEM = 'system';
-
-/**
- * A reading's time for evaluation: its own, but never later than its receive time. A device clock ahead of the
- * platform (up to 5 min is accepted) or one stepped back by NTP would otherwise move the device's watermark
- * into the future, and every reading after it would be skipped as out of order until real time caught up.
- */
-const eventTime = (r: Reading) => (r.ts < r.receivedAt ? r.ts : r.receivedAt);
+const HELD: PairState = { kind: 'held' };
+const OPEN: PairState = { kind: 'open' };
 const INFO_TTL_MS = 60_000;
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -93,11 +90,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   function rebuildIndex(): void {
     ({ byType, noData: noDataRules } = indexRules(catalog, compiled.values()));
   }
-
-  const matchesDevice = (r: Rule, ds: DeviceState) =>
-    (r.match.deviceId === undefined || r.match.deviceId === ds.id) && (r.match.district === undefined || r.match.district === ds.district);
-  const matchesAll = (r: Rule, ds: DeviceState) =>
-    (r.match.domain === undefined || r.match.domain === ds.domain) && (r.match.type === undefined || r.match.type === ds.type) && matchesDevice(r, ds);
 
   // ---- notifications and transitions ----
 
@@ -181,12 +173,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const st = ds.rules.get(ruleId);
     const cr = compiled.get(ruleId);
     if (!started || st?.pending !== p || !cr) return;
-    guarded('firing a pending alert', () => firePending(cr, ds, p, p.since + cr.forMs));
+    guarded('firing a pending alert', () => firePending(cr, ds, p, pendingDueAt(cr, p.since)));
   }
 
   function startPending(cr: CompiledRule, ds: DeviceState, value: number, at: number): void {
     const dueAt = now() + cr.forMs;
-    const p: Pending = { ruleId: cr.rule.id, since: at, value, lastAt: at, dueAt };
+    const p: Pending = { kind: 'pending', ruleId: cr.rule.id, since: at, value, lastAt: at, dueAt };
     store.state.putPending({ ruleId: cr.rule.id, deviceId: ds.id, since: at, value, lastAt: at, dueAt });
     ds.rules.set(cr.rule.id, { pending: p });
     pendingCount++;
@@ -240,40 +232,35 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     return ds;
   }
 
+  /** Carries out what the state machine (evaluate.ts) decides for one value: the store, timers and pushes. */
   function step(cr: CompiledRule, ds: DeviceState, v: number, ts: number): void {
     const st = ds.rules.get(cr.rule.id);
-    if (st?.held) {
-      // Resolved by hand during a breach: the breach that goes on is the same episode, not a new one.
-      if (cr.clear(v)) release(cr.rule.id, ds);
-      return;
-    }
-    if (st?.alertId !== undefined) {
-      const a = open.get(st.alertId);
-      if (!a) { ds.rules.delete(cr.rule.id); return; }
-      if (cr.clear(v)) {
-        resolveAlert({ ...a, lastValue: v, lastValueAt: ts }, ts, v, SYSTEM);
-      } else {
-        a.lastValue = v;
-        a.lastValueAt = ts;
-        dirtyAlerts.add(a.id);
-      }
-      return;
-    }
-    const breach = cr.fire(v);
+    const a = st?.alertId !== undefined ? open.get(st.alertId) : undefined;
+    if (st?.alertId !== undefined && !a) { ds.rules.delete(cr.rule.id); return; }
     const p = st?.pending;
-    if (p) {
-      // `for` means the condition held at every reading: any reading that does not breach cancels it (hysteresis
-      // is for resolving an open alert only).
-      if (!breach) return dropPending(cr.rule.id, ds, p);
-      p.value = v;
-      p.lastAt = ts;
-      if (ts - p.since >= cr.forMs) firePending(cr, ds, p, ts);
-      else dirtyPending.set(p, ds);
-      return;
+    const s = decide(cr, st?.held ? HELD : a ? OPEN : p, v, ts);
+    switch (s.do) {
+      case 'none': return;
+      case 'release': return release(cr.rule.id, ds);
+      case 'resolve': return void resolveAlert({ ...a!, lastValue: v, lastValueAt: ts }, ts, v, SYSTEM);
+      case 'update':
+        a!.lastValue = v;
+        a!.lastValueAt = ts;
+        dirtyAlerts.add(a!.id);
+        return;
+      case 'cancel': return dropPending(cr.rule.id, ds, p!);
+      case 'extend':
+        p!.value = v;
+        p!.lastAt = ts;
+        dirtyPending.set(p!, ds);
+        return;
+      case 'start': return startPending(cr, ds, v, ts);
+      case 'fire':
+        if (!p) return fire(cr, ds, v, ts);
+        p.value = v;
+        p.lastAt = ts;
+        return firePending(cr, ds, p, ts);
     }
-    if (!breach) return;
-    if (cr.forMs === 0) fire(cr, ds, v, ts);
-    else startPending(cr, ds, v, ts);
   }
 
   function evaluateOne(r: Reading): void {
@@ -299,9 +286,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     if (!rules) return;
     for (const cr of rules) {
       if (!matchesDevice(cr.rule, ds)) continue;
-      const raw = r.values[cr.rule.metric!];
-      if (raw === undefined) continue;
-      const v = typeof raw === 'boolean' ? (raw ? 1 : 0) : raw;
+      const v = valueFor(cr, r.values);
+      if (v === undefined) continue;
       try {
         step(cr, ds, v, ts);
       } catch (err) {
@@ -312,12 +298,9 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
 
   function evaluate(readings: readonly Reading[]): void {
     if (!started) return;
-    // Event-time order per device: a batch out of time order is evaluated sorted (a stable sort keeps spool
-    // order for equal times); readings older than what a device already showed cause no transition.
-    let sorted = true;
-    for (let i = 1; i < readings.length; i++) if (eventTime(readings[i]!) < eventTime(readings[i - 1]!)) { sorted = false; break; }
-    const list = sorted ? readings : [...readings].sort((a, b) => eventTime(a) - eventTime(b));
-    for (const r of list) evaluateOne(r);
+    // Event-time order per device: a batch out of time order is evaluated sorted; readings older than what a
+    // device already showed cause no transition.
+    for (const r of inEventOrder(readings)) evaluateOne(r);
   }
 
   // ---- silences ----
@@ -375,7 +358,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         if (!sensor) return;
         for (const cr of noDataRules) {
           if (!matchesAll(cr.rule, ds)) continue;
-          const limit = cr.forMs > 0 ? cr.forMs : 3 * sensor.intervalMs;
+          const limit = noDataLimitMs(cr, sensor);
           const st = ds.rules.get(cr.rule.id);
           if (st?.held) {
             if (t - ds.lastSeen <= limit) release(cr.rule.id, ds);
@@ -468,7 +451,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         continue;
       }
       // The `for` goes on from where it was: a timer already due fires right after start.
-      const pending: Pending = { ruleId: p.ruleId, since: p.since, value: p.value, lastAt: p.lastAt, dueAt: p.dueAt };
+      const pending: Pending = { kind: 'pending', ruleId: p.ruleId, since: p.since, value: p.value, lastAt: p.lastAt, dueAt: p.dueAt };
       ds.rules.set(p.ruleId, { pending });
       pendingCount++;
       schedule(cr, ds, pending, p.dueAt);

@@ -1,6 +1,19 @@
 // The alert engine's public face: everything other rooms may use of src/alerts.
 export { createAlertEngine } from './engine.js';
 export {
+  BACKTEST_MAX_ALERTS,
+  BACKTEST_MAX_READINGS,
+  backtestReadings,
+  createBacktester,
+  draftRule,
+  type Backtester,
+  type BacktestDeps,
+  type BacktestDeviceCount,
+  type BacktestRequest,
+  type BacktestResult,
+} from './backtest.js';
+export type { BacktestAlert } from './backtest-device.js';
+export {
   pushKindOf,
   type AlertDeviceInfo,
   type AlertDeviceLookup,

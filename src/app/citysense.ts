@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { alertView, createAlertEngine } from '../alerts/index.js';
+import { alertView, createAlertEngine, createBacktester } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
@@ -16,6 +16,7 @@ import { observeAlerts } from './observe/alerts.js';
 import { observeAuthFailures } from './observe/auth.js';
 import { timedPublishHandler } from './observe/publish.js';
 import { refusalSummary } from './observe/refusals.js';
+import { createDeadLetterReplay } from './replay-dead-letters.js';
 import {
   createInfluxReadingStore,
   createSqliteAlertStores,
@@ -199,6 +200,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       readings,
       alerts,
       notifications,
+      replayDeadLetters: createDeadLetterReplay({ deadLetters: meta.deadLetters, registry: meta.devices, ingest, log }),
+      backtester: createBacktester({ catalog, readings, devices: meta.devices, maxReadings: config.backtestMaxReadings }),
       authenticate,
       presence: {
         isOnline: (id) => b.isOnline(id),

@@ -72,7 +72,7 @@ async function interruptible(fn: (signal: AbortSignal) => Promise<void>): Promis
     await fn(ctl.signal);
   } catch (e) {
     const err = e as Error;
-    const known = ['ProvisionError', 'ConnectError', 'ScenarioError', 'RecordingError', 'RangeError'].includes(err.name);
+    const known = ['ProvisionError', 'ConnectError', 'ScenarioError', 'RecordingError', 'RangeError', 'AlertCheckError'].includes(err.name);
     process.stderr.write(`citysense: ${known ? err.message : err.stack ?? err.message}\n`);
     process.exitCode = err.name === 'ScenarioError' || err.name === 'RangeError' ? 2 : 1;
   } finally {
@@ -101,17 +101,23 @@ program
   .option('--token <t>', 'admin API token for --provision')
   .option('--credentials <file>', 'with --provision: write the fleet and its credentials here; without: read them from here')
   .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
+  .option('--check', "with --provision: exit 1 when the alerts raised differ from the scenario's expected alerts (by rule)")
   .action(async (opts, cmd: Command) => {
     const provision = provisionOf(opts, cmd);
+    if (opts.check && !provision) cmd.error('error: --check needs --provision (the API the alerts raised are read from) and --token');
     await interruptible(async (signal) => {
       const { runSimulation, formatSummary } = await import('../simulator/index.js');
       const result = await runSimulation({
         mqtt: opts.mqtt, devices: opts.devices, rate: opts.rate, durationMs: opts.duration, seed: opts.seed,
         scenario: opts.scenario, record: opts.record, provision, credentialsFile: opts.credentials,
-        qos: Number(opts.qos) as 0 | 1, progress: process.stderr, signal,
+        qos: Number(opts.qos) as 0 | 1, progress: process.stderr, signal, check: opts.check === true,
         notice: (t) => process.stderr.write(`citysense: ${t}\n`),
       });
       process.stdout.write(`${formatSummary(result)}\n`);
+      if (opts.check && result.alertCheck && !result.alertCheck.ok) {
+        process.stderr.write('citysense: the alerts raised differ from the scenario\'s expected alerts (--check)\n');
+        process.exitCode = 1;
+      }
     });
   });
 
@@ -134,6 +140,35 @@ program
       });
       process.stdout.write(`${formatSummary(result)}\n`);
     });
+  });
+
+program
+  .command('backtest')
+  .description('evaluate a rule over a simulator recording, offline (no server): exit 0, or 1 when --expect-fire / --expect-quiet does not hold, 2 on a usage error')
+  .requiredOption('--rule <file.json>', 'a rule body (as POST /api/rules takes it)')
+  .requiredOption('--recording <file.jsonl>', 'a recording made with simulate --record')
+  .option('--catalog <file.json>', 'the sensor catalog (as CATALOG_FILE; default: the built-in one)')
+  .option('--expect-fire', 'exit 1 unless the rule would fire')
+  .option('--expect-quiet', 'exit 1 if the rule would fire')
+  .option('--json', 'print the result as JSON instead of a table')
+  .action(async (opts, cmd: Command) => {
+    if (opts.expectFire && opts.expectQuiet) cmd.error('error: --expect-fire and --expect-quiet exclude each other');
+    const { backtestRecording, formatOffline } = await import('./backtest-offline.js');
+    const { loadCatalog } = await import('../core/index.js');
+    try {
+      const result = await backtestRecording(loadCatalog(opts.catalog), opts.rule, opts.recording);
+      process.stdout.write(`${opts.json ? JSON.stringify(result) : formatOffline(result)}\n`);
+      const fired = result.alerts.length > 0;
+      if ((opts.expectFire && !fired) || (opts.expectQuiet && fired)) {
+        process.stderr.write(`citysense: the rule would ${fired ? `fire ${result.alerts.length} times` : 'not fire'} (${opts.expectFire ? '--expect-fire' : '--expect-quiet'})\n`);
+        process.exitCode = 1;
+      }
+    } catch (e) {
+      const err = e as Error;
+      const usage = ['BacktestUsageError', 'ConfigError'].includes(err.name);
+      process.stderr.write(`citysense: ${usage ? err.message : err.stack ?? err.message}\n`);
+      process.exitCode = usage ? 2 : 1;
+    }
   });
 
 try {

@@ -56,6 +56,7 @@ const envSchema = z.object({
   // What bounds a keep-alive 0 connection: by default what the longest keep-alive allowed would (1.5 × 3600 s).
   MQTT_IDLE_TIMEOUT: duration.default(90 * 60_000),
   ALERT_STALE_GRACE: duration.default(30_000),
+  BACKTEST_MAX_READINGS: z.coerce.number().int().min(1).default(1_000_000),
   ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/, error: 'an smtp:// or smtps:// URL (smtp://user:pass@host:587)' }).optional()),
   SMTP_FROM: z.string().trim().min(3).default('citysense <citysense@localhost>'),
@@ -89,6 +90,8 @@ export interface Config {
   smtpFrom: string;
   /** The console's public base URL for links in notifications; absent: http://HOST:HTTP_PORT as listened on. */
   publicUrl?: string;
+  /** Most readings one backtest reads (POST /api/rules/backtest): past it, a 400 says to narrow the range or match. */
+  backtestMaxReadings: number;
   /** Variables the `.env` file sets that citysense does not read (likely typos; the caller warns). */
   unknownDotenvKeys?: readonly string[];
 }
@@ -144,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     smtpUrl: e.SMTP_URL,
     smtpFrom: e.SMTP_FROM,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    backtestMaxReadings: e.BACKTEST_MAX_READINGS,
     unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),
   });
 }

@@ -34,7 +34,7 @@ export const REFUSAL_REASONS = [
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
-/** A refused message as kept for operators: the payload is cut to its first 1 KiB. */
+/** A refused message as kept for operators and for replay: the payload whole, up to the 64 KiB a message may have. */
 export interface DeadLetter {
   receivedAt: number;
   deviceId: string | null;
@@ -44,10 +44,13 @@ export interface DeadLetter {
   payload: string;
 }
 
-/** Cuts a payload to the first 1 KiB kept in a dead letter, as text. */
+/** The most of a payload a dead letter keeps: all of any message ingest could take (docs/contract.md section 3). */
+export const DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
+
+/** A payload as a dead letter keeps it, as text: whole, up to DEAD_LETTER_PAYLOAD_BYTES (so that it can be replayed). */
 export function deadLetterPayload(payload: Buffer | string): string {
   const buf = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  return buf.subarray(0, 1024).toString('utf8');
+  return buf.subarray(0, DEAD_LETTER_PAYLOAD_BYTES).toString('utf8');
 }
 
 /** A publish on a telemetry topic, as the broker hands it to ingest once ACL has passed. */

@@ -5,7 +5,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { AlertEngine } from '../alerts/index.js';
+import type { AlertEngine, Backtester } from '../alerts/index.js';
 import type { Catalog, Logger } from '../core/index.js';
 import type { Notifications } from '../notifications/index.js';
 import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore } from '../storage/index.js';
@@ -15,6 +15,8 @@ import { errorHandler, notFoundRoute } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { CONSOLE_ROUTE, labelRoute, requestMetrics } from './request-metrics.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { backtestRoutes } from './routes/backtest.js';
+import { deadLetterRoutes, type DeadLetterRoutesDeps } from './routes/dead-letters.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
 import { notificationsRoutes } from './routes/notifications.js';
 import { rulesRoutes } from './routes/rules.js';
@@ -32,6 +34,10 @@ export interface DashboardApiDeps {
   alerts: AlertEngine;
   /** Contact points, policies and deliveries; absent: those routes are not served. */
   notifications?: Notifications;
+  /** Backtests rules over stored history (POST /api/rules/backtest). */
+  backtester: Backtester;
+  /** Replays chosen dead letters through validation (POST /api/dead-letters/replay). */
+  replayDeadLetters: DeadLetterRoutesDeps['replay'];
   /** Resolves and revokes bearer tokens (shared with the Socket.IO side, which ends a revoked token's connections). */
   authenticate: Authenticate;
   presence: DevicePresence;
@@ -75,10 +81,13 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
     devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
     tokensRoutes(definition, { tokens: deps.tokens, revoke: deps.authenticate.revoke }),
     alertsRoutes(definition, { engine: deps.alerts, now }),
+    // Before rulesRoutes' /api/rules/{id}: `backtest` is not a rule id.
+    backtestRoutes(definition, { catalog: deps.catalog, engine: deps.alerts, backtester: deps.backtester, now }),
     rulesRoutes(definition, deps.alerts),
     silencesRoutes(definition, { engine: deps.alerts, now }),
     sessionRoutes(definition),
     ...(deps.notifications ? [notificationsRoutes(definition, { notifications: deps.notifications, engine: deps.alerts })] : []),
+    deadLetterRoutes(definition, { replay: deps.replayDeadLetters, now }),
   ];
   const docs = definition.router('/api');
   let document: unknown;

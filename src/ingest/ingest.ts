@@ -1,16 +1,15 @@
 import { join } from 'node:path';
 import { deadLetterPayload, REFUSAL_REASONS, type DeadLetter, type InboundMessage, type Reading, type RefusalReason, type RefusedMessage } from '../core/index.js';
 import { SeqMemory } from './dedupe.js';
-import { decodePayload } from './decode/dispatch.js';
 import type { DecodedReading } from './decode/types.js';
 import { createIngestMetrics } from './metrics.js';
 import { rowBytes, Spool } from './spool.js';
-import { IngestUnavailableError, type Done, type Ingest, type IngestDeps } from './types.js';
-import { toReadings } from './validate.js';
+import { IngestUnavailableError, type Done, type Ingest, type IngestDeps, type ReplayOutcome } from './types.js';
+import { checkMessage } from './validate.js';
+import { MAX_RECEIVE_DRIFT_MS, ReceiveTimes } from './receive-times.js';
 import { StoreWriter } from './writer.js';
 
-/** How far ahead of the clock the receive times of one device's burst may be spread (see uniqueReceiveTimes). */
-export const MAX_RECEIVE_DRIFT_MS = 1000;
+export { MAX_RECEIVE_DRIFT_MS } from './receive-times.js';
 
 /** The newest seqs per device kept across a graceful restart: more than a device's unacknowledged window. */
 const SEQS_SAVED_PER_DEVICE = 128;
@@ -21,9 +20,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   const now = deps.now ?? Date.now;
   const batchSize = deps.batchSize ?? 5000;
   const memory = new SeqMemory(1024);
-  /** Per device, the receive time last given to a reading without a device timestamp (see uniqueReceiveTimes). */
-  const receiveTimes = new Map<string, number>();
-  let receiveTimesMax = 0;
+  const receiveTimes = new ReceiveTimes();
   const listeners: Array<(readings: readonly Reading[]) => void> = [];
   const refusedCounts: Record<string, number> = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0]));
   let accepted = 0;
@@ -145,32 +142,44 @@ export function createIngest(deps: IngestDeps): Ingest {
       done(new IngestUnavailableError('not_running', state === 'new' ? 'ingest has not started' : 'ingest is stopping'));
       return;
     }
-    const decoded = decodePayload(msg.payload, msg);
-    if (!decoded.ok) return deadLetter(msg, decoded.reason, decoded.detail, done);
-    const sensor = catalog.get(msg.domain, msg.type);
-    if (!sensor) return deadLetter(msg, 'unknown_metric', `the catalog has no type ${msg.domain}/${msg.type}`, done);
-    const checked = toReadings(catalog, sensor, msg, decoded.readings);
+    const checked = checkMessage(catalog, msg);
     if (!checked.ok) return deadLetter(msg, checked.reason, checked.detail, done);
-    // toReadings keeps the decoded order: checked.readings[i] is decoded.readings[i].
+    // checkMessage keeps the decoded order: checked.readings[i] is checked.decoded[i].
     let readings = checked.readings;
-    let fresh = decoded.readings;
-    const repeated = repeatedSeqs(msg.deviceId, decoded.readings);
+    let fresh = checked.decoded;
+    const repeated = repeatedSeqs(msg.deviceId, fresh);
     if (repeated.length > 0) {
       // A resend of what was stored is dropped; what it carries that is new is kept (a batch may overlap the last).
       const detail = repeated.length === 1 ? `seq ${repeated[0]} was already received` : `seqs ${repeated.join(', ')} were already received`;
-      if (repeated.length === countSeqs(decoded.readings)) return deadLetter(msg, 'duplicate', detail, done);
-      const keep = decoded.readings.map((d) => !d.seqs?.some((seq) => repeated.includes(seq)));
+      if (repeated.length === countSeqs(fresh)) return deadLetter(msg, 'duplicate', detail, done);
+      const keep = fresh.map((d) => !d.seqs?.some((seq) => repeated.includes(seq)));
       readings = readings.filter((_, i) => keep[i]);
       fresh = fresh.filter((_, i) => keep[i]);
       if (readings.length === 0) return deadLetter(msg, 'duplicate', detail, done);
       deadLetter(msg, 'duplicate', `${detail}: those readings were dropped, the other ${readings.length} kept`);
     }
-    if (!uniqueReceiveTimes(msg, fresh, readings)) {
+    if (!receiveTimes.spread(msg, fresh, readings)) {
       countRefusal('too_fast');
       done(new IngestUnavailableError('too_fast', `device ${msg.deviceId} sends readings without a device timestamp faster than they can be kept apart (1 ms each, at most ${MAX_RECEIVE_DRIFT_MS} ms ahead)`));
       return;
     }
 
+    if (!admit(msg, readings, done)) return;
+    for (const d of fresh) {
+      if (!d.seqs) continue;
+      const time = d.deviceTs ? d.ts : Number.NaN;
+      for (const seq of d.seqs) {
+        memory.remember(msg.deviceId, seq, time);
+        rowsSeqs.push({ deviceId: msg.deviceId, seq, time });
+      }
+    }
+  }
+
+  /**
+   * Adds a message's valid readings to this turn's commit (done() once durable); false, with done(err), when the
+   * spool is full.
+   */
+  function admit(msg: InboundMessage, readings: readonly Reading[], done: (err?: Error) => void): boolean {
     let bytes = 0;
     // The payload's size, shared out, stands for each reading's values in the estimate: no serialising on the hot path.
     const share = Math.ceil(msg.payload.length / readings.length);
@@ -180,7 +189,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       // Logged when it starts and when it ends, not per publish: a full spool refuses thousands a second.
       if (refusedWhileFull++ === 0) log.warn({ spoolBytes: spool!.bytes, spoolMaxBytes, storeUp: writer!.storeUp }, 'spool full (SPOOL_MAX_MB): QoS 1/2 publishes are refused until the store catches up');
       done(new IngestUnavailableError('spool_full', `spool full (${spool!.bytes} of ${spoolMaxBytes} bytes)`));
-      return;
+      return false;
     }
     if (refusedWhileFull > 0) {
       log.info({ refused: refusedWhileFull, spoolBytes: spool!.bytes }, 'spool below its bound again: publishes are accepted');
@@ -190,15 +199,22 @@ export function createIngest(deps: IngestDeps): Ingest {
     rowsBytes += bytes;
     rowsMessages++;
     rowsDone.push(done);
-    for (const d of fresh) {
-      if (!d.seqs) continue;
-      const time = d.deviceTs ? d.ts : Number.NaN;
-      for (const seq of d.seqs) {
-        memory.remember(msg.deviceId, seq, time);
-        rowsSeqs.push({ deviceId: msg.deviceId, seq, time });
-      }
-    }
     schedule();
+    return true;
+  }
+
+  /**
+   * A dead letter's message, validated again (docs/contract.md 10): when it passes now, its readings are spooled, stored
+   * and evaluated like any others, at their own timestamps (receive time included: a replay lands on the same
+   * points, never beside them), without the duplicate check (it was refused, so never stored).
+   */
+  function replay(msg: InboundMessage): Promise<ReplayOutcome> {
+    const checked = checkMessage(catalog, msg);
+    if (!checked.ok) return Promise.resolve({ refused: checked.reason, detail: checked.detail });
+    if (state !== 'running') return Promise.reject(new IngestUnavailableError('not_running', `ingest is ${state}`));
+    return new Promise((resolve, reject) => {
+      admit(msg, checked.readings, (err) => (err ? reject(err) : resolve({ stored: checked.readings.length })));
+    });
   }
 
   /** The message's seqs that this device already sent (with the same device time). */
@@ -209,38 +225,6 @@ export function createIngest(deps: IngestDeps): Ingest {
       for (const seq of d.seqs) if (memory.seen(deviceId, seq, d.deviceTs ? d.ts : Number.NaN)) (out ??= []).push(seq);
     }
     return out ?? NONE;
-  }
-
-  /**
-   * Readings that take the receive time (no device timestamp) get one that no earlier message of the device has:
-   * the store keys a point by device and millisecond (InfluxDB and SQLite alike), so two messages of one device
-   * in the same millisecond (a queue flushed after a reconnect) would otherwise be one point, the later
-   * overwriting the earlier. Such a burst is spread 1 ms apart, receive times included: a reading without a device
-   * time keeps ts === receivedAt, which is how the clock-skew estimate and the spool's seqs tell it apart.
-   *
-   * The spread runs ahead of the clock by at most MAX_RECEIVE_DRIFT_MS: past it the message is not taken (false;
-   * no PUBACK, the device sends it again later) rather than stored over another. The bound is also what keeps a
-   * restart safe: this memory is not kept, and start() waits the bound out when a previous run may have used
-   * times ahead of the clock, so that no new receive time can land on one given before the restart.
-   */
-  function uniqueReceiveTimes(msg: InboundMessage, decoded: readonly DecodedReading[], readings: Reading[]): boolean {
-    let anyReceiveTime = false;
-    for (const d of decoded) anyReceiveTime ||= !d.deviceTs;
-    if (!anyReceiveTime) return true;
-    // Entries older than the receive time can no longer collide: drop them all at once, keeping the map small.
-    if (msg.receivedAt > receiveTimesMax || receiveTimes.size >= 100_000) receiveTimes.clear();
-    const last = receiveTimes.get(msg.deviceId);
-    const base = last === undefined || last < msg.receivedAt ? msg.receivedAt : last + 1;
-    if (base - msg.receivedAt > MAX_RECEIVE_DRIFT_MS) return false;
-    receiveTimes.set(msg.deviceId, base);
-    if (base > receiveTimesMax) receiveTimesMax = base;
-    if (base === msg.receivedAt) return true;
-    for (let i = 0; i < decoded.length; i++) {
-      const r = readings[i]!;
-      if (!decoded[i]!.deviceTs) r.ts += base - msg.receivedAt;
-      r.receivedAt = base;
-    }
-    return true;
   }
 
   function oldestAgeMs(): number | null {
@@ -269,6 +253,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     },
 
     handle,
+    replay,
 
     refuse(msg, reason, detail) {
       deadLetter(msg, reason, detail);
@@ -280,7 +265,7 @@ export function createIngest(deps: IngestDeps): Ingest {
 
     forget(deviceId) {
       memory.forgetDevice(deviceId);
-      receiveTimes.delete(deviceId);
+      receiveTimes.forget(deviceId);
     },
 
     stats() {
@@ -325,7 +310,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       // A resend after the restart (its PUBACK lost to the stop) is still known as one, though its reading has left the spool.
       try {
         spool!.saveSeqs(memory.newest(SEQS_SAVED_PER_DEVICE));
-        spool!.markStopped(Math.max(now(), receiveTimesMax));
+        spool!.markStopped(Math.max(now(), receiveTimes.max));
       } catch (err) {
         log.warn({ err }, 'cannot save the seq memory; resends after the restart may be stored twice');
       }

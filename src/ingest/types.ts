@@ -46,6 +46,8 @@ export interface Ingest {
    * message could NOT be taken (spool full, closing).
    */
   handle(msg: InboundMessage, done: Done): void;
+  /** Validates a dead letter's message again: stored at its own timestamps when it passes now. Rejects when it cannot be taken. */
+  replay(msg: InboundMessage): Promise<ReplayOutcome>;
   /** Records a publish the broker refused (e.g. not_authorized): counted and dead-lettered, never stored. */
   refuse(msg: RefusedMessage, reason: RefusalReason, detail: string): void;
   /** Listener for readings once they are durable in the spool, in spool order. */
@@ -59,6 +61,9 @@ export interface Ingest {
   drain(deadline: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What a replayed message came to: its readings spooled (durable), or the reason it is still refused. */
+export type ReplayOutcome = { stored: number } | { refused: RefusalReason; detail: string };
 
 /** Why handle() could not take a message: the broker closes the connection without acknowledging it. */
 export class IngestUnavailableError extends Error {

@@ -1,4 +1,5 @@
 import { isDateMs, type Catalog, type InboundMessage, type Reading, type SensorType } from '../core/index.js';
+import { decodePayload } from './decode/dispatch.js';
 import { refusal, type DecodedReading, type DecodeRefusal } from './decode/types.js';
 
 /** How far ahead of the receive time a device's clock may run. */
@@ -28,6 +29,19 @@ export function toReadings(
     readings.push(r);
   }
   return { ok: true, readings };
+}
+
+/** Decodes a message and checks it whole against the catalog: its readings (in decoded order) or why it is refused. */
+export function checkMessage(
+  catalog: Catalog,
+  msg: InboundMessage,
+): { ok: true; decoded: DecodedReading[]; readings: Reading[] } | DecodeRefusal {
+  const decoded = decodePayload(msg.payload, msg);
+  if (!decoded.ok) return decoded;
+  const sensor = catalog.get(msg.domain, msg.type);
+  if (!sensor) return refusal('unknown_metric', `the catalog has no type ${msg.domain}/${msg.type}`);
+  const checked = toReadings(catalog, sensor, msg, decoded.readings);
+  return checked.ok ? { ok: true, decoded: decoded.readings, readings: checked.readings } : checked;
 }
 
 /** A time for a refusal's detail; times past what Date can show are given as numbers. */

@@ -18,3 +18,4 @@ export {
 } from './provision.js';
 export { ConnectError } from './links.js';
 export { trafficIntensity, ambientTemp } from './signals/index.js';
+export { AlertCheckError, checkAlerts, fetchRaisedAlerts, formatCheck, type AlertCheck, type AlertCheckRow } from './check.js';

@@ -1,3 +1,5 @@
+import { formatCheck, type AlertCheck } from './check.js';
+
 /** What a run counts as it goes. */
 export interface Counters {
   /** Telemetry messages published. */
@@ -30,6 +32,8 @@ export interface Summary extends Counters {
   pending: number;
   scenario?: string;
   seed?: string;
+  /** The alerts raised during the run against the scenario's expected ones (simulate with --provision). */
+  alertCheck?: AlertCheck;
 }
 
 /** Fresh counters at zero. */
@@ -45,6 +49,7 @@ export function formatSummary(s: Summary): string {
     `sent ${s.sent}  acknowledged ${s.qos === 1 ? s.acknowledged : 'n/a (QoS 0)'}  refused ${s.refused}` +
       `${s.pending ? `  unacknowledged ${s.pending}` : ''}  faults injected ${s.faults}  silent ${s.silent}`,
     `rate ${s.rate.toFixed(1)} msg/s (target ${s.targetRate.toFixed(1)})`,
+    ...(s.alertCheck ? [formatCheck(s.alertCheck)] : []),
   ].join('\n');
 }
 

@@ -1,4 +1,5 @@
 import { Catalog, BUILTIN_CATALOG } from '../core/index.js';
+import { checkAlerts, fetchRaisedAlerts } from './check.js';
 import { planFleet, type FleetDevice } from './fleet.js';
 import { createGenerator } from './generator.js';
 import { connectFleet, unsettled, type DeviceLink } from './links.js';
@@ -39,6 +40,8 @@ export interface SimulateOptions {
   signal?: AbortSignal;
   /** Notices for the operator (default: none). */
   notice?: (text: string) => void;
+  /** With `provision`: the alert check is required (a failure to read the alerts raised throws). */
+  check?: boolean;
   /** Longest wait for outstanding acknowledgements at the end, ms (default 10 s). */
   drainMs?: number;
 }
@@ -157,10 +160,21 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
       left = unsettled(links);
     }
     stopProgress();
-    return {
+    const result: SimulateResult = {
       ...counters, refused: counters.refused + left.refused, devices: fleet.length, qos, seconds,
       rate: counters.sent / Math.max(seconds, 0.001), targetRate: rate, pending: left.unacknowledged, scenario: scenario.name, seed, fleet,
     };
+    if (options.provision) {
+      // Through the API, as a client: the alerts raised on this fleet since the start, against the scenario's.
+      try {
+        const raised = await fetchRaisedAlerts(options.provision.api, options.provision.token, startedAt, new Set(fleet.map((d) => d.id)));
+        result.alertCheck = checkAlerts(scenario, raised);
+      } catch (e) {
+        if (options.check) throw e;
+        notice(`no alert check: ${(e as Error).message}`);
+      }
+    }
+    return result;
   } finally {
     stopProgress();
     options.signal?.removeEventListener('abort', onAbort);

@@ -1,5 +1,5 @@
 import { badRequest } from '../core/index.js';
-import { AGGREGATES, type Aggregate, type HistoryQuery } from './ports.js';
+import { AGGREGATES, type Aggregate, type HistoryQuery, type ScanQuery } from './ports.js';
 
 /** Aggregates that make sense on a boolean metric (the others are refused by every adapter alike). */
 const BOOLEAN_AGGREGATES: readonly Aggregate[] = ['count', 'last'];
@@ -34,4 +34,11 @@ export function checkBooleanAggregate(q: HistoryQuery, metricIsBoolean: boolean)
 /** True when the query needs to know whether its metric is boolean before it runs. */
 export function needsKindCheck(q: HistoryQuery): boolean {
   return q.agg !== undefined && !BOOLEAN_AGGREGATES.includes(q.agg);
+}
+
+/** Checks a scan (a page of whole readings) before an adapter splices its numbers. Throws AppError `bad_request`. */
+export function checkScanQuery(q: ScanQuery): void {
+  if (typeof q.deviceId !== 'string') throw badRequest('deviceId must be a string');
+  if (!isInt(q.from) || !isInt(q.to)) throw badRequest('from and to must be integer epoch milliseconds');
+  if (!isInt(q.limit) || q.limit < 1) throw badRequest('limit must be a positive integer');
 }

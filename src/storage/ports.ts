@@ -25,6 +25,25 @@ export interface Point {
   v: number | boolean;
 }
 
+/** A page of one device's stored readings, oldest first (a backtest reads history this way). */
+export interface ScanQuery {
+  deviceId: string;
+  /** Inclusive lower bound, epoch ms. */
+  from: number;
+  /** Exclusive upper bound, epoch ms. */
+  to: number;
+  /** Most readings returned: the first `limit` in time order. Page on with `from` = the last one's ts + 1. */
+  limit: number;
+}
+
+/** A reading as the store gives it back: all its metrics at one timestamp (domain and type are the registry's). */
+export interface StoredReading {
+  deviceId: string;
+  ts: number;
+  receivedAt: number;
+  values: Record<string, number | boolean>;
+}
+
 /** Where readings end up: InfluxDB or the embedded SQLite store. Every adapter passes tests/storage/contract. */
 export interface ReadingStore {
   readonly kind: 'influxdb' | 'sqlite';
@@ -39,6 +58,10 @@ export interface ReadingStore {
   query(q: HistoryQuery): Promise<Point[]>;
   /** How many readings (distinct device and timestamp) are stored, for one device or all. */
   count(deviceId?: string): Promise<number>;
+  /** Whole readings of one device in time order, a page at a time (every metric of each). */
+  scan(q: ScanQuery): Promise<StoredReading[]>;
+  /** How many readings one device has in [from, to). */
+  countRange(deviceId: string, from: number, to: number): Promise<number>;
   /** True when the store answers now. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -118,10 +141,25 @@ export interface StoredDeadLetter extends DeadLetter {
   id: number;
 }
 
+/** Which dead letters a replay takes (all given ones apply). */
+export interface DeadLetterSelection {
+  reason?: RefusalReason;
+  deviceId?: string;
+  /** receivedAt bounds, epoch ms: from inclusive, to exclusive. */
+  from?: number;
+  to?: number;
+}
+
 export interface DeadLetterStore {
   add(letters: readonly DeadLetter[]): void;
   /** Newest first; `before` pages (ids below it). */
   list(opts: { limit: number; reason?: RefusalReason; before?: number }): StoredDeadLetter[];
+  /** Oldest first, ids above `after`: the letters a replay goes through, a page at a time. */
+  select(selection: DeadLetterSelection, opts: { after: number; limit: number }): StoredDeadLetter[];
+  /** Removes letters (replayed and stored). */
+  remove(ids: readonly number[]): void;
+  /** Gives a letter the reason it is refused for now (a replay that still fails, perhaps for another reason). */
+  setReason(id: number, reason: RefusalReason, detail: string): void;
   /** Removes letters older than `olderThan` (epoch ms) and all but the newest `keep`. Returns how many. */
   purge(olderThan: number, keep: number): number;
 }

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { createLogger, loadCatalog, type DeadLetter, type Logger, type InboundMessage, type Reading, type RefusalReason } from '../../src/core/index.js';
 import { createIngest, type Ingest } from '../../src/ingest/index.js';
-import type { DeadLetterStore, HistoryQuery, Point, ReadingStore, StoredDeadLetter } from '../../src/storage/index.js';
+import type { DeadLetterSelection, DeadLetterStore, HistoryQuery, Point, ReadingStore, ScanQuery, StoredDeadLetter, StoredReading } from '../../src/storage/index.js';
 
 /** An in-memory ReadingStore that can be switched to failing, or held so that writes wait (the real stores are tested elsewhere). */
 export class MemoryReadingStore implements ReadingStore {
@@ -51,6 +51,18 @@ export class MemoryReadingStore implements ReadingStore {
     return deviceId ? [...this.points.values()].filter((r) => r.deviceId === deviceId).length : this.points.size;
   }
 
+  async scan(q: ScanQuery): Promise<StoredReading[]> {
+    return [...this.points.values()]
+      .filter((r) => r.deviceId === q.deviceId && r.ts >= q.from && r.ts < q.to)
+      .sort((a, b) => a.ts - b.ts)
+      .slice(0, q.limit)
+      .map((r) => ({ deviceId: r.deviceId, ts: r.ts, receivedAt: r.receivedAt, values: { ...r.values } }));
+  }
+
+  async countRange(deviceId: string, from: number, to: number): Promise<number> {
+    return [...this.points.values()].filter((r) => r.deviceId === deviceId && r.ts >= from && r.ts < to).length;
+  }
+
   async ping(): Promise<boolean> {
     return !this.failing;
   }
@@ -73,6 +85,25 @@ export class MemoryDeadLetters implements DeadLetterStore {
       .filter((l) => (!opts.reason || l.reason === opts.reason) && (opts.before === undefined || l.id < opts.before))
       .reverse()
       .slice(0, opts.limit);
+  }
+
+  select(sel: DeadLetterSelection, opts: { after: number; limit: number }): StoredDeadLetter[] {
+    return this.letters
+      .filter((l) => l.id > opts.after && (!sel.reason || l.reason === sel.reason) && (!sel.deviceId || l.deviceId === sel.deviceId)
+        && (sel.from === undefined || l.receivedAt >= sel.from) && (sel.to === undefined || l.receivedAt < sel.to))
+      .slice(0, opts.limit);
+  }
+
+  remove(ids: readonly number[]): void {
+    for (const id of ids) {
+      const i = this.letters.findIndex((l) => l.id === id);
+      if (i >= 0) this.letters.splice(i, 1);
+    }
+  }
+
+  setReason(id: number, reason: RefusalReason, detail: string): void {
+    const l = this.letters.find((x) => x.id === id);
+    if (l) Object.assign(l, { reason, detail });
   }
 
   purge(): number {

@@ -197,7 +197,55 @@ describe('dead letter store', () => {
   });
 });
 
+describe('dead letter store: what a replay needs', () => {
+  const letter = (i: number, extra: Partial<DeadLetter> = {}): DeadLetter => ({
+    receivedAt: 5_000 + i, deviceId: `r${i % 2}`, topic: `city/safety/gas/r${i % 2}`, reason: 'unknown_metric', detail: `detail ${i}`, payload: `{"co":${i}}`, ...extra,
+  });
+
+  it('selects oldest first by reason, device and receive time, a page at a time after an id', () => {
+    stores.deadLetters.add([letter(1), letter(2), letter(3, { reason: 'out_of_range' }), letter(4), letter(5)]);
+    const all = stores.deadLetters.select({ reason: 'unknown_metric', from: 5_001, to: 5_006 }, { after: 0, limit: 100 });
+    expect(all.map((l) => l.detail)).toEqual(['detail 1', 'detail 2', 'detail 4', 'detail 5']);
+    expect(stores.deadLetters.select({ deviceId: 'r1', from: 5_001, to: 5_006 }, { after: 0, limit: 100 }).map((l) => l.detail)).toEqual(['detail 1', 'detail 3', 'detail 5']);
+    expect(stores.deadLetters.select({ from: 5_002, to: 5_004 }, { after: 0, limit: 100 }).map((l) => l.detail)).toEqual(['detail 2', 'detail 3']);
+    const page = stores.deadLetters.select({ reason: 'unknown_metric', from: 5_001 }, { after: 0, limit: 2 });
+    expect(stores.deadLetters.select({ reason: 'unknown_metric', from: 5_001 }, { after: page[1]!.id, limit: 2 }).map((l) => l.detail)).toEqual(['detail 4', 'detail 5']);
+  });
+
+  it('removes letters and gives one a new reason', () => {
+    stores.deadLetters.add([letter(11), letter(12)]);
+    const [a, b] = stores.deadLetters.select({ from: 5_011, to: 5_013 }, { after: 0, limit: 10 });
+    stores.deadLetters.remove([a!.id, 999_999]);
+    stores.deadLetters.setReason(b!.id, 'out_of_range', 'co 9999 is above 2000');
+    expect(stores.deadLetters.select({ from: 5_011, to: 5_013 }, { after: 0, limit: 10 })).toEqual([
+      { ...letter(12), id: b!.id, reason: 'out_of_range', detail: 'co 9999 is above 2000' },
+    ]);
+  });
+});
+
 describe('dead letter store bound', () => {
+  it('keeps whole payloads but at most its bound of payload bytes: past it the oldest go', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'citysense-dl-bytes-'));
+    const bounded = createSqliteMetaStores(dir, { deadLetterMaxBytes: 100 * 1024 });
+    try {
+      const payload = 'x'.repeat(10 * 1024);
+      const letter = (i: number) => ({ receivedAt: 1000 + i, deviceId: 'd', topic: 't', reason: 'malformed_json' as const, detail: `detail ${i}`, payload });
+      const bytes = () => bounded.db.prepare('SELECT sum(length(payload)) FROM dead_letters').pluck().get() as number;
+      for (let i = 0; i < 10; i++) bounded.deadLetters.add([letter(i)]);
+      expect(bytes()).toBe(100 * 1024);
+      expect(bounded.deadLetters.list({ limit: 1 })[0]!.payload).toBe(payload);
+      bounded.deadLetters.add([letter(10)]);
+      expect(bytes()).toBeLessThanOrEqual(100 * 1024);
+      for (let i = 11; i < 40; i++) bounded.deadLetters.add([letter(i)]);
+      expect(bytes()).toBeLessThanOrEqual(100 * 1024);
+      expect(bounded.deadLetters.list({ limit: 1 })[0]!.detail).toBe('detail 39');
+    } finally {
+      bounded.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   it('never holds more than its bound: past it an add removes the oldest, down to 1% below', () => {
     const dir = mkdtempSync(join(tmpdir(), 'citysense-dl-bound-'));
     const bounded = createSqliteMetaStores(dir, { deadLetterMaxRows: 200 });

@@ -184,6 +184,45 @@ export function readingStoreContract(name: string, subject: ContractSubject): vo
       });
     });
 
+    describe('scan: whole readings of one device, a page at a time', () => {
+      const dev = 'scan-a';
+      beforeAll(async () => {
+        await store.write([
+          reading(dev, BASE + 2 * S, { temp: 5, door_open: true }),
+          reading(dev, BASE, { temp: 4 }),
+          reading(dev, BASE + S, { door_open: false }),
+          reading(dev, BASE + 3 * S, { temp: 6.5 }),
+          reading('scan-other', BASE + S, { temp: 9 }),
+        ]);
+      });
+
+      it('gives every metric of each reading, its receive time, oldest first, from inclusive, to exclusive', async () => {
+        expect(await store.scan({ deviceId: dev, from: BASE, to: BASE + 3 * S, limit: 100 })).toEqual([
+          { deviceId: dev, ts: BASE, receivedAt: BASE + 250, values: { temp: 4 } },
+          { deviceId: dev, ts: BASE + S, receivedAt: BASE + S + 250, values: { door_open: false } },
+          { deviceId: dev, ts: BASE + 2 * S, receivedAt: BASE + 2 * S + 250, values: { temp: 5, door_open: true } },
+        ]);
+      });
+
+      it('pages with limit and from = last ts + 1, and counts a range', async () => {
+        const first = await store.scan({ deviceId: dev, from: BASE - 3600 * S, to: BASE + 3600 * S, limit: 2 });
+        expect(first.map((r) => r.ts)).toEqual([BASE, BASE + S]);
+        const next = await store.scan({ deviceId: dev, from: first[1]!.ts + 1, to: BASE + 3600 * S, limit: 2 });
+        expect(next.map((r) => r.ts)).toEqual([BASE + 2 * S, BASE + 3 * S]);
+        expect(await store.scan({ deviceId: dev, from: BASE + 3 * S + 1, to: BASE + 3600 * S, limit: 2 })).toEqual([]);
+        expect(await store.countRange(dev, BASE, BASE + 3 * S)).toBe(3);
+        expect(await store.countRange(dev, BASE + 10 * S, BASE + 20 * S)).toBe(0);
+        expect(await store.countRange('scan-nobody', BASE, BASE + 3 * S)).toBe(0);
+      });
+
+      it('neutralises a hostile device id and refuses a bad limit', async () => {
+        expect(await store.scan({ deviceId: "x' OR '1'='1", from: BASE - 3600 * S, to: BASE + 3600 * S, limit: 10 })).toEqual([]);
+        expect(await store.countRange(`${dev}' OR '1'='1`, BASE - 3600 * S, BASE + 3600 * S)).toBe(0);
+        const err = await rejection(store.scan({ deviceId: dev, from: BASE, to: BASE + S, limit: 0 }));
+        expect(err).toMatchObject({ code: 'bad_request', status: 400 });
+      });
+    });
+
     describe('hostile input', () => {
       const dev = 'victim';
       const hostile = [

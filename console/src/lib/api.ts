@@ -92,5 +92,10 @@ export function createApi(token: string, onUnauthorized: () => void = () => unde
     silences: async (state: 'current' | 'expired' | 'all' = 'current') => (await call<{ items: Silence[] }>('GET', `/silences${query({ state })}`)).items,
     createSilence: (s: NewSilence) => call<Silence>('POST', '/silences', s),
     endSilence: (id: string) => call<void>('DELETE', `/silences/${encodeURIComponent(id)}`),
+    // Rules as whole bodies (the rules page edits them as JSON) and their backtest.
+    ruleBodies: async () => (await call<{ items: Record<string, unknown>[] }>('GET', '/rules')).items,
+    createRule: (body: unknown) => call<Record<string, unknown>>('POST', '/rules', body),
+    updateRule: (id: string, body: unknown) => call<Record<string, unknown>>('PUT', `/rules/${encodeURIComponent(id)}`, body),
+    backtest: <T>(body: unknown) => call<T>('POST', '/rules/backtest', body),
   };
 }

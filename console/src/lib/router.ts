@@ -8,6 +8,7 @@ export type Route =
   | { page: 'map' }
   | { page: 'alert'; id: number }
   | { page: 'notifications' }
+  | { page: 'rules' }
   | { page: 'silences'; prefill?: Record<string, string> };
 
 /** Parses `location.hash`. */
@@ -21,6 +22,8 @@ export function parseRoute(hash: string): Route {
       return { page: 'map' };
     case 'notifications':
       return { page: 'notifications' };
+    case 'rules':
+      return { page: 'rules' };
     case 'silences':
       return { page: 'silences', prefill: Object.fromEntries(new URLSearchParams(search)) };
     case 'alerts':

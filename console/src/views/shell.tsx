@@ -9,6 +9,7 @@ import { CityMapPage } from './city-map.js';
 import { DevicePage } from './device-page.js';
 import { DevicesPage } from './devices.js';
 import { Logo, SeverityIcon, SpeakerIcon } from './icons.js';
+import { RulesPage } from './rules.js';
 import { SilencesPage } from './silences.js';
 import { AlertPage } from './alert-page.js';
 import { NotificationsPage } from './notifications.js';
@@ -19,6 +20,7 @@ const NAV: { page: Route['page']; href: string; label: string }[] = [
   { page: 'map', href: '#/map', label: 'City map' },
   { page: 'silences', href: '#/silences', label: 'Silences' },
   { page: 'notifications', href: '#/notifications', label: 'Notifications' },
+  { page: 'rules', href: '#/rules', label: 'Rules' },
 ];
 
 export function Shell({ onSignOut }: { onSignOut(): void }) {
@@ -80,6 +82,7 @@ function page(route: Route) {
     case 'silences': return <SilencesPage prefill={route.prefill} />;
     case 'alert': return <AlertPage key={route.id} id={route.id} />;
     case 'notifications': return <NotificationsPage />;
+    case 'rules': return <RulesPage />;
     default: return <AlertBoardPage />;
   }
 }

@@ -68,6 +68,9 @@ export function refusalSummary(refusedByReason: () => Record<string, number>, lo
         },
         list: (opts) => store.list(opts),
         purge: (olderThan, keep) => store.purge(olderThan, keep),
+        select: (selection, opts) => store.select(selection, opts),
+        remove: (ids) => store.remove(ids),
+        setReason: (id, reason, detail) => store.setReason(id, reason, detail),
       };
     },
     start() {

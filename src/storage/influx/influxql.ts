@@ -1,4 +1,4 @@
-import type { HistoryQuery } from '../ports.js';
+import type { HistoryQuery, ScanQuery } from '../ports.js';
 
 /**
  * InfluxQL text built from user input. Nothing is spliced raw: identifiers are double-quoted with `"` and `\`
@@ -41,7 +41,7 @@ const INFLUX_MIN_MS = -9_223_372_036_853;
 const INFLUX_MAX_MS = 9_223_372_036_853;
 const clampTime = (ms: number) => Math.min(Math.max(ms, INFLUX_MIN_MS), INFLUX_MAX_MS);
 
-function range(q: HistoryQuery): string {
+function range(q: Pick<HistoryQuery, 'deviceId' | 'from' | 'to'>): string {
   return `"device" = ${literal(q.deviceId)} AND time >= ${int(clampTime(q.from))}ms AND time < ${int(clampTime(q.to))}ms`;
 }
 
@@ -51,6 +51,16 @@ export function historyStatement(q: HistoryQuery): string {
   if (q.every === undefined) return `SELECT ${ident(q.metric)} ${from} ORDER BY time ASC LIMIT ${int(q.limit)}`;
   // q.agg is one of AGGREGATES (checked), whose names are InfluxQL's own functions.
   return `SELECT ${q.agg!}(${ident(q.metric)}) ${from} GROUP BY time(${int(q.every)}ms) fill(none) LIMIT ${int(q.limit)}`;
+}
+
+/** Whole readings of one device (every field and tag as a column), oldest first. */
+export function scanStatement(q: ScanQuery): string {
+  return `SELECT * FROM ${ident(MEASUREMENT)} WHERE ${range(q)} ORDER BY time ASC LIMIT ${int(q.limit)}`;
+}
+
+/** Counts one device's readings in [from, to). */
+export function countRangeStatement(deviceId: string, from: number, to: number): string {
+  return `SELECT count("received_at") FROM ${ident(MEASUREMENT)} WHERE ${range({ deviceId, from, to })}`;
 }
 
 /** Counts readings (one `received_at` per reading), for one device or all. */

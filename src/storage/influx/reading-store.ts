@@ -1,8 +1,8 @@
 import { DEFAULT_WriteOptions, InfluxDB, type HttpError } from '@influxdata/influxdb-client';
 import { AppError, type Logger, type Reading } from '../../core/index.js';
-import { checkBooleanAggregate, checkHistoryQuery, needsKindCheck } from '../history.js';
-import type { HistoryQuery, Point as HistoryPoint, ReadingStore } from '../ports.js';
-import { countStatement, quotable, createDatabaseStatement, fieldKeysStatement, historyStatement } from './influxql.js';
+import { checkBooleanAggregate, checkHistoryQuery, checkScanQuery, needsKindCheck } from '../history.js';
+import type { HistoryQuery, Point as HistoryPoint, ReadingStore, ScanQuery, StoredReading } from '../ports.js';
+import { countRangeStatement, countStatement, quotable, scanStatement, createDatabaseStatement, fieldKeysStatement, historyStatement } from './influxql.js';
 import { LineEncoder } from './line.js';
 import { authorization, detectServer, type InfluxTarget, type ServerInfo } from './server.js';
 import { v1WriteTransport } from './v1-transport.js';
@@ -248,6 +248,20 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
       return series.reduce((n, s) => n + s.values.reduce((m, row) => m + (typeof row[1] === 'number' ? row[1] : 0), 0), 0);
     },
 
+    async scan(q: ScanQuery): Promise<StoredReading[]> {
+      checkScanQuery(q);
+      if (!quotable(q.deviceId)) return [];
+      const series = await answered(async () => influxql(await ready(), scanStatement(q)));
+      return series.flatMap((s) => scanRows(q.deviceId, s));
+    },
+
+    async countRange(deviceId: string, from: number, to: number): Promise<number> {
+      checkScanQuery({ deviceId, from, to, limit: 1 });
+      if (!quotable(deviceId)) return 0;
+      const series = await answered(async () => influxql(await ready(), countRangeStatement(deviceId, from, to)));
+      return series.reduce((n, s) => n + s.values.reduce((m, row) => m + (typeof row[1] === 'number' ? row[1] : 0), 0), 0);
+    },
+
     async ping(): Promise<boolean> {
       try {
         const auth = authorization(opts.token, connected?.info.major);
@@ -264,4 +278,27 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
       connected = undefined;
     },
   };
+}
+
+/** Columns of a `SELECT *` that are not metrics: the time, the tags, and the reading's own fields. */
+const NOT_METRICS = new Set(['time', 'device', 'domain', 'type', 'received_at', 'seq']);
+
+/** The readings of one `SELECT *` series (a missing field is null in its row). */
+function scanRows(deviceId: string, s: Series): StoredReading[] {
+  const time = s.columns.indexOf('time');
+  const received = s.columns.indexOf('received_at');
+  const metrics = s.columns.flatMap((c, i) => (NOT_METRICS.has(c) ? [] : [[c, i] as const]));
+  const out: StoredReading[] = [];
+  for (const row of s.values) {
+    const ts = row[time];
+    if (typeof ts !== 'number') continue;
+    const values: StoredReading['values'] = {};
+    for (const [name, i] of metrics) {
+      const v = row[i];
+      if (typeof v === 'number' || typeof v === 'boolean') values[name] = v;
+    }
+    const r = row[received];
+    out.push({ deviceId, ts, receivedAt: typeof r === 'number' ? r : ts, values });
+  }
+  return out;
 }

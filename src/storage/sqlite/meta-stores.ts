@@ -16,12 +16,12 @@ export interface SqliteMetaStores {
 }
 
 /** Opens `${dataDir}/citysense.db` (creating the folder and schema) and the stores that live in it. */
-export function createSqliteMetaStores(dataDir: string, opts: { deadLetterMaxRows?: number } = {}): SqliteMetaStores {
+export function createSqliteMetaStores(dataDir: string, opts: { deadLetterMaxRows?: number; deadLetterMaxBytes?: number } = {}): SqliteMetaStores {
   const db = openSqlite(join(dataDir, 'citysense.db'), { migrations: META_MIGRATIONS });
   return {
     devices: createSqliteDeviceRegistry(db),
     tokens: createSqliteTokenStore(db),
-    deadLetters: createSqliteDeadLetterStore(db, opts.deadLetterMaxRows),
+    deadLetters: createSqliteDeadLetterStore(db, opts.deadLetterMaxRows, opts.deadLetterMaxBytes),
     db,
     close() {
       if (db.open) db.close();

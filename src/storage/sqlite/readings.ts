@@ -1,7 +1,7 @@
 import type { Logger, Reading } from '../../core/index.js';
-import { checkBooleanAggregate, checkHistoryQuery, needsKindCheck } from '../history.js';
+import { checkBooleanAggregate, checkHistoryQuery, checkScanQuery, needsKindCheck } from '../history.js';
 import type { Statement } from 'better-sqlite3';
-import { AGGREGATES, type Aggregate, type HistoryQuery, type Point, type ReadingStore } from '../ports.js';
+import { AGGREGATES, type Aggregate, type HistoryQuery, type Point, type ReadingStore, type ScanQuery, type StoredReading } from '../ports.js';
 import { openSqlite, type Migration, type SqliteDb } from './open.js';
 
 /**
@@ -101,6 +101,14 @@ export function createSqliteReadingStore(opts: { file: string; log: Logger }): S
           d.prepare<[Params], Row>(`SELECT ${BUCKET} AS t, ${AGG_SQL[a]} FROM reading_values WHERE ${RANGE} GROUP BY t ORDER BY t LIMIT $limit`),
         ]),
       ) as Record<Aggregate, Statement<[Params], Row>>,
+      scanReadings: d.prepare<[string, number, number, number], { ts: number; received_at: number }>(
+        'SELECT ts, received_at FROM readings WHERE device_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
+      ),
+      // Per metric: each is one range scan of reading_values' primary key (device, metric, ts).
+      scanValues: d.prepare<[string, string, number, number], { ts: number; value: number }>(
+        'SELECT ts, value FROM reading_values WHERE device_id = ? AND metric = ? AND ts >= ? AND ts <= ?',
+      ),
+      countRange: d.prepare<[string, number, number], number>('SELECT count(*) FROM readings WHERE device_id = ? AND ts >= ? AND ts < ?').pluck(),
       devices: d.prepare<[], string>('SELECT DISTINCT device_id FROM readings').pluck(),
       purgeReadings: d.prepare<[string, number]>('DELETE FROM readings WHERE device_id = ? AND ts < ?'),
       purgeValues: d.prepare<[string, string, number]>('DELETE FROM reading_values WHERE device_id = ? AND metric = ? AND ts < ?'),
@@ -149,6 +157,29 @@ export function createSqliteReadingStore(opts: { file: string; log: Logger }): S
     async count(deviceId?: string): Promise<number> {
       const s = opened();
       return deviceId === undefined ? s.countAll.get()! : s.countDevice.get(deviceId)!;
+    },
+
+    async scan(q: ScanQuery): Promise<StoredReading[]> {
+      checkScanQuery(q);
+      const s = opened();
+      const rows = s.scanReadings.all(q.deviceId, q.from, q.to, q.limit);
+      if (rows.length === 0) return [];
+      const out: StoredReading[] = rows.map((r) => ({ deviceId: q.deviceId, ts: r.ts, receivedAt: r.received_at, values: {} }));
+      const at = new Map(out.map((r) => [r.ts, r]));
+      const first = rows[0]!.ts;
+      const last = rows[rows.length - 1]!.ts;
+      for (const [metric, isBool] of kinds) {
+        for (const v of s.scanValues.all(q.deviceId, metric, first, last)) {
+          const r = at.get(v.ts);
+          if (r) r.values[metric] = isBool ? v.value !== 0 : v.value;
+        }
+      }
+      return out;
+    },
+
+    async countRange(deviceId: string, from: number, to: number): Promise<number> {
+      checkScanQuery({ deviceId, from, to, limit: 1 });
+      return opened().countRange.get(deviceId, from, to)!;
     },
 
     async ping(): Promise<boolean> {
