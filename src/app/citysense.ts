@@ -7,7 +7,7 @@ import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAlertEngine } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
-import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
+import { ConfigError, createDeviceSecrets, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
 import {
@@ -65,6 +65,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   collectDefaultMetrics({ register: metrics });
   const catalog = loadCatalog(config.catalogFile);
   const meta = createSqliteMetaStores(config.dataDir, { deadLetterMaxRows: DEAD_LETTER_MAX_ROWS });
+  // Made on first start and kept in citysense.db (the shared state), so every node verifies with the same key.
+  const secrets = createDeviceSecrets(meta.installation.deviceSecretKey());
   const sqliteReadings = config.influx ? undefined : createSqliteReadingStore({ file: join(config.dataDir, 'readings.db'), log });
   const readings: ReadingStore = sqliteReadings ?? createInfluxReadingStore({ ...config.influx!, log });
   const ingest = createIngest({
@@ -143,6 +145,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     await ingest.start();
     broker = await createBroker({
       registry: meta.devices,
+      secrets,
       catalog,
       log,
       metrics,
@@ -163,6 +166,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     const api = createDashboardApi({
       catalog,
       registry: meta.devices,
+      secrets,
       tokens: meta.tokens,
       deadLetters: meta.deadLetters,
       readings,

@@ -46,7 +46,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const log = deps.log.child({ component: 'broker' });
   const metrics = createBrokerMetrics(deps.metrics);
   const acl = createAcl(catalog, registry);
-  const auth = createAuthenticator(registry, acl, options.allowAnonymous);
+  const auth = createAuthenticator({ registry, secrets: deps.secrets, acl, allowAnonymous: options.allowAnonymous, log });
   const identities = new WeakMap<Client, Identity>();
   const pending = new WeakMap<Client, PendingConnect>();
   const remotes = new WeakMap<Client, string>();

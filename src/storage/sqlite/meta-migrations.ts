@@ -46,4 +46,13 @@ export const META_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dead_letters_received_at ON dead_letters (received_at);
     `,
   },
+  {
+    name: 'installation values (the device secret key)',
+    up: `
+      CREATE TABLE installation (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
