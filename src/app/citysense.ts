@@ -235,6 +235,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       const purgedLetters = meta.deadLetters.purge(Date.now() - DEAD_LETTER_MAX_AGE_MS, DEAD_LETTER_MAX_ROWS);
       log.info({ purgedReadings, purgedLetters }, 'retention purge done');
     });
+    const scrypt = meta.devices.secretSchemes().scrypt ?? 0;
+    if (scrypt > 0) log.info({ devices: scrypt }, `device secrets: ${scrypt} still stored as scrypt hashes by an earlier version (each costs scrypt once, at its next good login, and is then stored keyed)`);
     log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir }, 'citysense started');
     return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken };
   }

@@ -93,6 +93,8 @@ export interface DeviceRegistry {
   setSecretHash(id: string, secretHash: string): boolean;
   /** Replaces the hash only while it is still `expected` (an upgrade at login loses to a rotation made meanwhile). */
   replaceSecretHash(id: string, expected: string, secretHash: string): boolean;
+  /** How many stored secret hashes there are of each scheme (the text before the first `$`: `hmac-sha256`, `scrypt`). */
+  secretSchemes(): Record<string, number>;
   /** Records lastSeen and latest values for many devices in one transaction. */
   recordSeen(updates: readonly DeviceSeen[]): void;
 }

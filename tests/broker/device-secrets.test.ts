@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { hashSecret, newSecret } from '../../src/core/index.js';
 import { META_MIGRATIONS } from '../../src/storage/sqlite/meta-migrations.js';
 import { startTestApp, type TestApp } from '../fixtures/app.js';
+import { startChildApp } from '../fixtures/child-app.js';
 
 /** The stored hash of a device, read beside the running app (another connection to its citysense.db). */
 function storedHash(dataDir: string, id: string): string | undefined {
@@ -88,5 +89,18 @@ describe('device secrets in citysense.db', () => {
     apps.push(u);
     expect(await connectCode(u, d.username, password)).toBe(0);
     expect(await connectCode(u, d.username, d.password)).toBe(4);
+  }, 60_000);
+
+  it('says at start how many devices still have scrypt hashes (the built app, as npm start runs it)', async () => {
+    const dataDir = tempDir();
+    await oldDatabase(dataDir, [{ id: 'old-a', password: newSecret() }, { id: 'old-b', password: newSecret() }]);
+    const child = await startChildApp({ DATA_DIR: dataDir });
+    try {
+      const line = child.lines.find((l) => (l as { msg?: string }).msg?.startsWith('device secrets:'));
+      expect(line).toMatchObject({ level: 30, devices: 2, msg: expect.stringMatching(/^device secrets: 2 still stored as scrypt hashes/) });
+    } finally {
+      child.proc.kill('SIGTERM');
+      await child.exited;
+    }
   }, 60_000);
 });

@@ -126,6 +126,15 @@ describe('device registry', () => {
     expect(stores.devices.replaceSecretHash('nobody', 'scrypt$old', 'keyed')).toBe(false);
   });
 
+  it('counts the stored secret hashes by scheme', () => {
+    expect(stores.devices.secretSchemes()).toEqual({});
+    stores.devices.create({ id: 'k1', domain: 'safety', type: 'gas' }, 'hmac-sha256$abc');
+    stores.devices.create({ id: 'k2', domain: 'safety', type: 'gas' }, 'hmac-sha256$def');
+    stores.devices.create({ id: 's1', domain: 'safety', type: 'gas' }, 'scrypt$16384$8$1$s$h');
+    stores.devices.create({ id: 'x1', domain: 'safety', type: 'gas' }, 'odd');
+    expect(stores.devices.secretSchemes()).toEqual({ 'hmac-sha256': 2, scrypt: 1, odd: 1 });
+  });
+
   it('records lastSeen and latest values for many devices at once, never moving backwards', () => {
     stores.devices.create({ id: 'cc-1', domain: 'healthcare', type: 'cold_chain' }, 'h');
     stores.devices.create({ id: 'cc-2', domain: 'healthcare', type: 'cold_chain' }, 'h');
