@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createLogger, hashSecret } from '../src/core/index.js';
+import { createDeviceSecrets, createLogger, hashSecret } from '../src/core/index.js';
 import { createInfluxReadingStore, createSqliteMetaStores, createSqliteReadingStore, type ReadingStore } from '../src/storage/index.js';
 import { ROOT, cpuSeconds, rssMb, startNodeFlags } from './children.js';
 import { fleetDevice } from './readings.js';
@@ -132,14 +132,16 @@ export function startApp(o: AppOptions, timeoutMs = 30_000): Promise<AppUnderTes
 }
 
 /**
- * Registers devices `${prefix}-${from}` … straight in the app's database before it starts, all with one secret:
- * the secret is hashed once (registration through the API would cost an scrypt hash per device). Each device's
- * login is still verified with scrypt by the app.
+ * Registers devices `${prefix}-${from}` … straight in the app's database before it starts, all with one secret,
+ * hashed once: as the API stores it (the keyed hash under the installation's key), or with `legacy` as earlier
+ * versions did (scrypt, which the app checks at each device's first login and then replaces by the keyed hash).
  */
-export async function seedDevices(dataDir: string, fleets: Array<{ prefix: string; count: number; domain?: string; type?: string }>, secret: string): Promise<void> {
-  const hash = await hashSecret(secret);
+export async function seedDevices(
+  dataDir: string, fleets: Array<{ prefix: string; count: number; domain?: string; type?: string }>, secret: string, o: { legacy?: boolean } = {},
+): Promise<void> {
   const meta = createSqliteMetaStores(dataDir);
   try {
+    const hash = o.legacy ? await hashSecret(secret) : createDeviceSecrets(meta.installation.deviceSecretKey()).hash(secret);
     meta.db.transaction(() => {
       for (const f of fleets) {
         for (let i = 0; i < f.count; i++) {

@@ -10,7 +10,7 @@ export interface ConnectCmd {
   count: number;
   password: string;
   keepaliveS: number;
-  /** CONNECTs in flight at once (logins cost an scrypt verification each on the broker). */
+  /** CONNECTs in flight at once. */
   concurrency: number;
   timeoutMs: number;
   /** Event times start here (epoch ms); see readings.ts. */

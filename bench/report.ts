@@ -29,7 +29,7 @@ export function table(r: BenchResult): string {
   rows.push([
     'device connections held (1 publish / 10 s each)',
     c ? n(c.devices) : 'not run',
-    c ? `RSS ${n(c.rssMb)} MB; target ${n(c.target)}; ${n(c.loginsPerSecond, 1)} first logins/s (scrypt)` +
+    c ? `RSS ${n(c.rssMb)} MB; target ${n(c.target)}; ${n(c.loginsPerSecond, 1)} first logins/s` +
       (c.reconnect ? `; all dropped and back in ${n(c.reconnect.seconds, 1)} s` : '') + (c.failure ? `; stopped: ${c.failure}` : '') : '',
   ]);
   const m = r.memory;

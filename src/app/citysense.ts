@@ -8,7 +8,7 @@ import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { alertView, createAlertEngine, createBacktester } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
-import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
+import { ConfigError, createDeviceSecrets, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
 import { createNotifications } from '../notifications/index.js';
@@ -81,6 +81,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   collectDefaultMetrics({ register: metrics });
   const catalog = loadCatalog(config.catalogFile);
   const meta = createSqliteMetaStores(config.dataDir, { deadLetterMaxRows: DEAD_LETTER_MAX_ROWS });
+  // Made on first start and kept in citysense.db (the shared state), so every node verifies with the same key.
+  const secrets = createDeviceSecrets(meta.installation.deviceSecretKey());
   const sqliteReadings = config.influx ? undefined : createSqliteReadingStore({ file: join(config.dataDir, 'readings.db'), log });
   const readings: ReadingStore = sqliteReadings ?? createInfluxReadingStore({ ...config.influx!, log });
   // What the operators see (logs at info, /metrics) is wired here, at the rooms' doors: listeners and wrappers.
@@ -173,6 +175,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     refusals.start();
     broker = await createBroker({
       registry: meta.devices,
+      secrets,
       catalog,
       log,
       metrics,
@@ -195,6 +198,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     const api = createDashboardApi({
       catalog,
       registry: meta.devices,
+      secrets,
       tokens: meta.tokens,
       deadLetters: meta.deadLetters,
       readings,
@@ -268,6 +272,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       const purgedLetters = meta.deadLetters.purge(Date.now() - DEAD_LETTER_MAX_AGE_MS, DEAD_LETTER_MAX_ROWS);
       log.info({ purgedReadings, purgedLetters }, 'retention purge done');
     });
+    const scrypt = meta.devices.secretSchemes().scrypt ?? 0;
+    if (scrypt > 0) log.info({ devices: scrypt }, `device secrets: ${scrypt} still stored as scrypt hashes by an earlier version (each costs scrypt once, at its next good login, and is then stored keyed)`);
     log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, ...consoleAt(config.host, httpPort) }, 'citysense started');
     return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken };
   }

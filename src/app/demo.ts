@@ -1,6 +1,7 @@
 import { createLogger, loadConfig, newSecret } from '../core/index.js';
 import { formatSummary, runSimulation } from '../simulator/index.js';
 import { createCitysense, orExitOnConfigError } from './citysense.js';
+import { reportOpenFileLimit } from './open-files.js';
 
 const DEMO_DEVICES = 300;
 
@@ -19,6 +20,7 @@ export async function demo(): Promise<void> {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const app = await orExitOnConfigError(() => createCitysense(config, log));
   const started = await orExitOnConfigError(() => app.start());
+  reportOpenFileLimit(log); // a warning shows even at the demo's quieter level
   const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const api = `http://${local}:${started.httpPort}`;
   process.stdout.write(

@@ -1,5 +1,6 @@
 import { createLogger, loadConfig } from '../core/index.js';
 import { createCitysense, orExitOnConfigError } from './citysense.js';
+import { reportOpenFileLimit } from './open-files.js';
 
 /** `npm start`: runs citysense until SIGTERM or SIGINT, then stops gracefully (exit 0 within 10 s). */
 export async function main(): Promise<void> {
@@ -9,6 +10,7 @@ export async function main(): Promise<void> {
     return { log, app: createCitysense(config, log) }; // reads CATALOG_FILE
   });
   const started = await orExitOnConfigError(() => app.start()); // a port in use, a HOST that cannot be listened on
+  reportOpenFileLimit(log);
   if (started.generatedAdminToken) {
     // Printed once, on first start, on stdout for the operator; it is stored hashed.
     process.stdout.write(`\nAdmin API token (shown once, keep it): ${started.generatedAdminToken}\n\n`);

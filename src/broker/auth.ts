@@ -1,7 +1,6 @@
-import { hashSecret, newSecret, verifySecret } from '../core/index.js';
+import { newSecret, type DeviceSecrets, type Logger } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 import { deviceIdentity, type Acl, type Identity } from './acl.js';
-import { VerifiedLogins } from './verified-logins.js';
 
 /** CONNACK return codes of MQTT 3.1.1 (aedes' AuthErrorCode is a const enum that isolatedModules rejects). */
 export const CONNACK = { identifierRejected: 2, serverUnavailable: 3, badCredentials: 4, notAuthorized: 5 } as const;
@@ -23,15 +22,16 @@ export interface ConnectAttempt {
   remote?: string;
 }
 
-/** Failed logins allowed per address in a minute before that address's unverified logins are refused unchecked. */
+/** Failed logins allowed per address in a minute before that address's slow (scrypt) logins are refused unchecked. */
 export const LOGIN_FAILURES_PER_MINUTE = 30;
 const WINDOW_MS = 60_000;
 
 /**
- * Why: each login not remembered as verified costs a scrypt check (tens of ms on a small thread pool), so a flood
- * of wrong passwords from one address, needing no credentials at all, held up every other device's login. Past
- * the limit, that address's logins that would need scrypt are refused at once (CONNACK 3, try again later) for
- * the rest of the minute; devices whose login is remembered still get in.
+ * Why: a login against a device whose secret is still an scrypt hash of an earlier version costs tens of ms on a
+ * small thread pool, so a flood of wrong passwords for such devices from one address held up every other device's
+ * login. Past the limit, that address's logins that would need scrypt are refused at once (CONNACK 3, try again
+ * later) for the rest of the minute, and so is every failed one; logins against keyed hashes (microseconds) are
+ * still checked, and the good ones get in (devices behind a shared address are not locked out by one bad one).
  */
 export class LoginThrottle {
   private readonly failures = new Map<string, { since: number; count: number }>();
@@ -66,17 +66,37 @@ export interface Authenticator {
   authenticate(attempt: ConnectAttempt): Promise<AuthResult>;
 }
 
-/** Checks client ids, device credentials (scrypt, constant time; recent logins remembered) and the will topic of a CONNECT. */
-export function createAuthenticator(
-  registry: Pick<DeviceRegistry, 'get' | 'secretHash'>,
-  acl: Acl,
-  allowAnonymous: boolean,
-  verified: VerifiedLogins = new VerifiedLogins(),
-  throttle: LoginThrottle = new LoginThrottle(),
-): Authenticator {
+export interface AuthenticatorDeps {
+  registry: Pick<DeviceRegistry, 'get' | 'secretHash' | 'replaceSecretHash'>;
+  secrets: DeviceSecrets;
+  acl: Acl;
+  allowAnonymous: boolean;
+  throttle?: LoginThrottle;
+  log?: Logger;
+}
+
+const THROTTLED = { ok: false, code: CONNACK.serverUnavailable, why: 'too many failed logins from this address: try again in a minute', throttled: true, failure: 'rate_limited' } as const;
+
+/** Checks client ids, device credentials (keyed hash or, for older devices, scrypt; constant time) and the will topic of a CONNECT. */
+export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
+  const { registry, secrets, acl, allowAnonymous, throttle = new LoginThrottle(), log } = deps;
   // Unknown devices are checked against a throwaway hash too, so the answer takes as long as for a known
   // device with a wrong secret: response time does not tell which device ids exist.
-  let dummyHash: Promise<string> | undefined;
+  let dummyHash: string | undefined;
+
+  /**
+   * A good login against an scrypt hash stores its keyed hash instead. False when the hash changed during the
+   * (slow) check: the secret was rotated or the device deleted meanwhile, so the secret just checked is revoked.
+   */
+  function upgrade(deviceId: string, stored: string, keyed: string): boolean {
+    try {
+      if (!registry.replaceSecretHash(deviceId, stored, keyed)) return false;
+      log?.debug({ deviceId }, 'device secret hash upgraded from scrypt to the keyed hash');
+    } catch (err) {
+      log?.warn({ err, deviceId }, 'could not upgrade the device secret hash from scrypt (tried again at its next login)');
+    }
+    return true;
+  }
 
   async function authenticate(a: ConnectAttempt): Promise<AuthResult> {
     // [MQTT-3.1.3-8]: a zero-length client id needs a clean session; aedes would invent an id instead.
@@ -91,17 +111,15 @@ export function createAuthenticator(
     } else {
       const device = registry.get(a.username);
       const stored = device ? registry.secretHash(a.username) : undefined;
-      let good = device !== undefined && stored !== undefined && verified.has(device.id, stored, a.password);
-      if (!good && throttle.lockedOut(a.remote)) {
-        return { ok: false, code: CONNACK.serverUnavailable, why: 'too many failed logins from this address: try again in a minute', throttled: true, failure: 'rate_limited' };
-      }
-      if (!good) {
-        good = await verifySecret(a.password.toString('utf8'), stored ?? (await (dummyHash ??= hashSecret(newSecret()))));
-        if (good && device && stored) verified.add(device.id, stored, a.password);
-      }
-      if (!device || !stored || !good) {
+      const lockedOut = throttle.lockedOut(a.remote);
+      if (lockedOut && (stored === undefined || secrets.isSlow(stored))) return THROTTLED;
+      const check = await secrets.verify(a.password, stored ?? (dummyHash ??= secrets.hash(newSecret())));
+      if (!device || stored === undefined || !check.ok) {
         const lockout = throttle.failed(a.remote);
-        return { ok: false, code: CONNACK.badCredentials, why: device ? 'wrong secret' : 'unknown device', failure: device ? 'wrong_secret' : 'unknown_device', lockout };
+        return lockedOut ? THROTTLED : { ok: false, code: CONNACK.badCredentials, why: device ? 'wrong secret' : 'unknown device', failure: device ? 'wrong_secret' : 'unknown_device', lockout };
+      }
+      if (check.upgrade && !upgrade(device.id, stored, check.upgrade)) {
+        return { ok: false, code: CONNACK.badCredentials, why: 'secret rotated or device deleted during the check', failure: 'wrong_secret' };
       }
       identity = deviceIdentity(device.id, device.domain, device.type);
     }

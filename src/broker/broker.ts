@@ -37,7 +37,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const log = deps.log.child({ component: 'broker' });
   const metrics = createBrokerMetrics(deps.metrics);
   const acl = createAcl(catalog, registry);
-  const auth = createAuthenticator(registry, acl, options.allowAnonymous);
+  const auth = createAuthenticator({ registry, secrets: deps.secrets, acl, allowAnonymous: options.allowAnonymous, log });
   const identities = new WeakMap<Client, Identity>();
   const pending = new WeakMap<Client, PendingConnect>();
   /** Each client's address, and the transport under its size guard (what a keep-alive 0 connection's idle watch hears). */

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { AuthFailureListener, Catalog, InboundMessage, Logger, RefusalReason, RefusedMessage } from '../core/index.js';
+import type { AuthFailureListener, Catalog, DeviceSecrets, InboundMessage, Logger, RefusalReason, RefusedMessage } from '../core/index.js';
 import type { DeviceRegistry } from '../storage/index.js';
 
 import type { SessionLimits } from './session-bounds.js';
@@ -44,7 +44,9 @@ export interface BrokerOptions {
 }
 
 export interface BrokerDeps {
-  registry: Pick<DeviceRegistry, 'get' | 'secretHash'>;
+  registry: Pick<DeviceRegistry, 'get' | 'secretHash' | 'replaceSecretHash'>;
+  /** Hashing of device secrets under the installation key (scrypt hashes of earlier versions are upgraded at login). */
+  secrets: DeviceSecrets;
   catalog: Catalog;
   log: Logger;
   metrics: Registry;

@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { AlertEngine, Backtester } from '../alerts/index.js';
-import type { Catalog, Logger } from '../core/index.js';
+import type { Catalog, DeviceSecrets, Logger } from '../core/index.js';
 import type { Notifications } from '../notifications/index.js';
 import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore } from '../storage/index.js';
 import type { Authenticate } from './auth.js';
@@ -28,6 +28,8 @@ import { tokensRoutes } from './routes/tokens.js';
 export interface DashboardApiDeps {
   catalog: Catalog;
   registry: DeviceRegistry;
+  /** Device secrets' keyed hashing (the installation key). */
+  secrets: Pick<DeviceSecrets, 'hash'>;
   tokens: TokenStore;
   deadLetters: DeadLetterStore;
   readings: ReadingStore;
@@ -78,7 +80,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   const system = systemRoutes(definition, deps);
   const routers = [
     system.api,
-    devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
+    devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, secrets: deps.secrets, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
     tokensRoutes(definition, { tokens: deps.tokens, revoke: deps.authenticate.revoke }),
     alertsRoutes(definition, { engine: deps.alerts, now }),
     // Before rulesRoutes' /api/rules/{id}: `backtest` is not a rule id.

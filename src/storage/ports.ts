@@ -114,8 +114,18 @@ export interface DeviceRegistry {
   delete(id: string): boolean;
   secretHash(id: string): string | undefined;
   setSecretHash(id: string, secretHash: string): boolean;
+  /** Replaces the hash only while it is still `expected` (an upgrade at login loses to a rotation made meanwhile). */
+  replaceSecretHash(id: string, expected: string, secretHash: string): boolean;
+  /** How many stored secret hashes there are of each scheme (the text before the first `$`: `hmac-sha256`, `scrypt`). */
+  secretSchemes(): Record<string, number>;
   /** Records lastSeen and latest values for many devices in one transaction. */
   recordSeen(updates: readonly DeviceSeen[]): void;
+}
+
+/** Values of the whole installation, kept with the shared state: the same for every node that shares the database. */
+export interface InstallationStore {
+  /** The key of device secrets' keyed hashes: 32 random bytes made the first time it is asked for, then always the same. */
+  deviceSecretKey(): Buffer;
 }
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;

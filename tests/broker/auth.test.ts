@@ -62,9 +62,9 @@ describe('broker authentication', () => {
   });
 
 
-  it('forgets a remembered login when the secret is rotated or the device deleted', async () => {
+  it('refuses the old secret once it is rotated, and every secret once the device is deleted', async () => {
     const d = await t.registry.add(uniqueId(), 'safety', 'gas');
-    for (let i = 0; i < 2; i++) await (await t.connectAs(d)).endAsync(); // the second login is answered from memory
+    for (let i = 0; i < 2; i++) await (await t.connectAs(d)).endAsync();
     const fresh = await t.registry.rotate(d.id);
     await expect(t.connectAs(d)).rejects.toMatchObject({ code: 4 });
     await (await t.connectAs({ ...d, password: fresh })).endAsync();
@@ -120,6 +120,53 @@ describe('broker with anonymous access', () => {
   });
 });
 
+describe('device secrets: keyed hash, and scrypt hashes of earlier versions', () => {
+  let t: TestBroker;
+  beforeAll(async () => {
+    t = await startTestBroker();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('stores new secrets as the keyed hash, and checks them', async () => {
+    const d = await t.registry.add(uniqueId(), 'safety', 'gas');
+    expect(t.registry.secretHash(d.id)).toMatch(/^hmac-sha256\$[A-Za-z0-9_-]{43}$/);
+    await (await t.connectAs(d)).endAsync();
+    await expect(t.connectAs({ ...d, password: `${d.password}x` })).rejects.toMatchObject({ code: 4 });
+  });
+
+  it('lets a device with an scrypt hash in and replaces the hash by the keyed one; a wrong secret never upgrades', async () => {
+    const d = await t.registry.addLegacy(uniqueId('legacy'), 'safety', 'gas');
+    const scryptHash = t.registry.secretHash(d.id)!;
+    expect(scryptHash).toMatch(/^scrypt\$/);
+    await expect(t.connectAs({ ...d, password: 'not-the-secret' })).rejects.toMatchObject({ code: 4 });
+    expect(t.registry.secretHash(d.id)).toBe(scryptHash);
+
+    await (await t.connectAs(d)).endAsync();
+    expect(t.registry.secretHash(d.id)).toBe(t.registry.secrets.hash(d.password));
+    await (await t.connectAs(d)).endAsync(); // now checked against the keyed hash
+    await expect(t.connectAs({ ...d, password: 'not-the-secret' })).rejects.toMatchObject({ code: 4 });
+  });
+
+  it('refuses an scrypt login whose secret was rotated while it was being checked, and keeps the new hash', async () => {
+    const d = await t.registry.addLegacy(uniqueId('legacy'), 'safety', 'gas');
+    let rotated: string | undefined;
+    t.registry.onSecretRead = (id) => {
+      if (id !== d.id || rotated) return;
+      rotated = 'pending';
+      setImmediate(() => void t.registry.rotate(d.id).then((p) => (rotated = p))); // during the scrypt check
+    };
+    try {
+      await expect(t.connectAs(d)).rejects.toMatchObject({ code: 4 });
+    } finally {
+      t.registry.onSecretRead = undefined;
+    }
+    expect(t.registry.secretHash(d.id)).toBe(t.registry.secrets.hash(rotated!));
+    await (await t.connectAs({ ...d, password: rotated! })).endAsync();
+  });
+});
+
 describe('failed-login throttle', () => {
   let t: TestBroker;
   beforeAll(async () => {
@@ -129,19 +176,26 @@ describe('failed-login throttle', () => {
     await t.close();
   });
 
-  it(`refuses at once (CONNACK 3) an address's unverified logins after ${LOGIN_FAILURES_PER_MINUTE} failures in a minute; remembered ones still get in`, async () => {
+  it(`refuses at once (CONNACK 3) an address's scrypt logins and failed ones after ${LOGIN_FAILURES_PER_MINUTE} failures in a minute; keyed ones still get in`, async () => {
     const known = await t.registry.add(uniqueId('known'), 'safety', 'gas');
-    await (await t.connectAs(known)).endAsync(); // verified once: remembered
-    const fresh = await t.registry.add(uniqueId('fresh'), 'safety', 'gas');
+    await (await t.connectAs(known)).endAsync();
+    const newcomer = await t.registry.add(uniqueId('newcomer'), 'safety', 'gas'); // keyed, never logged in
+    const fresh = await t.registry.addLegacy(uniqueId('fresh'), 'safety', 'gas'); // an scrypt hash of an earlier version
+    const freshHash = t.registry.secretHash(fresh.id);
     const wrong = Array.from({ length: LOGIN_FAILURES_PER_MINUTE }, () => t.connectAs({ ...known, password: 'not-the-secret' }).then(() => 0, (e: { code?: number }) => e.code));
     expect(new Set(await Promise.all(wrong))).toEqual(new Set([4]));
 
     const started = Date.now();
     await expect(t.connectAs(fresh)).rejects.toMatchObject({ code: 3 }); // would need scrypt: not checked
     await expect(t.connectAs({ ...fresh, password: 'also-wrong' })).rejects.toMatchObject({ code: 3 });
+    await expect(t.connectAs({ ...known, password: 'still-wrong' })).rejects.toMatchObject({ code: 3 });
+    await expect(t.connect({ username: 'nobody-here', password: 'whatever' })).rejects.toMatchObject({ code: 3 });
     expect(Date.now() - started).toBeLessThan(1000);
-    const c = await t.connectAs(known); // remembered: no scrypt, not held up
-    expect(c.connected).toBe(true);
-    await c.endAsync();
+    expect(t.registry.secretHash(fresh.id)).toBe(freshHash); // not checked, not upgraded
+    for (const d of [known, newcomer]) {
+      const c = await t.connectAs(d); // a keyed check: microseconds, not held up
+      expect(c.connected).toBe(true);
+      await c.endAsync();
+    }
   }, 30_000);
 });

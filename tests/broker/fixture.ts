@@ -1,22 +1,35 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Registry } from 'prom-client';
 import { createBroker, type Broker, type BrokerOptions, type PresenceEvent } from '../../src/broker/index.js';
 import {
-  BUILTIN_CATALOG, Catalog, createLogger, hashSecret, newSecret,
-  type InboundMessage, type Logger, type RefusalReason, type RefusedMessage,
+  BUILTIN_CATALOG, Catalog, createDeviceSecrets, createLogger, hashSecret, newSecret,
+  type DeviceSecrets, type InboundMessage, type Logger, type RefusalReason, type RefusedMessage,
 } from '../../src/core/index.js';
 import type { Device, DeviceRegistry } from '../../src/storage/index.js';
 
 /** An in-memory device registry (the SQLite one is tested in tests/storage). */
-export class MemoryRegistry implements Pick<DeviceRegistry, 'get' | 'secretHash'> {
+export class MemoryRegistry implements Pick<DeviceRegistry, 'get' | 'secretHash' | 'replaceSecretHash'> {
   private readonly devices = new Map<string, { device: Device; hash: string }>();
 
-  /** Registers a device and returns its MQTT credentials and topics. */
+  constructor(readonly secrets: DeviceSecrets = createDeviceSecrets(randomBytes(32))) {}
+
+  /** Registers a device (its secret stored as the keyed hash, as the API does) and returns its MQTT credentials and topics. */
   async add(id: string, domain: string, type: string): Promise<TestDevice> {
     const password = newSecret();
-    this.devices.set(id, { device: { id, domain, type, createdAt: Date.now(), latest: {} }, hash: await hashSecret(password) });
+    return this.put(id, domain, type, password, this.secrets.hash(password));
+  }
+
+  /** Registers a device as earlier versions did: its secret stored as an scrypt hash. */
+  async addLegacy(id: string, domain: string, type: string): Promise<TestDevice> {
+    const password = newSecret();
+    return this.put(id, domain, type, password, await hashSecret(password));
+  }
+
+  private put(id: string, domain: string, type: string, password: string, hash: string): TestDevice {
+    this.devices.set(id, { device: { id, domain, type, createdAt: Date.now(), latest: {} }, hash });
     const topic = `city/${domain}/${type}/${id}`;
     return { id, domain, type, username: id, password, topic, statusTopic: `${topic}/status` };
   }
@@ -29,16 +42,28 @@ export class MemoryRegistry implements Pick<DeviceRegistry, 'get' | 'secretHash'
   async rotate(id: string): Promise<string> {
     const entry = this.devices.get(id)!;
     const password = newSecret();
-    entry.hash = await hashSecret(password);
+    entry.hash = this.secrets.hash(password);
     return password;
+  }
+
+  replaceSecretHash(id: string, expected: string, secretHash: string): boolean {
+    const entry = this.devices.get(id);
+    if (entry?.hash !== expected) return false;
+    entry.hash = secretHash;
+    return true;
   }
 
   get(id: string): Device | undefined {
     return this.devices.get(id)?.device;
   }
 
+  /** Called each time the broker reads a device's stored hash (to change it while a login is being checked). */
+  onSecretRead?: (id: string) => void;
+
   secretHash(id: string): string | undefined {
-    return this.devices.get(id)?.hash;
+    const hash = this.devices.get(id)?.hash;
+    this.onSecretRead?.(id);
+    return hash;
   }
 }
 
@@ -101,6 +126,7 @@ export async function startTestBroker(opts: Partial<BrokerOptions> = {}, log?: L
   const presence: PresenceEvent[] = [];
   const broker = await createBroker({
     registry,
+    secrets: registry.secrets,
     catalog: new Catalog(BUILTIN_CATALOG),
     log: log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     metrics,

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, type DeadLetter } from '../../src/core/index.js';
 import { createSqliteMetaStores, type SqliteMetaStores } from '../../src/storage/index.js';
+import { META_MIGRATIONS } from '../../src/storage/sqlite/meta-migrations.js';
 
 let dir: string;
 let stores: SqliteMetaStores;
@@ -114,6 +115,24 @@ describe('device registry', () => {
     expect(stores.devices.setSecretHash('s', 'new')).toBe(true);
     expect(stores.devices.secretHash('s')).toBe('new');
     expect(stores.devices.setSecretHash('nobody', 'x')).toBe(false);
+  });
+
+  it('replaces a secret hash only while it is still the expected one', () => {
+    stores.devices.create({ id: 'u', domain: 'safety', type: 'gas' }, 'scrypt$old');
+    expect(stores.devices.replaceSecretHash('u', 'scrypt$other', 'keyed')).toBe(false);
+    expect(stores.devices.secretHash('u')).toBe('scrypt$old');
+    expect(stores.devices.replaceSecretHash('u', 'scrypt$old', 'keyed')).toBe(true);
+    expect(stores.devices.secretHash('u')).toBe('keyed');
+    expect(stores.devices.replaceSecretHash('nobody', 'scrypt$old', 'keyed')).toBe(false);
+  });
+
+  it('counts the stored secret hashes by scheme', () => {
+    expect(stores.devices.secretSchemes()).toEqual({});
+    stores.devices.create({ id: 'k1', domain: 'safety', type: 'gas' }, 'hmac-sha256$abc');
+    stores.devices.create({ id: 'k2', domain: 'safety', type: 'gas' }, 'hmac-sha256$def');
+    stores.devices.create({ id: 's1', domain: 'safety', type: 'gas' }, 'scrypt$16384$8$1$s$h');
+    stores.devices.create({ id: 'x1', domain: 'safety', type: 'gas' }, 'odd');
+    expect(stores.devices.secretSchemes()).toEqual({ 'hmac-sha256': 2, scrypt: 1, odd: 1 });
   });
 
   it('records lastSeen and latest values for many devices at once, never moving backwards', () => {
@@ -266,5 +285,46 @@ describe('dead letter store bound', () => {
       bounded.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('installation values', () => {
+  it('makes the device secret key once (32 random bytes) and gives the same one after a reopen', () => {
+    const key = stores.installation.deviceSecretKey();
+    expect(key).toBeInstanceOf(Buffer);
+    expect(key.length).toBe(32);
+    expect(stores.installation.deviceSecretKey().equals(key)).toBe(true);
+    stores.close();
+    stores = createSqliteMetaStores(join(dir, 'nested'));
+    expect(stores.installation.deviceSecretKey().equals(key)).toBe(true);
+  });
+
+  it('keeps the key in the database itself: a second opener of the same file (another node) reads the same key, and another database has its own', () => {
+    const other = createSqliteMetaStores(join(dir, 'nested')); // opened before the first has made its key
+    const elsewhere = createSqliteMetaStores(join(dir, 'elsewhere'));
+    try {
+      const key = other.installation.deviceSecretKey();
+      expect(stores.installation.deviceSecretKey().equals(key)).toBe(true);
+      expect(elsewhere.installation.deviceSecretKey().equals(key)).toBe(false);
+      expect(stores.db.prepare("SELECT value FROM installation WHERE name = 'device_secret_key'").pluck().get()).toEqual(key);
+    } finally {
+      other.close();
+      elsewhere.close();
+    }
+  });
+
+  it('adds its table to a citysense.db of an earlier version, whose devices keep their scrypt hashes', () => {
+    stores.close();
+    const file = join(dir, 'old', 'citysense.db');
+    mkdirSync(join(dir, 'old'));
+    const raw = new Database(file);
+    raw.exec(META_MIGRATIONS[0]!.up as string); // the schema of earlier versions (user_version 1)
+    raw.pragma('user_version = 1');
+    raw.prepare("INSERT INTO devices (id, domain, type, secret_hash, created_at) VALUES ('old-1', 'safety', 'gas', 'scrypt$16384$8$1$s$h', 0)").run();
+    raw.close();
+    stores = createSqliteMetaStores(join(dir, 'old'));
+    expect(stores.db.pragma('user_version', { simple: true })).toBe(META_MIGRATIONS.length);
+    expect(stores.installation.deviceSecretKey().length).toBe(32);
+    expect(stores.devices.secretHash('old-1')).toBe('scrypt$16384$8$1$s$h');
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, DEVICE_ID, hashSecret, newSecret, notFound, parseDuration, type Catalog } from '../../core/index.js';
+import { AppError, DEVICE_ID, newSecret, notFound, parseDuration, type Catalog, type DeviceSecrets } from '../../core/index.js';
 import { AGGREGATES, type Device, type DeviceRegistry, type ReadingStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
 import { credentialsSchema, deviceCreatedSchema, deviceSchema, historySchema, page } from '../schemas.js';
@@ -16,6 +16,8 @@ export interface DevicePresence {
 export interface DevicesDeps {
   catalog: Catalog;
   registry: DeviceRegistry;
+  /** Stores a new device secret as its keyed hash. */
+  secrets: Pick<DeviceSecrets, 'hash'>;
   readings: ReadingStore;
   presence: DevicePresence;
   /** Median clock skew of a device's recent timestamped messages, or null. */
@@ -58,7 +60,7 @@ export type DeviceStatus = 'online' | 'offline' | 'stale';
 
 /** Devices: registration, listing with presence, credentials, history. */
 export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
-  const { catalog, registry, readings, presence, now } = deps;
+  const { catalog, registry, secrets, readings, presence, now } = deps;
   const { router, op } = api.router('/api');
 
   function statusOf(d: Device): DeviceStatus {
@@ -84,21 +86,21 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     if (!d) throw notFound(`device ${id}`);
     return d;
   };
-  const issueSecret = async (id: string) => {
+  const issueSecret = (id: string) => {
     const password = newSecret();
-    return { password, hash: await hashSecret(password), username: id };
+    return { password, hash: secrets.hash(password), username: id };
   };
 
   op(
     { method: 'post', path: '/api/devices', tag: 'devices', summary: 'Register a device', role: 'admin', body: newDeviceSchema,
       description: 'Returns the MQTT credentials; the password is shown only in this answer.',
       responses: { 201: { description: 'registered', schema: deviceCreatedSchema } }, errors: [409] },
-    async (_req, res, { body: input }) => {
+    (_req, res, { body: input }) => {
       if (!catalog.get(input.domain, input.type)) {
         throw new AppError('bad_request', `body domain/type: ${input.domain}/${input.type} is not in the catalog (GET /api/catalog)`);
       }
       if (registry.get(input.id)) throw new AppError('conflict', `device ${input.id} already exists`, 409);
-      const { username, password, hash } = await issueSecret(input.id);
+      const { username, password, hash } = issueSecret(input.id);
       const device = registry.create(input, hash);
       res.status(201).location(`/api/devices/${encodeURIComponent(device.id)}`).json({ device: view(device), credentials: { username, password } });
     },
@@ -140,9 +142,9 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     { method: 'post', path: '/api/devices/{id}/credentials', tag: 'devices', summary: 'Rotate a device secret', role: 'admin',
       description: 'The old secret stops working and the device is disconnected; the new password is shown only here.',
       responses: { 200: { description: 'the new credentials', schema: z.object({ credentials: credentialsSchema }) } }, errors: [404] },
-    async (_req, res, { params }) => {
+    (_req, res, { params }) => {
       const id = mustGet(params.id!).id;
-      const { username, password, hash } = await issueSecret(id);
+      const { username, password, hash } = issueSecret(id);
       registry.setSecretHash(id, hash);
       presence.disconnect(id);
       res.json({ credentials: { username, password } });

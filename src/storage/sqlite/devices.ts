@@ -37,6 +37,10 @@ export function createSqliteDeviceRegistry(db: SqliteDb, now: () => number = Dat
   const remove = db.prepare<[string]>('DELETE FROM devices WHERE id = ?');
   const getHash = db.prepare<[string], string>('SELECT secret_hash FROM devices WHERE id = ?').pluck();
   const setHash = db.prepare<[string, string]>('UPDATE devices SET secret_hash = ? WHERE id = ?');
+  const swapHash = db.prepare<[string, string, string]>('UPDATE devices SET secret_hash = ? WHERE id = ? AND secret_hash = ?');
+  const schemes = db.prepare<[], { scheme: string; n: number }>(
+    "SELECT substr(secret_hash, 1, instr(secret_hash || '$', '$') - 1) AS scheme, count(*) AS n FROM devices GROUP BY scheme",
+  );
   const seenRow = db.prepare<[string], { last_seen: number | null; latest: string }>('SELECT last_seen, latest FROM devices WHERE id = ?');
   const updateSeen = db.prepare<[number | null, string, string]>('UPDATE devices SET last_seen = ?, latest = ? WHERE id = ?');
 
@@ -98,6 +102,14 @@ export function createSqliteDeviceRegistry(db: SqliteDb, now: () => number = Dat
 
     setSecretHash(id: string, secretHash: string): boolean {
       return setHash.run(secretHash, id).changes > 0;
+    },
+
+    replaceSecretHash(id: string, expected: string, secretHash: string): boolean {
+      return swapHash.run(secretHash, id, expected).changes > 0;
+    },
+
+    secretSchemes(): Record<string, number> {
+      return Object.fromEntries(schemes.all().map((r) => [r.scheme, r.n]));
     },
 
     recordSeen(updates: readonly DeviceSeen[]): void {

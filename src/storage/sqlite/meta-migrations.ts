@@ -86,6 +86,15 @@ export const META_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (alert_id, policy_id, kind)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX notification_timers_due ON notification_timers (due_at);
+      `,
+    },
+    {
+    name: 'installation values (the device secret key)',
+    up: `
+      CREATE TABLE installation (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      ) STRICT;
     `,
   },
 ];

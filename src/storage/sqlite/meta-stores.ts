@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import type { DeadLetterStore, DeviceRegistry, TokenStore } from '../ports.js';
+import type { DeadLetterStore, DeviceRegistry, InstallationStore, TokenStore } from '../ports.js';
 import { createSqliteDeadLetterStore } from './dead-letters.js';
 import { createSqliteDeviceRegistry } from './devices.js';
+import { createSqliteInstallationStore } from './installation.js';
 import { META_MIGRATIONS } from './meta-migrations.js';
 import { openSqlite, type SqliteDb } from './open.js';
 import { createSqliteTokenStore } from './tokens.js';
@@ -10,6 +11,7 @@ export interface SqliteMetaStores {
   devices: DeviceRegistry;
   tokens: TokenStore;
   deadLetters: DeadLetterStore;
+  installation: InstallationStore;
   /** The open citysense.db, for stores added later on the same file (alerts, rules, silences). */
   db: SqliteDb;
   close(): void;
@@ -22,6 +24,7 @@ export function createSqliteMetaStores(dataDir: string, opts: { deadLetterMaxRow
     devices: createSqliteDeviceRegistry(db),
     tokens: createSqliteTokenStore(db),
     deadLetters: createSqliteDeadLetterStore(db, opts.deadLetterMaxRows, opts.deadLetterMaxBytes),
+    installation: createSqliteInstallationStore(db),
     db,
     close() {
       if (db.open) db.close();
