@@ -2,6 +2,7 @@ export * from './reading.js';
 export * from './catalog.js';
 export { BUILTIN_CATALOG } from './catalog-data.js';
 export * from './config.js';
+export * from './districts.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './logger.js';

@@ -2,7 +2,7 @@
 // coloured by presence and ringed by their most severe active alert.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { SEVERITY_RANK, worstAlertByDevice } from '../lib/alert-board.js';
-import { BOUNDS, DISTRICTS, RIDGE, RIVER, insidePolygon, type DistrictShape } from '../lib/districts.js';
+import { BOUNDS, DISTRICTS, RIDGE, RIVER, insidePolygon, type District } from '../lib/districts.js';
 import { formatAgo, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
@@ -20,7 +20,7 @@ const GOLDEN = Math.PI * (3 - Math.sqrt(5));
 
 /** [lon, lat] → SVG user units (equirectangular, scaled by cos(latitude) so distances look right). */
 const project = ([lon, lat]: [number, number]): [number, number] => [(lon - BOUNDS.west) * COS * SCALE, (BOUNDS.north - lat) * SCALE];
-const path = (points: [number, number][], close = true) => points.map((p, i) => `${i ? 'L' : 'M'}${project(p).map((n) => n.toFixed(1)).join(' ')}`).join('') + (close ? 'Z' : '');
+const path = (points: readonly [number, number][], close = true) => points.map((p, i) => `${i ? 'L' : 'M'}${project(p).map((n) => n.toFixed(1)).join(' ')}`).join('') + (close ? 'Z' : '');
 
 interface Placed {
   device: Device;
@@ -39,7 +39,7 @@ interface View {
 
 const WHOLE: View = { x: 0, y: 0, w: W, h: H };
 
-/** Where each device goes: its coordinates, else a spiral around its district's label point. */
+/** Where each device goes: its coordinates, else a spiral around its district's centre. */
 export function placeDevices(devices: Device[]): { placed: Placed[]; unplaced: Device[] } {
   const placed: Placed[] = [];
   const unplaced: Device[] = [];
@@ -57,15 +57,15 @@ export function placeDevices(devices: Device[]): { placed: Placed[]; unplaced: D
     }
     const n = perDistrict.get(shape.name) ?? 0;
     perDistrict.set(shape.name, n + 1);
-    const [cx, cy] = project(shape.label);
+    const [cx, cy] = project([shape.centre.lon, shape.centre.lat]);
     const r = 6 * Math.sqrt(n + 1);
-    placed.push({ device: d, x: cx + r * Math.cos(n * GOLDEN), y: cy + 30 + r * Math.sin(n * GOLDEN), approximate: true });
+    placed.push({ device: d, x: cx + r * Math.cos(n * GOLDEN), y: cy + r * Math.sin(n * GOLDEN), approximate: true });
   }
   return { placed, unplaced };
 }
 
 /** The view onto a district: around its devices when it has some (they sit in its built-up part), else its outline. */
-function viewOf(shape: DistrictShape, devices: Placed[], aspect: number): View {
+function viewOf(shape: District, devices: Placed[], aspect: number): View {
   const pts: [number, number][] = devices.length ? devices.map((p) => [p.x, p.y]) : shape.outline.map(project);
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
