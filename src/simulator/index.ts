@@ -16,5 +16,5 @@ export { RecordingError, createRecorder, openRecording, shiftTimestamps, type Re
 export {
   ProvisionError, fetchCatalog, provisionFleet, readCredentialsFile, writeCredentialsFile, type Credentials,
 } from './provision.js';
-export { ConnectError } from './links.js';
+export { BROKER_SCHEMES, ConnectError, checkBrokerUrl } from './links.js';
 export { trafficIntensity, ambientTemp } from './signals/index.js';

@@ -30,6 +30,8 @@ export interface Summary extends Counters {
   pending: number;
   scenario?: string;
   seed?: string;
+  /** Files the run wrote (absolute paths): the recording (`--record`), the fleet's credentials (`--credentials`). */
+  files?: { record?: string; credentials?: string };
 }
 
 /** Fresh counters at zero. */
@@ -45,6 +47,8 @@ export function formatSummary(s: Summary): string {
     `sent ${s.sent}  acknowledged ${s.qos === 1 ? s.acknowledged : 'n/a (QoS 0)'}  refused ${s.refused}` +
       `${s.pending ? `  unacknowledged ${s.pending}` : ''}  faults injected ${s.faults}  silent ${s.silent}`,
     `rate ${s.rate.toFixed(1)} msg/s (target ${s.targetRate.toFixed(1)})`,
+    ...(s.files?.record ? [`recording written to ${s.files.record} (replay it with: citysense replay ${s.files.record} --mqtt URL --credentials FILE)`] : []),
+    ...(s.files?.credentials ? [`credentials of the ${s.devices} devices written to ${s.files.credentials} (secrets: keep it private)`] : []),
   ].join('\n');
 }
 

@@ -104,6 +104,18 @@ export async function openRecording(file: string): Promise<{ header: RecordHeade
   return { header, lines: lines() };
 }
 
+/** How many messages a recording holds and when its last line is due (ms after the start): replay's total. */
+export async function measureRecording(file: string): Promise<{ messages: number; lastT: number }> {
+  const { lines } = await openRecording(file);
+  let messages = 0;
+  let lastT = 0;
+  for await (const line of lines) {
+    if (!('action' in line)) messages++;
+    if (line.t > lastT) lastT = line.t;
+  }
+  return { messages, lastT };
+}
+
 /** Moves a payload's device timestamps (`ts`, SenML `bt`) by `shiftMs`; a payload that is not JSON is left as it is. */
 export function shiftTimestamps(payload: string, shiftMs: number): string {
   let data: unknown;

@@ -1,7 +1,8 @@
+import { resolve } from 'node:path';
 import { Catalog, BUILTIN_CATALOG } from '../core/index.js';
 import { planFleet, type FleetDevice } from './fleet.js';
 import { createGenerator } from './generator.js';
-import { connectFleet, unsettled, type DeviceLink } from './links.js';
+import { checkBrokerUrl, connectFleet, unsettled, type DeviceLink } from './links.js';
 import { createPrng } from './prng.js';
 import { newCounters, startProgress, type Summary } from './progress.js';
 import { fetchCatalog, provisionFleet, readCredentialsFile, writeCredentialsFile, type Credentials } from './provision.js';
@@ -54,6 +55,7 @@ export interface SimulateResult extends Summary {
  */
 export async function runSimulation(options: SimulateOptions): Promise<SimulateResult> {
   const notice = options.notice ?? (() => undefined);
+  checkBrokerUrl(options.mqtt);
   const qos = options.qos ?? 1;
   const seed = String(options.seed ?? 1);
   const scenario = typeof options.scenario === 'object' ? options.scenario : loadScenario(options.scenario ?? 'normal', BUILTIN_SCENARIOS);
@@ -62,13 +64,18 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   let fleet: FleetDevice[];
   let credentials: Map<string, Credentials> | undefined;
   let catalog = options.catalog;
+  const files: { record?: string; credentials?: string } = {};
   if (options.provision) {
     catalog ??= await fetchCatalog(options.provision.api, options.provision.token);
     checkScenarioNames(scenario, catalog); // before registering a fleet for a run that cannot go
     fleet = planFleet(catalog, { devices: options.devices ?? 100, prefix: options.prefix }, root.fork('fleet'));
     notice(`provisioning ${fleet.length} devices through ${options.provision.api}`);
     credentials = await provisionFleet(options.provision.api, options.provision.token, fleet);
-    if (options.credentialsFile) writeCredentialsFile(options.credentialsFile, fleet, credentials);
+    if (options.credentialsFile) {
+      writeCredentialsFile(options.credentialsFile, fleet, credentials);
+      files.credentials = resolve(options.credentialsFile);
+      notice(`credentials of ${fleet.length} devices written to ${files.credentials}`);
+    }
   } else if (options.credentialsFile) {
     const file = readCredentialsFile(options.credentialsFile);
     fleet = options.devices !== undefined ? file.fleet.slice(0, options.devices) : file.fleet;
@@ -102,6 +109,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   const total = options.durationMs !== undefined ? Math.round((options.durationMs / 1000) * rate) : Infinity;
   const startedAt = Date.now();
   if (options.record) {
+    files.record = resolve(options.record);
     recorder = createRecorder(options.record, { kind: 'citysense-recording', version: 1, startedAt, seed, scenario: scenario.name, rate, qos, devices: fleet });
   }
 
@@ -160,6 +168,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
     return {
       ...counters, refused: counters.refused + left.refused, devices: fleet.length, qos, seconds,
       rate: counters.sent / Math.max(seconds, 0.001), targetRate: rate, pending: left.unacknowledged, scenario: scenario.name, seed, fleet,
+      ...(files.record || files.credentials ? { files } : {}),
     };
   } finally {
     stopProgress();

@@ -43,6 +43,9 @@ describe('citysense simulate / replay (CLI)', () => {
     expect(sim.stdout).toMatch(/rate (19\.\d|20\.\d) msg\/s \(target 20\.0\)/);
     expect(existsSync(creds)).toBe(true);
     expect(readFileSync(rec, 'utf8').trim().split('\n')).toHaveLength(41);
+    // The summary says where the files went (absolute paths).
+    expect(sim.stdout).toContain(`recording written to ${rec}`);
+    expect(sim.stdout).toContain(`credentials of the 12 devices written to ${creds}`);
 
     const replay = await cli(['replay', rec, '--mqtt', t.mqttUrl, '--credentials', creds, '--speed', '2']);
     expect(replay.code).toBe(0);
@@ -83,6 +86,24 @@ describe('citysense simulate / replay (CLI)', () => {
       expect({ args, code: r.code }).toEqual({ args, code });
       expect(r.stderr).toMatch(stderr);
     });
+  }, 30_000);
+
+  it('exits 2 when --mqtt is not an mqtt://, mqtts://, ws:// or wss:// URL, saying so, before registering anything', async () => {
+    const before = (await t.api('GET', '/api/devices?limit=1000')).body.items.length;
+    const port = new URL(t.mqttUrl).port;
+    const provision = ['--provision', t.httpUrl, '--token', t.adminToken];
+    const results = await Promise.all([
+      cli(['simulate', '--mqtt', `127.0.0.1:${port}`, '--devices', '2', '--duration', '1s', ...provision]),
+      cli(['simulate', '--mqtt', `http://127.0.0.1:${port}`, '--devices', '2', '--duration', '1s', ...provision]),
+      cli(['replay', 'run.jsonl', '--mqtt', `localhost:${port}`]),
+    ]);
+    for (const r of results) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('the broker URL needs mqtt://, mqtts://, ws:// or wss://');
+      expect(r.stderr).toContain(`(e.g. mqtt://`);
+      expect(r.stderr).not.toMatch(/Invalid header flag bits|provisioning/);
+    }
+    expect((await t.api('GET', '/api/devices?limit=1000')).body.items.length).toBe(before);
   }, 30_000);
 
   it('refuses to replay a file that is not a recording', async () => {
