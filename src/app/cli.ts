@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../core/index.js';
+import { onceInterrupted } from './interrupt.js';
 
 /** The `citysense` command line. */
 const program = new Command('citysense')
@@ -45,13 +46,10 @@ const durationMs = (v: string) => {
 /** Runs `fn` with an AbortSignal that the first Ctrl-C trips (the run ends cleanly); a second exits at once. */
 async function interruptible(fn: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const ctl = new AbortController();
-  const onSignal = () => {
-    if (ctl.signal.aborted) process.exit(130);
+  const interrupts = onceInterrupted(() => {
     process.stderr.write('\nstopping (Ctrl-C again to quit now)\n');
     ctl.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  }, () => process.exit(130));
   try {
     await fn(ctl.signal);
   } catch (e) {
@@ -60,8 +58,7 @@ async function interruptible(fn: (signal: AbortSignal) => Promise<void>): Promis
     process.stderr.write(`citysense: ${known ? err.message : err.stack ?? err.message}\n`);
     process.exitCode = err.name === 'ScenarioError' || err.name === 'RangeError' ? 2 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.off();
   }
 }
 
@@ -88,12 +85,13 @@ program
   .action(async (opts, cmd: Command) => {
     const provision = provisionOf(opts, cmd);
     await interruptible(async (signal) => {
-      const { runSimulation, formatSummary } = await import('../simulator/index.js');
+      const { runSimulation, formatSummary, describeIncident } = await import('../simulator/index.js');
       const result = await runSimulation({
         mqtt: opts.mqtt, devices: opts.devices, rate: opts.rate, durationMs: opts.duration, seed: opts.seed,
         scenario: opts.scenario, record: opts.record, provision, credentialsFile: opts.credentials,
         qos: Number(opts.qos) as 0 | 1, progress: process.stderr, signal,
         notice: (t) => process.stderr.write(`citysense: ${t}\n`),
+        onIncident: (c) => process.stderr.write(`citysense: ${describeIncident(c)}\n`),
       });
       process.stdout.write(`${formatSummary(result)}\n`);
     });

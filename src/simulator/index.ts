@@ -1,5 +1,6 @@
 /** The simulator: a client that connects a city's worth of devices over MQTT, as real ones would. */
 export { runSimulation, type SimulateOptions, type SimulateResult } from './simulate.js';
+export { describeIncident, watchIncidents, type IncidentChange } from './incidents.js';
 export { runReplay, type ReplayOptions } from './replay.js';
 export { formatSummary, type Summary, type Counters } from './progress.js';
 export { createGenerator, type Generator, type GeneratorOptions, type Outgoing } from './generator.js';

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Catalog, BUILTIN_CATALOG } from '../core/index.js';
 import { planFleet, type FleetDevice } from './fleet.js';
 import { createGenerator } from './generator.js';
+import { watchIncidents, type IncidentChange } from './incidents.js';
 import { checkBrokerUrl, connectFleet, unsettled, type DeviceLink } from './links.js';
 import { createPrng } from './prng.js';
 import { newCounters, startProgress, type Summary } from './progress.js';
@@ -42,6 +43,8 @@ export interface SimulateOptions {
   notice?: (text: string) => void;
   /** Longest wait for outstanding acknowledgements at the end, ms (default 10 s). */
   drainMs?: number;
+  /** Hears each incident (a scenario event's occurrence) as it starts and as it ends. */
+  onIncident?: (change: IncidentChange) => void;
 }
 
 export interface SimulateResult extends Summary {
@@ -70,7 +73,9 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
     checkScenarioNames(scenario, catalog); // before registering a fleet for a run that cannot go
     fleet = planFleet(catalog, { devices: options.devices ?? 100, prefix: options.prefix }, root.fork('fleet'));
     notice(`provisioning ${fleet.length} devices through ${options.provision.api}`);
+    const began = Date.now();
     credentials = await provisionFleet(options.provision.api, options.provision.token, fleet);
+    notice(`provisioned ${fleet.length} devices in ${((Date.now() - began) / 1000).toFixed(1)} s`);
     if (options.credentialsFile) {
       writeCredentialsFile(options.credentialsFile, fleet, credentials);
       files.credentials = resolve(options.credentialsFile);
@@ -101,6 +106,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   }
 
   const links: DeviceLink[] = await connectFleet(options.mqtt, fleet, credentials);
+  notice(`${fleet.length} devices connected to ${options.mqtt}; publishing about ${rate.toFixed(1)} msg/s (scenario ${scenario.name})`);
   const generator = createGenerator({ catalog: cat, fleet, scenario, seed, qos });
   const planner = createSlotPlanner(intervals, root.fork('schedule'));
   const counters = newCounters();
@@ -146,6 +152,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
       });
     },
   });
+  const stopIncidents = options.onIncident ? watchIncidents(generator.inForce, fleet, run.elapsed, options.onIncident) : () => undefined;
   const onAbort = () => run.stop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) run.stop();
@@ -157,6 +164,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
 
   try {
     await run.done;
+    stopIncidents();
     const seconds = run.elapsed() / 1000;
     const drainUntil = Date.now() + (options.drainMs ?? 10_000);
     let left = unsettled(links);
@@ -171,6 +179,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
       ...(files.record || files.credentials ? { files } : {}),
     };
   } finally {
+    stopIncidents();
     stopProgress();
     options.signal?.removeEventListener('abort', onAbort);
     run.stop();

@@ -52,6 +52,30 @@ describe('citysense simulate / replay (CLI)', () => {
     expect(replay.stdout).toMatch(/sent 40 {2}acknowledged 40 {2}refused 0/);
   }, 60_000);
 
+  it('ends cleanly on one Ctrl-C that arrives twice (npx forwards it): summary, exit 0, every device offline', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts',
+      'simulate', '--mqtt', t.mqttUrl, '--devices', '6', '--rate', '12', '--seed', 'ctrl-c', '--provision', t.httpUrl, '--token', t.adminToken,
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    const connected = new Promise<void>((resolve) => child.stderr.on('data', (b) => {
+      stderr += b;
+      if (stderr.includes('devices connected')) resolve();
+    }));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await connected;
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGINT'), 30);
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/^6 devices for [\d.]+ s/);
+    const items = (await t.api('GET', '/api/devices?limit=1000')).body.items as Array<{ id: string; status: string }>;
+    const mine = items.filter((d) => d.id.startsWith('sim-'));
+    expect(mine.length).toBeGreaterThanOrEqual(6);
+    expect(mine.filter((d) => d.status !== 'offline')).toEqual([]);
+  }, 60_000);
+
   it('exits 1 when it cannot connect', async () => {
     const r = await cli(['simulate', '--mqtt', 'mqtt://127.0.0.1:1', '--devices', '2', '--duration', '1s']);
     expect(r.code).toBe(1);
