@@ -1,5 +1,5 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { parseDuration } from '../core/index.js';
+import { Command, CommanderError, Option } from 'commander';
+import { durationMs, positive, positiveInt } from './cli-args.js';
 import { onceInterrupted } from './interrupt.js';
 
 /** The `citysense` command line. */
@@ -22,26 +22,6 @@ program
     }
     await import('./main.js');
   });
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
-  return n;
-};
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
-  return n;
-};
-// "20s", "5m", "1h", or a plain number of seconds.
-const durationMs = (v: string) => {
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
-  try {
-    return parseDuration(v);
-  } catch {
-    throw new InvalidArgumentError('a duration such as 20s, 5m, 1h, or seconds');
-  }
-};
 
 /** Runs `fn` with an AbortSignal that the first Ctrl-C trips (the run ends cleanly); a second exits at once. */
 async function interruptible(fn: (signal: AbortSignal) => Promise<void>): Promise<void> {

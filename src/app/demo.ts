@@ -1,7 +1,8 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { createLogger, loadConfig, newSecret, parseDuration } from '../core/index.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createLogger, loadConfig, newSecret } from '../core/index.js';
 import { describeIncident, formatSummary, runSimulation } from '../simulator/index.js';
 import { createCitysense, orExitOnConfigError } from './citysense.js';
+import { durationMs, positive, positiveInt } from './cli-args.js';
 import { onceInterrupted } from './interrupt.js';
 
 interface DemoOptions {
@@ -11,22 +12,10 @@ interface DemoOptions {
   statusEvery: number;
 }
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
-  return n;
-};
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
-  return n;
-};
-const duration = (v: string) => {
-  try {
-    const ms = parseDuration(v);
-    if (ms >= 1000) return ms;
-  } catch { /* said below */ }
-  throw new InvalidArgumentError('a duration of at least 1s, such as 30s or 1m');
+const statusEvery = (v: string) => {
+  const ms = durationMs(v);
+  if (ms < 1000) throw new InvalidArgumentError('a duration of at least 1s, such as 30s or 1m');
+  return ms;
 };
 
 /** `npm run demo [-- options]`: the options, or exit 2 on a usage error (0 for --help). */
@@ -36,7 +25,7 @@ function parseArgs(argv: string[]): DemoOptions {
     .option('--devices <n>', 'fleet size', positiveInt, 300)
     .option('--rate <r>', 'messages per second for the whole fleet (default: every device at its catalog interval)', positive)
     .option('--scenario <name|file>', 'a built-in scenario or a JSON/YAML file', 'demo')
-    .option('--status-every <d>', 'how often to print the alert count and the fleet\'s figures', duration, 60_000)
+    .addOption(new Option('--status-every <d>', 'how often to print the alert count and the fleet\'s figures').argParser(statusEvery).default(60_000, '1m'))
     .exitOverride();
   try {
     cmd.parse(argv);
