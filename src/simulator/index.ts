@@ -13,7 +13,7 @@ export {
   type FaultKind, type Scenario, type ScenarioFile,
 } from './scenario.js';
 export { BUILTIN_SCENARIOS } from './scenarios/index.js';
-export { RecordingError, createRecorder, openRecording, shiftTimestamps, type RecordHeader, type RecordLine, type RecordedMessage } from './record.js';
+export { RecordingError, createRecorder, openRecording, shiftForReplay, shiftTimestamps, type RecordHeader, type RecordLine, type RecordedMessage } from './record.js';
 export {
   ProvisionError, fetchCatalog, provisionFleet, readCredentialsFile, writeCredentialsFile, type Credentials,
 } from './provision.js';

@@ -1,7 +1,7 @@
 import { checkBrokerUrl, connectFleet, unsettled, type DeviceLink } from './links.js';
 import { newCounters, startProgress, type Counters, type Summary } from './progress.js';
 import { ProvisionError, provisionFleet, readCredentialsFile, type Credentials } from './provision.js';
-import { RecordingError, measureRecording, openRecording, shiftTimestamps } from './record.js';
+import { RecordingError, measureRecording, openRecording, shiftForReplay } from './record.js';
 
 export interface ReplayOptions {
   /** The recording (JSONL) written by `simulate --record`. */
@@ -54,6 +54,7 @@ export async function runReplay(options: ReplayOptions): Promise<Summary> {
   const links: DeviceLink[] = await connectFleet(options.mqtt, fleet, credentials);
   const byId = new Map(links.map((l) => [l.device.id, l]));
   const counters = newCounters();
+  const lastTs = new Map<string, number>();
   const start = performance.now();
   const elapsed = () => performance.now() - start;
   const stopProgress = startProgress(options.progress, () => replayProgress(counters, total, elapsed(), speed));
@@ -71,8 +72,11 @@ export async function runReplay(options: ReplayOptions): Promise<Summary> {
         continue;
       }
       if (link.dropped) link.reconnect();
-      // Keep each timestamp's offset from its send time (skewed clocks stay skewed).
-      const payload = shiftTimestamps(line.payload, Date.now() - (header.startedAt + line.t));
+      // Keep each timestamp's offset from its send time (skewed clocks stay skewed), a device's timestamps only
+      // going forward.
+      const shifted = shiftForReplay(line.payload, Date.now() - (header.startedAt + line.t), lastTs.get(line.device) ?? -Infinity);
+      lastTs.set(line.device, shifted.last);
+      const payload = shifted.payload;
       counters.sent++;
       if (line.fault) counters.faults++;
       link.publish(line.topic, payload, line.qos, (err) => {
