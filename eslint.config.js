@@ -60,10 +60,11 @@ export default tseslint.config(
     files: ['console/src/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      // The console talks to the server only over HTTP and Socket.IO; of the server's code it shares types only:
-      // the event maps, and the notification views the REST API answers with (type imports, nothing bundled).
+      // The console talks to the server only over HTTP and Socket.IO; of the server's code it shares types only
+      // (the event maps, the notification views the REST API answers with) and the districts' geometry, plain data
+      // that the simulator places devices by (core's door also brings Node-only modules).
       'no-restricted-imports': ['error', { patterns: [
-        { regex: '^(\\.\\./)+src/(?!dashboard-api/live-events\\.js$|notifications/view\\.js$)', message: 'The console imports only the types of src/dashboard-api/live-events.ts and src/notifications/view.ts from the server.' },
+        { regex: '^(\\.\\./)+src/(?!dashboard-api/live-events\\.js$|notifications/view\\.js$|core/districts\\.js$)', message: 'The console imports only the types of src/dashboard-api/live-events.ts and src/notifications/view.ts, and src/core/districts.ts, from the server.' },
       ] }],
     },
   },

@@ -1,8 +1,9 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDuration } from '../core/index.js';
+import { durationMs, positive, positiveInt } from './cli-args.js';
+import { onceInterrupted } from './interrupt.js';
 
 /** The version in citysense's package.json, found upwards from this file (src/app or dist/src/app). */
 function packageVersion(): string {
@@ -38,36 +39,13 @@ program
     await import('./main.js');
   });
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
-  return n;
-};
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
-  return n;
-};
-// "20s", "5m", "1h", or a plain number of seconds.
-const durationMs = (v: string) => {
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
-  try {
-    return parseDuration(v);
-  } catch {
-    throw new InvalidArgumentError('a duration such as 20s, 5m, 1h, or seconds');
-  }
-};
-
 /** Runs `fn` with an AbortSignal that the first Ctrl-C trips (the run ends cleanly); a second exits at once. */
 async function interruptible(fn: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const ctl = new AbortController();
-  const onSignal = () => {
-    if (ctl.signal.aborted) process.exit(130);
+  const interrupts = onceInterrupted(() => {
     process.stderr.write('\nstopping (Ctrl-C again to quit now)\n');
     ctl.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  }, () => process.exit(130));
   try {
     await fn(ctl.signal);
   } catch (e) {
@@ -76,8 +54,7 @@ async function interruptible(fn: (signal: AbortSignal) => Promise<void>): Promis
     process.stderr.write(`citysense: ${known ? err.message : err.stack ?? err.message}\n`);
     process.exitCode = err.name === 'ScenarioError' || err.name === 'RangeError' ? 2 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.off();
   }
 }
 
@@ -106,12 +83,13 @@ program
     const provision = provisionOf(opts, cmd);
     if (opts.check && !provision) cmd.error('error: --check needs --provision (the API the alerts raised are read from) and --token');
     await interruptible(async (signal) => {
-      const { runSimulation, formatSummary } = await import('../simulator/index.js');
+      const { runSimulation, formatSummary, describeIncident } = await import('../simulator/index.js');
       const result = await runSimulation({
         mqtt: opts.mqtt, devices: opts.devices, rate: opts.rate, durationMs: opts.duration, seed: opts.seed,
         scenario: opts.scenario, record: opts.record, provision, credentialsFile: opts.credentials,
         qos: Number(opts.qos) as 0 | 1, progress: process.stderr, signal, check: opts.check === true,
         notice: (t) => process.stderr.write(`citysense: ${t}\n`),
+        onIncident: (c) => process.stderr.write(`citysense: ${describeIncident(c)}\n`),
       });
       process.stdout.write(`${formatSummary(result)}\n`);
       if (opts.check && result.alertCheck && !result.alertCheck.ok) {

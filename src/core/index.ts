@@ -3,6 +3,7 @@ export * from './catalog.js';
 export * from './auth-events.js';
 export { BUILTIN_CATALOG } from './catalog-data.js';
 export * from './config.js';
+export * from './districts.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './logger.js';

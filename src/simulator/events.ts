@@ -53,6 +53,16 @@ export function selectDevices(fleet: readonly FleetDevice[], sel: Selection, rng
 /** Which events are in force for which devices, at any time of the run (ms from its start). */
 export interface Timeline {
   activeFor(device: number, t: number): ActiveEvent[];
+  /** The event occurrences in force at `t`, whichever devices they touch (incidents, as an operator hears of them). */
+  inForce(t: number): EventOccurrence[];
+}
+
+/** One occurrence of an event, with the fleet indices it touches. */
+export interface EventOccurrence {
+  event: ScenarioEvent;
+  index: number;
+  occurrence: number;
+  devices: number[];
 }
 
 /** The scenario's events over the fleet; device choices come from `rng`, one stream per event occurrence. */
@@ -73,15 +83,30 @@ export function createTimeline(scenario: Scenario, fleet: readonly FleetDevice[]
     return set;
   };
 
+  /** The occurrence of `event` in force at `t`, with its start and end, or undefined. */
+  const occurrenceAt = (event: ScenarioEvent, t: number) => {
+    if (t < event.at) return undefined;
+    const occurrence = event.every !== undefined ? Math.floor((t - event.at) / event.every) : 0;
+    const start = event.at + occurrence * (event.every ?? 0);
+    const end = event.duration !== undefined ? start + event.duration : Infinity;
+    return t < end ? { occurrence, start, end } : undefined;
+  };
+
   return {
+    inForce(t) {
+      const out: EventOccurrence[] = [];
+      for (const { event, index } of events) {
+        const o = occurrenceAt(event, t);
+        if (o) out.push({ event, index, occurrence: o.occurrence, devices: [...devicesOf(index, o.occurrence, event.select)] });
+      }
+      return out;
+    },
     activeFor(device, t) {
       const out: ActiveEvent[] = [];
       for (const { event, index, goto } of events) {
-        if (t < event.at) continue;
-        const occurrence = event.every !== undefined ? Math.floor((t - event.at) / event.every) : 0;
-        const start = event.at + occurrence * (event.every ?? 0);
-        const end = event.duration !== undefined ? start + event.duration : Infinity;
-        if (t >= end) continue;
+        const o = occurrenceAt(event, t);
+        if (!o) continue;
+        const { occurrence, start, end } = o;
         if (!devicesOf(index, occurrence, event.select).has(device)) continue;
         let intensity = 1;
         if (event.ramp > 0) intensity = Math.min(1, (t - start) / event.ramp, (end - t) / event.ramp);

@@ -1,6 +1,6 @@
 import type { Catalog, SensorType } from '../core/index.js';
 import { encodePayload, finishValues, type Values } from './encode.js';
-import { createTimeline, type ActiveEvent } from './events.js';
+import { createTimeline, type ActiveEvent, type EventOccurrence } from './events.js';
 import type { FleetDevice } from './fleet.js';
 import { createPrng } from './prng.js';
 import { clockHours, type Fault, type FaultKind, type Scenario } from './scenario.js';
@@ -34,6 +34,8 @@ export interface GeneratorOptions {
 export interface Generator {
   /** The message device `device` sends in the slot due at `t` ms; call in slot order. */
   next(device: number, t: number): Outgoing;
+  /** The scenario's event occurrences in force at `t` ms (the same device choices as the messages). */
+  inForce(t: number): EventOccurrence[];
 }
 
 interface DeviceState {
@@ -73,6 +75,7 @@ export function createGenerator(options: GeneratorOptions): Generator {
   };
 
   return {
+    inForce: (t) => timeline.inForce(t),
     next(device, t) {
       const st = states[device]!;
       const d = fleet[device]!;

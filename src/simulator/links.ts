@@ -27,6 +27,28 @@ export class ConnectError extends Error {
   override name = 'ConnectError';
 }
 
+/** The transports mqtt.js is given a URL for (MQTT.js picks TCP, TLS or WebSocket by the scheme). */
+export const BROKER_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'] as const;
+
+/**
+ * Checks a broker URL before anything connects: without one of BROKER_SCHEMES, mqtt.js reads `localhost:1883` or
+ * `http://…` as something else and fails later with a protocol error ("Invalid header flag bits …"). Throws a
+ * RangeError (a usage error) that says what is needed.
+ */
+export function checkBrokerUrl(url: string): string {
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (!scheme || !(BROKER_SCHEMES as readonly string[]).includes(scheme)) {
+    const hint = /^[\w.-]+:\d+$/.test(url) ? ` (e.g. mqtt://${url})` : url.includes('://') ? ` (e.g. mqtt://${url.split('://')[1]})` : '';
+    throw new RangeError(`--mqtt ${url}: the broker URL needs mqtt://, mqtts://, ws:// or wss://${hint}`);
+  }
+  return url;
+}
+
 const statusTopic = (d: FleetDevice) => `city/${d.domain}/${d.type}/${d.id}/status`;
 
 function options(d: FleetDevice, creds: Credentials | undefined, reconnectPeriod: number): IClientOptions {

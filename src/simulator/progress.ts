@@ -34,6 +34,8 @@ export interface Summary extends Counters {
   seed?: string;
   /** The alerts raised during the run against the scenario's expected ones (simulate with --provision). */
   alertCheck?: AlertCheck;
+  /** Files the run wrote (absolute paths): the recording (`--record`), the fleet's credentials (`--credentials`). */
+  files?: { record?: string; credentials?: string };
 }
 
 /** Fresh counters at zero. */
@@ -50,6 +52,8 @@ export function formatSummary(s: Summary): string {
       `${s.pending ? `  unacknowledged ${s.pending}` : ''}  faults injected ${s.faults}  silent ${s.silent}`,
     `rate ${s.rate.toFixed(1)} msg/s (target ${s.targetRate.toFixed(1)})`,
     ...(s.alertCheck ? [formatCheck(s.alertCheck)] : []),
+    ...(s.files?.record ? [`recording written to ${s.files.record} (replay it with: citysense replay ${s.files.record} --mqtt URL --credentials FILE)`] : []),
+    ...(s.files?.credentials ? [`credentials of the ${s.devices} devices written to ${s.files.credentials} (secrets: keep it private)`] : []),
   ].join('\n');
 }
 

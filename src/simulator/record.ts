@@ -104,22 +104,51 @@ export async function openRecording(file: string): Promise<{ header: RecordHeade
   return { header, lines: lines() };
 }
 
+/** How many messages a recording holds and when its last line is due (ms after the start): replay's total. */
+export async function measureRecording(file: string): Promise<{ messages: number; lastT: number }> {
+  const { lines } = await openRecording(file);
+  let messages = 0;
+  let lastT = 0;
+  for await (const line of lines) {
+    if (!('action' in line)) messages++;
+    if (line.t > lastT) lastT = line.t;
+  }
+  return { messages, lastT };
+}
+
 /** Moves a payload's device timestamps (`ts`, SenML `bt`) by `shiftMs`; a payload that is not JSON is left as it is. */
 export function shiftTimestamps(payload: string, shiftMs: number): string {
+  return shiftForReplay(payload, shiftMs, -Infinity).payload;
+}
+
+/**
+ * Moves a payload's device timestamps by `shiftMs`, and further forward when that would put its earliest at or
+ * before `after` (epoch ms): a replay that falls behind sends a device's messages closer together than they were
+ * recorded, and two of them in one millisecond would be one point in the store. Returns the payload and its
+ * latest timestamp (`after` when it has none).
+ */
+export function shiftForReplay(payload: string, shiftMs: number, after: number): { payload: string; last: number } {
   let data: unknown;
   try {
     data = JSON.parse(payload);
   } catch {
-    return payload;
+    return { payload, last: after };
   }
-  const shift = (o: unknown) => {
-    if (!o || typeof o !== 'object') return;
-    const r = o as Record<string, unknown>;
+  const records = (Array.isArray(data) ? data : [data]).filter((o): o is Record<string, unknown> => !!o && typeof o === 'object');
+  const times = records.flatMap((r) => [typeof r.ts === 'number' ? r.ts : undefined, typeof r.bt === 'number' ? r.bt * 1000 : undefined])
+    .filter((t): t is number => t !== undefined);
+  if (!times.length) return { payload, last: after };
+  const earliest = Math.min(...times) + shiftMs;
+  const shift = earliest <= after ? shiftMs + (after - earliest) + 1 : shiftMs;
+  let last = after;
+  for (const r of records) {
     // Whole milliseconds, as a device sends them (the shift comes from fractional recorded send times).
-    if (typeof r.ts === 'number') r.ts = Math.round(r.ts + shiftMs);
-    if (typeof r.bt === 'number') r.bt = Math.round(r.bt * 1000 + shiftMs) / 1000;
-  };
-  if (Array.isArray(data)) data.forEach(shift);
-  else shift(data);
-  return JSON.stringify(data);
+    if (typeof r.ts === 'number') last = Math.max(last, (r.ts = Math.round(r.ts + shift)));
+    if (typeof r.bt === 'number') {
+      const ms = Math.round(r.bt * 1000 + shift);
+      r.bt = ms / 1000;
+      last = Math.max(last, ms);
+    }
+  }
+  return { payload: JSON.stringify(data), last };
 }

@@ -1,7 +1,7 @@
-import { connectFleet, unsettled, type DeviceLink } from './links.js';
-import { newCounters, startProgress, type Summary } from './progress.js';
+import { checkBrokerUrl, connectFleet, unsettled, type DeviceLink } from './links.js';
+import { newCounters, startProgress, type Counters, type Summary } from './progress.js';
 import { ProvisionError, provisionFleet, readCredentialsFile, type Credentials } from './provision.js';
-import { RecordingError, openRecording, shiftTimestamps } from './record.js';
+import { RecordingError, measureRecording, openRecording, shiftForReplay } from './record.js';
 
 export interface ReplayOptions {
   /** The recording (JSONL) written by `simulate --record`. */
@@ -19,6 +19,13 @@ export interface ReplayOptions {
   drainMs?: number;
 }
 
+/** The replay's progress line: time and messages against the recording's totals, and the share done. */
+export function replayProgress(c: Counters, total: { messages: number; lastT: number }, elapsedMs: number, speed: number): string {
+  const pct = total.messages ? Math.min(100, (c.sent / total.messages) * 100) : 100;
+  return `${(elapsedMs / 1000).toFixed(0)} s of ${(total.lastT / speed / 1000).toFixed(0)} s  sent ${c.sent} of ${total.messages} (${pct.toFixed(0)}%)  ` +
+    `acked ${c.acknowledged}  refused ${c.refused}`;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -27,8 +34,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * nothing is too old for the platform.
  */
 export async function runReplay(options: ReplayOptions): Promise<Summary> {
+  checkBrokerUrl(options.mqtt);
   const speed = options.speed ?? 1;
   if (!(speed > 0)) throw new RangeError('--speed must be positive');
+  // A first pass counts the messages, so the progress line can say how far the replay is (a recording is read lazily).
+  const total = await measureRecording(options.file);
   const { header, lines } = await openRecording(options.file);
   const fleet = header.devices;
   let credentials: Map<string, Credentials> | undefined;
@@ -44,10 +54,10 @@ export async function runReplay(options: ReplayOptions): Promise<Summary> {
   const links: DeviceLink[] = await connectFleet(options.mqtt, fleet, credentials);
   const byId = new Map(links.map((l) => [l.device.id, l]));
   const counters = newCounters();
+  const lastTs = new Map<string, number>();
   const start = performance.now();
   const elapsed = () => performance.now() - start;
-  const stopProgress = startProgress(options.progress, () =>
-    `${(elapsed() / 1000).toFixed(0)} s  sent ${counters.sent}  acked ${counters.acknowledged}  refused ${counters.refused}`);
+  const stopProgress = startProgress(options.progress, () => replayProgress(counters, total, elapsed(), speed));
   try {
     for await (const line of lines) {
       if (options.signal?.aborted) break;
@@ -62,8 +72,11 @@ export async function runReplay(options: ReplayOptions): Promise<Summary> {
         continue;
       }
       if (link.dropped) link.reconnect();
-      // Keep each timestamp's offset from its send time (skewed clocks stay skewed).
-      const payload = shiftTimestamps(line.payload, Date.now() - (header.startedAt + line.t));
+      // Keep each timestamp's offset from its send time (skewed clocks stay skewed), a device's timestamps only
+      // going forward.
+      const shifted = shiftForReplay(line.payload, Date.now() - (header.startedAt + line.t), lastTs.get(line.device) ?? -Infinity);
+      lastTs.set(line.device, shifted.last);
+      const payload = shifted.payload;
       counters.sent++;
       if (line.fault) counters.faults++;
       link.publish(line.topic, payload, line.qos, (err) => {

@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import { Catalog, BUILTIN_CATALOG } from '../core/index.js';
 import { checkAlerts, fetchRaisedAlerts } from './check.js';
 import { planFleet, type FleetDevice } from './fleet.js';
 import { createGenerator } from './generator.js';
-import { connectFleet, unsettled, type DeviceLink } from './links.js';
+import { watchIncidents, type IncidentChange } from './incidents.js';
+import { checkBrokerUrl, connectFleet, unsettled, type DeviceLink } from './links.js';
 import { createPrng } from './prng.js';
 import { newCounters, startProgress, type Summary } from './progress.js';
 import { fetchCatalog, provisionFleet, readCredentialsFile, writeCredentialsFile, type Credentials } from './provision.js';
@@ -44,6 +46,8 @@ export interface SimulateOptions {
   check?: boolean;
   /** Longest wait for outstanding acknowledgements at the end, ms (default 10 s). */
   drainMs?: number;
+  /** Hears each incident (a scenario event's occurrence) as it starts and as it ends. */
+  onIncident?: (change: IncidentChange) => void;
 }
 
 export interface SimulateResult extends Summary {
@@ -57,6 +61,7 @@ export interface SimulateResult extends Summary {
  */
 export async function runSimulation(options: SimulateOptions): Promise<SimulateResult> {
   const notice = options.notice ?? (() => undefined);
+  checkBrokerUrl(options.mqtt);
   const qos = options.qos ?? 1;
   const seed = String(options.seed ?? 1);
   const scenario = typeof options.scenario === 'object' ? options.scenario : loadScenario(options.scenario ?? 'normal', BUILTIN_SCENARIOS);
@@ -65,13 +70,20 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   let fleet: FleetDevice[];
   let credentials: Map<string, Credentials> | undefined;
   let catalog = options.catalog;
+  const files: { record?: string; credentials?: string } = {};
   if (options.provision) {
     catalog ??= await fetchCatalog(options.provision.api, options.provision.token);
     checkScenarioNames(scenario, catalog); // before registering a fleet for a run that cannot go
     fleet = planFleet(catalog, { devices: options.devices ?? 100, prefix: options.prefix }, root.fork('fleet'));
     notice(`provisioning ${fleet.length} devices through ${options.provision.api}`);
+    const began = Date.now();
     credentials = await provisionFleet(options.provision.api, options.provision.token, fleet);
-    if (options.credentialsFile) writeCredentialsFile(options.credentialsFile, fleet, credentials);
+    notice(`provisioned ${fleet.length} devices in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    if (options.credentialsFile) {
+      writeCredentialsFile(options.credentialsFile, fleet, credentials);
+      files.credentials = resolve(options.credentialsFile);
+      notice(`credentials of ${fleet.length} devices written to ${files.credentials}`);
+    }
   } else if (options.credentialsFile) {
     const file = readCredentialsFile(options.credentialsFile);
     fleet = options.devices !== undefined ? file.fleet.slice(0, options.devices) : file.fleet;
@@ -97,6 +109,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   }
 
   const links: DeviceLink[] = await connectFleet(options.mqtt, fleet, credentials);
+  notice(`${fleet.length} devices connected to ${options.mqtt}; publishing about ${rate.toFixed(1)} msg/s (scenario ${scenario.name})`);
   const generator = createGenerator({ catalog: cat, fleet, scenario, seed, qos });
   const planner = createSlotPlanner(intervals, root.fork('schedule'));
   const counters = newCounters();
@@ -105,6 +118,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
   const total = options.durationMs !== undefined ? Math.round((options.durationMs / 1000) * rate) : Infinity;
   const startedAt = Date.now();
   if (options.record) {
+    files.record = resolve(options.record);
     recorder = createRecorder(options.record, { kind: 'citysense-recording', version: 1, startedAt, seed, scenario: scenario.name, rate, qos, devices: fleet });
   }
 
@@ -141,6 +155,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
       });
     },
   });
+  const stopIncidents = options.onIncident ? watchIncidents(generator.inForce, fleet, run.elapsed, options.onIncident) : () => undefined;
   const onAbort = () => run.stop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) run.stop();
@@ -152,6 +167,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
 
   try {
     await run.done;
+    stopIncidents();
     const seconds = run.elapsed() / 1000;
     const drainUntil = Date.now() + (options.drainMs ?? 10_000);
     let left = unsettled(links);
@@ -163,6 +179,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
     const result: SimulateResult = {
       ...counters, refused: counters.refused + left.refused, devices: fleet.length, qos, seconds,
       rate: counters.sent / Math.max(seconds, 0.001), targetRate: rate, pending: left.unacknowledged, scenario: scenario.name, seed, fleet,
+      ...(files.record || files.credentials ? { files } : {}),
     };
     if (options.provision) {
       // Through the API, as a client: the alerts raised on this fleet since the start, against the scenario's.
@@ -176,6 +193,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateR
     }
     return result;
   } finally {
+    stopIncidents();
     stopProgress();
     options.signal?.removeEventListener('abort', onAbort);
     run.stop();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestApp, type TestApp } from '../fixtures/app.js';
+import { eventually, startTestApp, type TestApp } from '../fixtures/app.js';
 import { runCli } from '../fixtures/cli.js';
 
 const cli = runCli;
@@ -33,10 +34,39 @@ describe('citysense simulate / replay (CLI)', () => {
     expect(sim.stdout).toMatch(/rate (19\.\d|20\.\d) msg\/s \(target 20\.0\)/);
     expect(existsSync(creds)).toBe(true);
     expect(readFileSync(rec, 'utf8').trim().split('\n')).toHaveLength(41);
+    // The summary says where the files went (absolute paths).
+    expect(sim.stdout).toContain(`recording written to ${rec}`);
+    expect(sim.stdout).toContain(`credentials of the 12 devices written to ${creds}`);
 
     const replay = await cli(['replay', rec, '--mqtt', t.mqttUrl, '--credentials', creds, '--speed', '2']);
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/sent 40 {2}acknowledged 40 {2}refused 0/);
+  }, 60_000);
+
+  it('ends cleanly on one Ctrl-C that arrives twice (npx forwards it): summary, exit 0, every device offline', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts',
+      'simulate', '--mqtt', t.mqttUrl, '--devices', '6', '--rate', '12', '--seed', 'ctrl-c', '--provision', t.httpUrl, '--token', t.adminToken,
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    const connected = new Promise<void>((resolve) => child.stderr.on('data', (b) => {
+      stderr += b;
+      if (stderr.includes('devices connected')) resolve();
+    }));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await connected;
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGINT'), 30);
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/^6 devices for [\d.]+ s/);
+    // The broker sees the last connections close a moment after the process is gone.
+    await eventually(async () => {
+      const items = (await t.api('GET', '/api/devices?limit=1000')).body.items as Array<{ id: string; status: string }>;
+      const mine = items.filter((d) => d.id.startsWith('sim-'));
+      return mine.length >= 6 && mine.every((d) => d.status === 'offline');
+    }, 'every device of the run offline');
   }, 60_000);
 
   it('exits 1 when it cannot connect', async () => {
@@ -74,6 +104,24 @@ describe('citysense simulate / replay (CLI)', () => {
       expect(r.stderr).toMatch(stderr);
     });
   }, 120_000); // eleven Node start-ups at once: 17 s on a quiet 2-core machine, over 30 s on a loaded one
+
+  it('exits 2 when --mqtt is not an mqtt://, mqtts://, ws:// or wss:// URL, saying so, before registering anything', async () => {
+    const before = (await t.api('GET', '/api/devices?limit=1000')).body.items.length;
+    const port = new URL(t.mqttUrl).port;
+    const provision = ['--provision', t.httpUrl, '--token', t.adminToken];
+    const results = await Promise.all([
+      cli(['simulate', '--mqtt', `127.0.0.1:${port}`, '--devices', '2', '--duration', '1s', ...provision]),
+      cli(['simulate', '--mqtt', `http://127.0.0.1:${port}`, '--devices', '2', '--duration', '1s', ...provision]),
+      cli(['replay', 'run.jsonl', '--mqtt', `localhost:${port}`]),
+    ]);
+    for (const r of results) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('the broker URL needs mqtt://, mqtts://, ws:// or wss://');
+      expect(r.stderr).toContain(`(e.g. mqtt://`);
+      expect(r.stderr).not.toMatch(/Invalid header flag bits|provisioning/);
+    }
+    expect((await t.api('GET', '/api/devices?limit=1000')).body.items.length).toBe(before);
+  }, 30_000);
 
   it('refuses to replay a file that is not a recording', async () => {
     const r = await cli(['replay', 'package.json', '--mqtt', 'mqtt://127.0.0.1:1']);

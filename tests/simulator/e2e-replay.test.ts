@@ -62,8 +62,14 @@ describe('replay', () => {
     expect(copy).toEqual(original);
 
     // With the credentials file the run wrote, and faster: the same messages again in a quarter of the time.
-    const fast = await runReplay({ file, mqtt: a.mqttUrl, credentialsFile: creds, speed: 4 });
+    // Its progress line (on a terminal) counts against the recording's total.
+    const drawn: string[] = [];
+    const terminal = { isTTY: true, write: (s: string) => drawn.push(s) > 0 } as unknown as NodeJS.WriteStream;
+    const fast = await runReplay({ file, mqtt: a.mqttUrl, credentialsFile: creds, speed: 4, progress: terminal });
     expect(fast).toMatchObject({ sent: run.sent, acknowledged: run.sent, refused: 0 });
     expect(fast.seconds).toBeLessThan(1.5);
+    // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence the progress line draws with
+    const lines = drawn.join('').split(/\r\x1b\[2K|\n/).filter(Boolean);
+    expect(lines.at(-1)).toMatch(new RegExp(`^\\d+ s of 1 s {2}sent ${run.sent} of ${run.sent} \\(100%\\) {2}acked ${run.sent} {2}refused 0$`));
   }, 90_000);
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_CATALOG, Catalog } from '../../src/core/index.js';
 import {
-  createPrng, createRecorder, openRecording, planFleet, readCredentialsFile, shiftTimestamps, writeCredentialsFile,
+  createPrng, createRecorder, openRecording, planFleet, readCredentialsFile, shiftForReplay, shiftTimestamps, writeCredentialsFile,
   type RecordHeader, type RecordLine,
 } from '../../src/simulator/index.js';
 
@@ -57,5 +57,18 @@ describe('credentials file', () => {
     const back = readCredentialsFile(file);
     expect(back.fleet).toEqual(fleet);
     expect(back.credentials).toEqual(creds);
+  });
+
+  it("keeps a device's replayed timestamps going forward when the replay falls behind (no two in one millisecond)", () => {
+    // Recorded 2.5 s apart, each sent 40 ms late; replayed late, both in the same millisecond (shifts 2500 ms apart).
+    const first = shiftForReplay('{"ts":10040,"seq":1,"values":{"co":1}}', 5000, -Infinity);
+    expect(first).toEqual({ payload: '{"ts":15040,"seq":1,"values":{"co":1}}', last: 15040 });
+    const second = shiftForReplay('{"ts":12540,"seq":2,"values":{"co":2}}', 2500, first.last);
+    expect(second).toEqual({ payload: '{"ts":15041,"seq":2,"values":{"co":2}}', last: 15041 });
+    // A batch moves as a whole, keeping its spacing; SenML bt (seconds) too.
+    expect(JSON.parse(shiftForReplay('[{"ts":100,"values":{}},{"ts":105,"values":{}}]', 0, 200).payload).map((r: { ts: number }) => r.ts)).toEqual([201, 206]);
+    expect(shiftForReplay('[{"bt":1,"n":"co","v":1}]', 0, 1000)).toEqual({ payload: '[{"bt":1.001,"n":"co","v":1}]', last: 1001 });
+    // Not JSON, or no timestamp: as it is.
+    expect(shiftForReplay('{"co":1}', 10, 50)).toEqual({ payload: '{"co":1}', last: 50 });
   });
 });

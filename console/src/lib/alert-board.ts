@@ -31,15 +31,40 @@ export function compareAlerts(a: Alert, b: Alert): number {
   return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || Date.parse(b.firedAt) - Date.parse(a.firedAt) || b.id - a.id;
 }
 
-/** The most severe active alert per device, and how many it has. */
-export function worstAlertByDevice(alerts: Iterable<Alert>): Map<string, { severity: Severity; count: number }> {
-  const out = new Map<string, { severity: Severity; count: number }>();
+/** A device's active alerts in brief: the most severe, how many, and how many of them nobody acknowledged yet. */
+export interface DeviceAlerts {
+  severity: Severity;
+  count: number;
+  /** Firing (not acknowledged). */
+  firing: number;
+}
+
+/** The most severe active alert per device, how many it has, and how many are still firing (not acknowledged). */
+export function worstAlertByDevice(alerts: Iterable<Alert>): Map<string, DeviceAlerts> {
+  const out = new Map<string, DeviceAlerts>();
   for (const a of alerts) {
     const cur = out.get(a.deviceId);
-    if (!cur) out.set(a.deviceId, { severity: a.severity, count: 1 });
-    else out.set(a.deviceId, { severity: SEVERITY_RANK[a.severity] > SEVERITY_RANK[cur.severity] ? a.severity : cur.severity, count: cur.count + 1 });
+    const firing = a.state === 'firing' ? 1 : 0;
+    if (!cur) out.set(a.deviceId, { severity: a.severity, count: 1, firing });
+    else out.set(a.deviceId, { severity: SEVERITY_RANK[a.severity] > SEVERITY_RANK[cur.severity] ? a.severity : cur.severity, count: cur.count + 1, firing: cur.firing + firing });
   }
   return out;
+}
+
+/** Worst first: by severity, then by how many alerts, then by how many are not acknowledged; none last. */
+export function compareDeviceAlerts(a: DeviceAlerts | undefined, b: DeviceAlerts | undefined): number {
+  return (b ? SEVERITY_RANK[b.severity] : 0) - (a ? SEVERITY_RANK[a.severity] : 0) || (b?.count ?? 0) - (a?.count ?? 0) || (b?.firing ?? 0) - (a?.firing ?? 0);
+}
+
+/**
+ * Since when a stale (no data) alert's device has been silent: its last message (the device's lastSeen), not the
+ * time the alert fired. Without the device at hand, the alert's value says how long it had been silent at firing.
+ */
+export function silentSince(a: Alert, lastSeen: string | null | undefined): string {
+  if (lastSeen) return lastSeen;
+  if (a.lastValueAt) return a.lastValueAt;
+  if (typeof a.value === 'number') return new Date(Date.parse(a.firedAt) - a.value * 1000).toISOString();
+  return a.firedAt;
 }
 
 export class AlertBoard {

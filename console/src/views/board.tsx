@@ -1,6 +1,6 @@
 // The live alert board: active alerts most severe and newest first, filters, and the feed of recent transitions.
-import { useMemo } from 'preact/hooks';
-import type { FeedEntry } from '../lib/alert-board.js';
+import { useMemo, useState } from 'preact/hooks';
+import { silentSince, type FeedEntry } from '../lib/alert-board.js';
 import { formatAge, formatAgo, formatClock, formatCondition, formatDateTime, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
@@ -8,6 +8,7 @@ import { alertHref, deviceHref } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
 import { SEVERITIES, type Alert, type Severity } from '../types.js';
 import { AlertActions } from './alert-actions.js';
+import { BulkBar } from './bulk-actions.js';
 import { CheckIcon, ResolveIcon, SeverityIcon } from './icons.js';
 
 export interface AlertFilter {
@@ -49,6 +50,14 @@ export function AlertBoardPage() {
     [session.devices.byId.size, all.length],
   );
   const filtered = JSON.stringify(filter) !== JSON.stringify(NO_FILTER);
+  // Selected alert ids for bulk ack/resolve; only those still shown count (resolved or filtered out ones drop away).
+  const [picked, setPicked] = useState<ReadonlySet<number>>(new Set());
+  const selected = shown.filter((a) => picked.has(a.id));
+  const selection: Selection = {
+    has: (id) => picked.has(id),
+    toggle: (id) => setPicked((p) => { const n = new Set(p); if (!n.delete(id)) n.add(id); return n; }),
+    setAll: (ids, on) => setPicked((p) => { const n = new Set(p); for (const id of ids) if (on) n.add(id); else n.delete(id); return n; }),
+  };
 
   return (
     <div class="page board">
@@ -86,7 +95,8 @@ export function AlertBoardPage() {
       </div>
       <div class="board-grid">
         <section class="panel alerts-panel" aria-label="active alerts">
-          {shown.length ? <AlertTable alerts={shown} /> : <Empty total={all.length} />}
+          {session.canAct && <BulkBar selected={selected} onDone={(failed) => setPicked(new Set(failed))} />}
+          {shown.length ? <AlertTable alerts={shown} selection={selection} /> : <Empty total={all.length} />}
         </section>
         <Feed entries={session.board.feed.filter((e) => matchesFilter(e.alert, { ...filter, state: '' }))} />
       </div>
@@ -125,16 +135,28 @@ function Summary({ alerts, filter, onToggle }: { alerts: Alert[]; filter: AlertF
   );
 }
 
-function AlertTable({ alerts }: { alerts: Alert[] }) {
+interface Selection {
+  has(id: number): boolean;
+  toggle(id: number): void;
+  setAll(ids: number[], on: boolean): void;
+}
+
+function AlertTable({ alerts, selection }: { alerts: Alert[]; selection: Selection }) {
   const session = useSession();
   const now = useNow(1000);
   const flashing = useObservable(session.flashing);
   const rules = useObservable(session.rules);
   const visible = alerts.slice(0, 500);
+  const allPicked = visible.length > 0 && visible.every((a) => selection.has(a.id));
   return (
     <table class="table alerts-table">
       <thead>
         <tr>
+          {session.canAct && (
+            <th class="col-select">
+              <input type="checkbox" data-select="all" aria-label="select every alert shown" checked={allPicked} onChange={() => selection.setAll(visible.map((a) => a.id), !allPicked)} />
+            </th>
+          )}
           <th class="col-sev">Severity</th>
           <th class="col-alert">Alert</th>
           <th class="col-device">Device · district</th>
@@ -151,6 +173,11 @@ function AlertTable({ alerts }: { alerts: Alert[] }) {
           const flash = (flashing.get(a.id) ?? 0) > now;
           return (
             <tr key={a.id} class={`alert-row row-${a.severity} row-${a.state}${a.silenced ? ' silenced' : ''}${flash ? ' flash' : ''}`} data-alert-id={a.id} data-state={a.state} data-severity={a.severity} data-device={a.deviceId}>
+              {session.canAct && (
+                <td class="col-select">
+                  <input type="checkbox" data-select={a.id} aria-label={`select alert ${a.id}`} checked={selection.has(a.id)} onChange={() => selection.toggle(a.id)} />
+                </td>
+              )}
               <td class="col-sev">
                 <span class={`sev sev-${a.severity}`}><SeverityIcon severity={a.severity} /> {a.severity}</span>
               </td>
@@ -163,7 +190,7 @@ function AlertTable({ alerts }: { alerts: Alert[] }) {
                 <div class="muted small">{humanize(a.type)} · {a.district ?? 'no district'}</div>
               </td>
               <td class="num">
-                <div class="value">{a.metric ? formatValue(value, metric?.unit) : formatAge(a.lastValueAt ?? a.firedAt, now)}</div>
+                <div class="value">{a.metric ? formatValue(value, metric?.unit) : formatAge(silentSince(a, session.devices.byId.get(a.deviceId)?.lastSeen), now)}</div>
                 <div class="muted small">{a.metric ? `${a.metric} ${formatCondition(rules.get(a.ruleId)?.condition, a.threshold)}` : 'silent'}</div>
               </td>
               <td title={formatDateTime(a.firedAt)}>
@@ -185,7 +212,7 @@ function AlertTable({ alerts }: { alerts: Alert[] }) {
         })}
       </tbody>
       {alerts.length > visible.length && (
-        <tfoot><tr><td colSpan={7} class="muted">{alerts.length - visible.length} more not shown: narrow the filters.</td></tr></tfoot>
+        <tfoot><tr><td colSpan={8} class="muted">{alerts.length - visible.length} more not shown: narrow the filters.</td></tr></tfoot>
       )}
     </table>
   );

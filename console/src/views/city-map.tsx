@@ -1,8 +1,8 @@
 // The city view: district outlines and device points drawn in SVG from their coordinates (no map tiles),
 // coloured by presence and ringed by their most severe active alert.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { SEVERITY_RANK, worstAlertByDevice } from '../lib/alert-board.js';
-import { BOUNDS, DISTRICTS, RIDGE, RIVER, insidePolygon, type DistrictShape } from '../lib/districts.js';
+import { SEVERITY_RANK, compareDeviceAlerts, worstAlertByDevice, type DeviceAlerts } from '../lib/alert-board.js';
+import { BOUNDS, DISTRICTS, RIDGE, RIVER, insidePolygon, type District } from '../lib/districts.js';
 import { formatAgo, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
@@ -20,7 +20,7 @@ const GOLDEN = Math.PI * (3 - Math.sqrt(5));
 
 /** [lon, lat] → SVG user units (equirectangular, scaled by cos(latitude) so distances look right). */
 const project = ([lon, lat]: [number, number]): [number, number] => [(lon - BOUNDS.west) * COS * SCALE, (BOUNDS.north - lat) * SCALE];
-const path = (points: [number, number][], close = true) => points.map((p, i) => `${i ? 'L' : 'M'}${project(p).map((n) => n.toFixed(1)).join(' ')}`).join('') + (close ? 'Z' : '');
+const path = (points: readonly [number, number][], close = true) => points.map((p, i) => `${i ? 'L' : 'M'}${project(p).map((n) => n.toFixed(1)).join(' ')}`).join('') + (close ? 'Z' : '');
 
 interface Placed {
   device: Device;
@@ -39,7 +39,7 @@ interface View {
 
 const WHOLE: View = { x: 0, y: 0, w: W, h: H };
 
-/** Where each device goes: its coordinates, else a spiral around its district's label point. */
+/** Where each device goes: its coordinates, else a spiral around its district's centre. */
 export function placeDevices(devices: Device[]): { placed: Placed[]; unplaced: Device[] } {
   const placed: Placed[] = [];
   const unplaced: Device[] = [];
@@ -57,15 +57,15 @@ export function placeDevices(devices: Device[]): { placed: Placed[]; unplaced: D
     }
     const n = perDistrict.get(shape.name) ?? 0;
     perDistrict.set(shape.name, n + 1);
-    const [cx, cy] = project(shape.label);
+    const [cx, cy] = project([shape.centre.lon, shape.centre.lat]);
     const r = 6 * Math.sqrt(n + 1);
-    placed.push({ device: d, x: cx + r * Math.cos(n * GOLDEN), y: cy + 30 + r * Math.sin(n * GOLDEN), approximate: true });
+    placed.push({ device: d, x: cx + r * Math.cos(n * GOLDEN), y: cy + r * Math.sin(n * GOLDEN), approximate: true });
   }
   return { placed, unplaced };
 }
 
 /** The view onto a district: around its devices when it has some (they sit in its built-up part), else its outline. */
-function viewOf(shape: DistrictShape, devices: Placed[], aspect: number): View {
+function viewOf(shape: District, devices: Placed[], aspect: number): View {
   const pts: [number, number][] = devices.length ? devices.map((p) => [p.x, p.y]) : shape.outline.map(project);
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
@@ -122,7 +122,7 @@ export function CityMapPage() {
   const placed = layout.placed.map((p) => ({ ...p, device: byId.get(p.device.id) ?? p.device }));
   const unplaced = layout.unplaced;
   // Worst severity first drawn last (on top).
-  const order = [...placed].sort((a, b) => (SEVERITY_RANK[alerts.get(a.device.id)?.severity ?? 'info'] * (alerts.has(a.device.id) ? 1 : 0)) - (SEVERITY_RANK[alerts.get(b.device.id)?.severity ?? 'info'] * (alerts.has(b.device.id) ? 1 : 0)));
+  const order = [...placed].sort((a, b) => -compareDeviceAlerts(alerts.get(a.device.id), alerts.get(b.device.id)));
   const focusShape = DISTRICTS.find((s) => s.name === focus);
   const view = focusShape
     ? viewOf(focusShape, placed.filter((p) => (p.device.district ?? '').toLowerCase() === focusShape.name.toLowerCase()), frame.w / frame.h)
@@ -201,11 +201,18 @@ export function CityMapPage() {
                   data-device-id={p.device.id}
                   data-status={p.device.status}
                   data-alert={a?.severity ?? ''}
+                  data-alert-state={a ? (a.firing ? 'firing' : 'acknowledged') : ''}
                   onMouseEnter={() => setHover(p.device.id)}
                   onMouseLeave={() => setHover((h) => (h === p.device.id ? null : h))}
                   onClick={() => (location.hash = deviceHref(p.device.id))}
                 >
-                  {a && <circle class="ring" r={9.5 * k} stroke-width={2.4 * k} />}
+                  {a && (
+                    <circle
+                      class={`ring ring-${a.firing ? 'firing' : 'acknowledged'}`}
+                      r={(a.firing ? 15 : 12) * k}
+                      stroke-width={(a.firing ? 4 : 2.5) * k}
+                    />
+                  )}
                   <circle class="dot" r={5 * k} stroke-width={1.3 * k} />
                 </g>
               );
@@ -243,8 +250,9 @@ export function CityMapPage() {
             <li key={s}><svg width="14" height="14" viewBox="-7 -7 14 14"><circle class={`legend-dot status-${s}`} r="4.5" /></svg> {s}</li>
           ))}
           {(['critical', 'warning', 'info'] as Severity[]).map((s) => (
-            <li key={s}><svg width="18" height="18" viewBox="-9 -9 18 18"><circle class={`legend-ring alert-${s}`} r="7" /><circle class="legend-dot status-online" r="3.5" /></svg> {s} alert</li>
+            <li key={s}><svg width="22" height="22" viewBox="-11 -11 22 22"><circle class={`legend-ring alert-${s}`} r="8.5" stroke-width="3" /><circle class="legend-dot status-online" r="3.5" /></svg> {s} alert, firing</li>
           ))}
+          <li><svg width="22" height="22" viewBox="-11 -11 22 22"><circle class="legend-ring alert-critical" r="8.5" stroke-dasharray="3 3" stroke-opacity="0.55" /><circle class="legend-dot status-online" r="3.5" /></svg> acknowledged (dashed): someone is on it</li>
           <li><svg width="14" height="14" viewBox="-7 -7 14 14"><circle class="legend-dot approx-dot" r="4.5" /></svg> no coordinates: near district centre</li>
         </ul>
       </aside>
@@ -258,7 +266,7 @@ function textAt([x, y]: [number, number], dx: number, dy: number) {
   return { x: x + dx, y: y + dy };
 }
 
-function Tooltip({ device, at, view, alerts, now }: { device: Device; at: Placed; view: View; alerts?: { severity: Severity; count: number }; now: number }) {
+function Tooltip({ device, at, view, alerts, now }: { device: Device; at: Placed; view: View; alerts?: DeviceAlerts; now: number }) {
   const session = useSession();
   const left = ((at.x - view.x) / view.w) * 100;
   const top = ((at.y - view.y) / view.h) * 100;
@@ -302,7 +310,7 @@ interface DistrictStats {
   worst?: Severity;
 }
 
-function districtStats(devices: Device[], alerts: Map<string, { severity: Severity; count: number }>): Map<string, DistrictStats> {
+function districtStats(devices: Device[], alerts: Map<string, DeviceAlerts>): Map<string, DistrictStats> {
   const out = new Map<string, DistrictStats>();
   for (const d of devices) {
     const name = d.district ?? DISTRICTS.find((s) => d.location && insidePolygon([d.location.lon, d.location.lat], s.outline))?.name;

@@ -1,12 +1,14 @@
 // One device: identity and presence, latest values, a history chart per metric (range and aggregation pickers,
 // live while the range ends now), and its alerts.
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { worstAlertByDevice } from '../lib/alert-board.js';
+import { breachesOf, latestOf, rulesFor, type Latest } from '../lib/breaches.js';
 import { ApiError } from '../lib/api.js';
 import { formatAgo, formatClock, formatDateTime, formatValue, humanize, unitLabel } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
 import { useSession } from '../lib/session.js';
-import type { Aggregate, Alert, CatalogMetric, Device, Rule } from '../types.js';
+import type { Aggregate, Alert, CatalogMetric, Device, Rule, Severity } from '../types.js';
 import { AlertActions } from './alert-actions.js';
 import { MetricChart, type Series, type Threshold } from './chart.js';
 import { CheckIcon, SeverityIcon } from './icons.js';
@@ -34,7 +36,9 @@ const durationText = (s: number) => (s % 3600 === 0 ? `${s / 3600}h` : s % 60 ==
 export function DevicePage({ id }: { id: string }) {
   const session = useSession();
   useSubscription(session.devices);
+  useSubscription(session.board);
   useObservable(session.catalog);
+  const rules = useObservable(session.rules);
   const now = useNow(5000);
   const [missing, setMissing] = useState<string | undefined>();
   const device = session.devices.byId.get(id);
@@ -67,13 +71,16 @@ export function DevicePage({ id }: { id: string }) {
     );
   }
   const metrics = session.metricsOf(device.domain, device.type);
+  const active = [...session.board.active.values()].filter((a) => a.deviceId === device.id);
+  const worst = worstAlertByDevice(active).get(device.id);
+  const breaches = breachesOf(device, active, [...rules.values()], newest);
   return (
     <div class="page device-page" data-device-id={device.id}>
       <Crumbs id={id} />
       <header class="device-head panel">
         <div class="device-title">
           <h1 class="mono">{device.id}</h1>
-          <StatusPill status={device.status} />
+          <StatusPill status={device.status} alerts={worst} />
         </div>
         <dl class="facts">
           <div><dt>Name</dt><dd>{device.name ?? '—'}</dd></div>
@@ -84,9 +91,9 @@ export function DevicePage({ id }: { id: string }) {
           <div><dt>Clock skew</dt><dd>{device.clockSkewMs === null ? '—' : `${device.clockSkewMs > 0 ? '+' : ''}${(device.clockSkewMs / 1000).toFixed(1)} s`}</dd></div>
         </dl>
       </header>
-      <LatestValues device={device} newest={newest} metrics={metrics} now={now} />
-      <History device={device} metrics={metrics} onNewest={setNewest} />
       <DeviceAlerts device={device} />
+      <LatestValues device={device} newest={newest} metrics={metrics} now={now} breaches={breaches} />
+      <History device={device} metrics={metrics} onNewest={setNewest} />
     </div>
   );
 }
@@ -99,19 +106,17 @@ function Crumbs({ id }: { id: string }) {
   );
 }
 
-type Latest = Record<string, { v: number | boolean; t: string }>;
 
-function LatestValues({ device, newest, metrics, now }: { device: Device; newest: Latest; metrics: CatalogMetric[]; now: number }) {
+function LatestValues({ device, newest, metrics, now, breaches }: { device: Device; newest: Latest; metrics: CatalogMetric[]; now: number; breaches: Map<string, Severity> }) {
   const names = metrics.length ? metrics.map((m) => m.name) : Object.keys(device.latest);
   return (
     <section class="latest">
       {names.map((name) => {
         const m = metrics.find((x) => x.name === name);
-        const own = device.latest[name];
-        const fromHistory = newest[name];
-        const l = fromHistory && (!own || Date.parse(fromHistory.t) > Date.parse(own.t)) ? fromHistory : own;
+        const l = latestOf(device, newest, name);
+        const breach = breaches.get(name);
         return (
-          <div class="metric-tile" key={name} data-metric={name}>
+          <div class={`metric-tile${breach ? ` breach breach-${breach}` : ''}`} key={name} data-metric={name} data-breach={breach ?? ''}>
             <div class="metric-name">{humanize(name)}</div>
             <div class="metric-value">{l ? formatValue(l.v) : '—'}<span class="metric-unit">{l && typeof l.v === 'number' ? unitLabel(m?.unit) : ''}</span></div>
             <div class="metric-time muted" title={l ? formatDateTime(l.t) : ''}>{l ? formatAgo(l.t, now) : 'no data yet'}</div>
@@ -263,10 +268,11 @@ function DeviceAlerts({ device }: { device: Device }) {
   for (const a of session.board.active.values()) {
     if (a.deviceId === device.id && (merged.get(a.id)?.eventId ?? 0) < a.eventId) merged.set(a.id, a);
   }
-  const alerts = [...merged.values()].sort((a, b) => b.id - a.id);
+  // Active ones first (they are what the page is opened for), then newest first.
+  const alerts = [...merged.values()].sort((a, b) => Number(b.state !== 'resolved') - Number(a.state !== 'resolved') || b.id - a.id);
 
   return (
-    <section class="panel">
+    <section class="panel device-alerts">
       <div class="panel-head"><h2 class="panel-title">Alerts</h2><span class="muted small">latest 50</span></div>
       {alerts.length === 0 ? (
         <div class="muted pad">No alerts for this device.</div>
@@ -320,10 +326,7 @@ function appendPoint(s: Series, t: number, v: number, floor: number): Series {
 /** Dashed lines on the chart for the enabled rules that apply to this device. */
 function thresholdsFor(device: Device, rules: Rule[]): (Threshold & { metric: string })[] {
   const out: (Threshold & { metric: string })[] = [];
-  for (const r of rules) {
-    if (!r.enabled || !r.metric) continue;
-    const m = r.match;
-    if ((m.domain && m.domain !== device.domain) || (m.type && m.type !== device.type) || (m.deviceId && m.deviceId !== device.id) || (m.district && m.district !== device.district)) continue;
+  for (const r of rulesFor(device, rules)) {
     const c = r.condition;
     if (c.op === 'no_data') continue;
     if ('low' in c) {

@@ -1,6 +1,6 @@
 // The fleet: every device with its presence, last seen, latest values and active alerts; filters.
 import { useEffect, useMemo } from 'preact/hooks';
-import { worstAlertByDevice } from '../lib/alert-board.js';
+import { compareDeviceAlerts, worstAlertByDevice } from '../lib/alert-board.js';
 import { formatAgo, formatDateTime, formatValue, humanize } from '../lib/format.js';
 import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
@@ -16,9 +16,13 @@ interface DeviceFilter {
   type: string;
   district: string;
   status: '' | DeviceStatus;
+  /** Only devices with an active alert. */
+  alerts: boolean;
+  /** `alerts`: worst active alerts first (then by id); `id`: by id. */
+  sort: 'id' | 'alerts';
 }
 
-const NO_FILTER: DeviceFilter = { text: '', domain: '', type: '', district: '', status: '' };
+const NO_FILTER: DeviceFilter = { text: '', domain: '', type: '', district: '', status: '', alerts: false, sort: 'id' };
 const STATUSES: DeviceStatus[] = ['online', 'offline', 'stale'];
 export function DevicesPage() {
   const session = useSession();
@@ -27,15 +31,19 @@ export function DevicesPage() {
   useSubscription(session.board);
   const catalog = useObservable(session.catalog);
   const now = useNow(5000);
-  const [filter, setFilter] = usePersistentState<DeviceFilter>('devices.filter', NO_FILTER);
+  const [stored, setFilter] = usePersistentState<DeviceFilter>('devices.filter', NO_FILTER);
+  const filter: DeviceFilter = { ...NO_FILTER, ...stored }; // a filter kept by an older console lacks the newer fields
   const set = (patch: Partial<DeviceFilter>) => setFilter({ ...filter, ...patch });
   const all = session.devices.list();
   const alerts = worstAlertByDevice(session.board.active.values());
 
   const districts = useMemo(() => [...new Set(all.map((d) => d.district).filter((d): d is string => !!d))].sort(), [all.length]);
   const types = catalog?.domains.filter((d) => !filter.domain || d.name === filter.domain).flatMap((d) => d.types.map((t) => t.name)) ?? [];
-  const base = all.filter((d) => matches(d, { ...filter, status: '' }));
-  const shown = base.filter((d) => !filter.status || d.status === filter.status).sort((a, b) => a.id.localeCompare(b.id));
+  const base = all.filter((d) => matches(d, { ...filter, status: '' }) && (!filter.alerts || alerts.has(d.id)));
+  const byId = (a: Device, b: Device) => a.id.localeCompare(b.id);
+  const order = filter.sort === 'alerts' ? (a: Device, b: Device) => compareDeviceAlerts(alerts.get(a.id), alerts.get(b.id)) || byId(a, b) : byId;
+  const shown = base.filter((d) => !filter.status || d.status === filter.status).sort(order);
+  const withAlerts = all.filter((d) => matches(d, { ...filter, status: '' }) && alerts.has(d.id)).length;
   const counts = Object.fromEntries(STATUSES.map((s) => [s, base.filter((d) => d.status === s).length])) as Record<DeviceStatus, number>;
 
   return (
@@ -65,6 +73,22 @@ export function DevicesPage() {
           <option value="">All districts</option>
           {districts.map((d) => <option key={d} value={d}>{d}</option>)}
         </select>
+        <button
+          class={`chip${filter.alerts ? ' on' : ''}`}
+          aria-pressed={filter.alerts}
+          data-filter-alerts
+          onClick={() => set({ alerts: !filter.alerts })}
+          title="Only devices with an active alert"
+        >
+          with alerts <b>{withAlerts}</b>
+        </button>
+        <label class="inline-label">
+          Sort
+          <select data-sort value={filter.sort} onChange={(e) => set({ sort: e.currentTarget.value as DeviceFilter['sort'] })}>
+            <option value="id">by id</option>
+            <option value="alerts">worst alerts first</option>
+          </select>
+        </label>
         {JSON.stringify(filter) !== JSON.stringify(NO_FILTER) && <button class="btn btn-ghost btn-sm" onClick={() => setFilter(NO_FILTER)}>Clear filters</button>}
         <span class="toolbar-count">{shown.length} of {all.length} devices</span>
       </div>
@@ -91,7 +115,7 @@ export function DevicesPage() {
                 const metrics = session.metricsOf(d.domain, d.type);
                 const alert = alerts.get(d.id);
                 return (
-                  <tr key={d.id} data-device-id={d.id} data-status={d.status} class="clickable" onClick={(e) => { if (!(e.target as Element).closest('a')) location.hash = deviceHref(d.id); }}>
+                  <tr key={d.id} data-device-id={d.id} data-status={d.status} data-alert={alert?.severity ?? ''} class="clickable" onClick={(e) => { if (!(e.target as Element).closest('a')) location.hash = deviceHref(d.id); }}>
                     <td><StatusPill status={d.status} /></td>
                     <td>
                       <a href={deviceHref(d.id)} class="mono">{d.id}</a>
@@ -108,7 +132,7 @@ export function DevicesPage() {
                     </div></td>
                     <td>
                       {alert ? (
-                        <span class={`sev sev-${alert.severity}`}><SeverityIcon severity={alert.severity} size={13} /> {alert.count}</span>
+                        <span class={`sev sev-${alert.severity}`} title={`${alert.count} active, ${alert.firing} not acknowledged`}><SeverityIcon severity={alert.severity} size={13} /> {alert.count}</span>
                       ) : (
                         <span class="muted">—</span>
                       )}
