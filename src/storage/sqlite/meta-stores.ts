@@ -4,11 +4,16 @@ import { createSqliteDeadLetterStore } from './dead-letters.js';
 import { createSqliteDeviceRegistry } from './devices.js';
 import { META_MIGRATIONS } from './meta-migrations.js';
 import { openSqlite, type SqliteDb } from './open.js';
+import { createSqliteSessionStore } from './sessions.js';
 import { createSqliteTokenStore } from './tokens.js';
+import { createSqliteUserStore } from './users.js';
+import type { SessionStore, UserStore } from '../user-ports.js';
 
 export interface SqliteMetaStores {
   devices: DeviceRegistry;
   tokens: TokenStore;
+  users: UserStore;
+  sessions: SessionStore;
   deadLetters: DeadLetterStore;
   /** The open citysense.db, for stores added later on the same file (alerts, rules, silences). */
   db: SqliteDb;
@@ -21,6 +26,8 @@ export function createSqliteMetaStores(dataDir: string, opts: { deadLetterMaxRow
   return {
     devices: createSqliteDeviceRegistry(db),
     tokens: createSqliteTokenStore(db),
+    users: createSqliteUserStore(db),
+    sessions: createSqliteSessionStore(db),
     deadLetters: createSqliteDeadLetterStore(db, opts.deadLetterMaxRows),
     db,
     close() {
