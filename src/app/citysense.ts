@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAlertEngine } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
-import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
+import { attachLive, createAuthenticator, createDashboardApi, createSessions, hashPassword, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
 import { observeAlerts } from './observe/alerts.js';
 import { observeAuthFailures } from './observe/auth.js';
@@ -30,6 +30,10 @@ export interface Started {
   mqttsPort?: number;
   /** The admin token generated on first start, when ADMIN_TOKEN was unset and no admin existed. */
   generatedAdminToken?: string;
+  /** Where the operator console is served, when it is built. */
+  consoleUrl?: string;
+  /** The admin user created on first start (no user existed yet), with its generated password. */
+  generatedAdminUser?: { username: string; password: string };
 }
 
 export interface Citysense {
@@ -96,7 +100,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     graceMs: config.alertStaleGraceMs, sweepSchedule: config.alertSweepSchedule,
   });
   const evaluate = observeAlerts(alerts, log, metrics);
-  const authenticate = createAuthenticator(meta.tokens, config.adminToken, { onFailure: onAuthFailure });
+  const sessions = createSessions({ users: meta.users, sessions: meta.sessions, idleMs: config.sessionIdleMs });
+  const authenticate = createAuthenticator(meta.tokens, config.adminToken, { onFailure: onAuthFailure, sessions });
   let live: Live | undefined;
 
   // lastSeen and latest values: gathered per device, written in one transaction at most every 500 ms.
@@ -184,6 +189,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       catalog,
       registry: meta.devices,
       tokens: meta.tokens,
+      users: meta.users,
       deadLetters: meta.deadLetters,
       readings,
       alerts,
@@ -245,14 +251,22 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       generatedAdminToken = newSecret();
       meta.tokens.create('first-start admin', 'admin', hashToken(generatedAdminToken));
     }
+    // People sign in too: the first start creates an admin user, as it creates an admin token.
+    let generatedAdminUser: Started['generatedAdminUser'];
+    if (meta.users.count() === 0) {
+      generatedAdminUser = { username: 'admin', password: newSecret(15) };
+      meta.users.create({ username: 'admin', name: 'Administrator', role: 'admin' }, await hashPassword(generatedAdminUser.password));
+      log.info({ username: 'admin' }, 'first start: admin user created (its password is printed once on stdout)');
+    }
 
     retentionTask = cron.schedule('17 3 * * *', () => {
       const purgedReadings = sqliteReadings?.purgeOlderThan(Date.now() - config.retentionMs) ?? 0;
       const purgedLetters = meta.deadLetters.purge(Date.now() - DEAD_LETTER_MAX_AGE_MS, DEAD_LETTER_MAX_ROWS);
       log.info({ purgedReadings, purgedLetters }, 'retention purge done');
     });
-    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, ...consoleAt(config.host, httpPort) }, 'citysense started');
-    return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken };
+    const where = consoleAt(config.host, httpPort);
+    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, ...where }, 'citysense started');
+    return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken, generatedAdminUser, ...('consoleUrl' in where ? { consoleUrl: where.consoleUrl } : {}) };
   }
 
   async function stop(budgetMs = 8000): Promise<void> {

@@ -56,6 +56,8 @@ const envSchema = z.object({
   // What bounds a keep-alive 0 connection: by default what the longest keep-alive allowed would (1.5 × 3600 s).
   MQTT_IDLE_TIMEOUT: duration.default(90 * 60_000),
   ALERT_STALE_GRACE: duration.default(30_000),
+  // 0 would end every session at once.
+  SESSION_IDLE_TIMEOUT: duration.pipe(z.number().positive('must be longer than 0 (a sign-in session unused this long ends)')).default(30 * 60_000),
   ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
 });
 
@@ -81,6 +83,8 @@ export interface Config {
   alertStaleGraceMs: number;
   /** node-cron expression of the stale-device sweep. */
   alertSweepSchedule: string;
+  /** A sign-in session unused this long ends. */
+  sessionIdleMs: number;
   /** Variables the `.env` file sets that citysense does not read (likely typos; the caller warns). */
   unknownDotenvKeys?: readonly string[];
 }
@@ -133,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttIdleTimeoutMs: e.MQTT_IDLE_TIMEOUT,
     alertStaleGraceMs: e.ALERT_STALE_GRACE,
     alertSweepSchedule: e.ALERT_SWEEP_SCHEDULE,
+    sessionIdleMs: e.SESSION_IDLE_TIMEOUT,
     unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),
   });
 }

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { AlertEngine } from '../alerts/index.js';
 import type { Catalog, Logger } from '../core/index.js';
-import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore } from '../storage/index.js';
+import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore, UserStore } from '../storage/index.js';
 import type { Authenticate } from './auth.js';
 import { ApiDefinition } from './define.js';
 import { errorHandler, notFoundRoute } from './errors.js';
@@ -16,15 +16,19 @@ import { CONSOLE_ROUTE, labelRoute, requestMetrics } from './request-metrics.js'
 import { alertsRoutes } from './routes/alerts.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
 import { rulesRoutes } from './routes/rules.js';
-import { sessionRoutes } from './routes/session.js';
+import { createLoginThrottle } from './login-throttle.js';
+import { sessionRoutes, signInRoutes } from './routes/session.js';
 import { silencesRoutes } from './routes/silences.js';
 import { systemRoutes, type SystemDeps } from './routes/system.js';
 import { tokensRoutes } from './routes/tokens.js';
+import { usersRoutes } from './routes/users.js';
 
 export interface DashboardApiDeps {
   catalog: Catalog;
   registry: DeviceRegistry;
   tokens: TokenStore;
+  /** People who sign in with a password; with `authenticate.sessions`, enables /api/session and /api/users. */
+  users?: UserStore;
   deadLetters: DeadLetterStore;
   readings: ReadingStore;
   alerts: AlertEngine;
@@ -74,6 +78,10 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
     silencesRoutes(definition, { engine: deps.alerts, now }),
     sessionRoutes(definition),
   ];
+  const { sessions } = deps.authenticate;
+  const people = deps.users && sessions ? { users: deps.users, sessions } : undefined;
+  if (people) routers.push(usersRoutes(definition, { users: people.users, endUser: deps.authenticate.endUser, log: deps.log }));
+  const signIn = people && signInRoutes(definition, { ...people, authenticate: deps.authenticate, throttle: createLoginThrottle(), log: deps.log });
   const docs = definition.router('/api');
   let document: unknown;
   docs.op(
@@ -95,6 +103,11 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   app.use(system.root);
 
   const api = express.Router();
+  // Sign-in comes before the token gate: its failures are throttled per username, not per address (routes/session.ts).
+  if (signIn) {
+    api.use('/session', express.json({ limit: '16kb' }));
+    api.use(signIn);
+  }
   // Repeated authentication failures from one address are throttled, counted with the Socket.IO handshakes' ones.
   api.use(deps.authenticate.gate);
   api.use(express.json({ limit: '1mb' }));

@@ -4,7 +4,8 @@ import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { DEVICE_ID, type Logger, type Reading } from '../core/index.js';
 import { SEVERITIES, alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
-import type { Authenticate, Principal } from './auth.js';
+import { revocationKeys, type Authenticate, type Principal } from './auth.js';
+import { SESSION_COOKIE, cookieValue, sameOrigin } from './sessions.js';
 import {
   MAX_WATCHED,
   type ClientToServerEvents,
@@ -106,7 +107,10 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     // A valid token is never locked out: only attempts without one are throttled.
     const { address } = socket.handshake;
     const token: unknown = socket.handshake.auth?.token;
-    const principal = typeof token === 'string' ? authenticate(token) : undefined;
+    let principal = typeof token === 'string' ? authenticate(token) : undefined;
+    const { headers } = socket.handshake;
+    // A signed-in console connects with its session cookie; from another site's page (Origin) the cookie counts for nothing.
+    if (!principal && token === undefined && sameOrigin(headers.origin, headers.host)) principal = authenticate.session(cookieValue(headers.cookie, SESSION_COOKIE));
     if (!principal) {
       if (await authenticate.throttle.lockedOut(address)) {
         authenticate.throttle.refused(address, 'socketio');
@@ -189,15 +193,17 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   });
 
   // The handshake is the only token check: a revoked token's connections must be ended here, or they live on.
-  const stopRevocations = authenticate.onRevoke((tokenId) => {
+  const stopRevocations = authenticate.onRevoke((key) => {
     let ended = 0;
     for (const socket of sockets().values()) {
-      if (socket.data.principal.tokenId !== tokenId) continue;
+      if (!revocationKeys(socket.data.principal).includes(key)) continue;
       // A disconnect packet first ("io server disconnect": clients do not retry on their own), then the transport closes.
       socket.disconnect(true);
       ended++;
     }
-    if (ended > 0) log.info({ tokenId, connections: ended }, 'token revoked: its Socket.IO connections ended');
+    if (ended === 0) return;
+    if (/^(user|session):/.test(key)) log.info({ revoked: key, connections: ended }, 'sessions ended: their Socket.IO connections ended');
+    else log.info({ tokenId: key, connections: ended }, 'token revoked: its Socket.IO connections ended');
   });
 
   return {
