@@ -68,14 +68,14 @@ const CONSOLE_CSP = {
 export function createDashboardApi(deps: DashboardApiDeps): Express {
   const now = deps.now ?? Date.now;
   const definition = new ApiDefinition(deps.authenticate);
-  const system = systemRoutes(definition, deps);
+  const system = systemRoutes(definition, { ...deps, scoping: { activeAlerts: () => deps.alerts.activeAlerts(), devices: deps.registry } });
   const routers = [
     system.api,
     devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
     tokensRoutes(definition, { tokens: deps.tokens, revoke: deps.authenticate.revoke }),
     alertsRoutes(definition, { engine: deps.alerts, now }),
     rulesRoutes(definition, deps.alerts),
-    silencesRoutes(definition, { engine: deps.alerts, now }),
+    silencesRoutes(definition, { engine: deps.alerts, now, devices: deps.registry }),
     sessionRoutes(definition),
   ];
   const { sessions } = deps.authenticate;

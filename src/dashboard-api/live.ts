@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEVICE_ID, type Logger, type Reading } from '../core/index.js';
 import { SEVERITIES, alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
 import { revocationKeys, type Authenticate, type Principal } from './auth.js';
+import { inScope } from './scope.js';
 import { SESSION_COOKIE, cookieValue, sameOrigin } from './sessions.js';
 import {
   MAX_WATCHED,
@@ -97,9 +98,11 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     collect() { this.set(sockets().size); },
   });
 
-  const matches = (m: Matcher, a: Alert) =>
+  // The client's filter narrows what its principal's scope holds; it never widens it.
+  const matches = (socket: LiveSocket, a: Alert, m: Matcher = socket.data.matcher) =>
+    inScope(socket.data.principal.scope, a) &&
     allows(m.domains, a.domain) && allows(m.types, a.type) && allows(m.severities, a.severity) && allows(m.districts, a.district) && allows(m.deviceIds, a.deviceId);
-  const snapshot = (m: Matcher) => alerts.activeAlerts().filter((a) => matches(m, a)).map(alertView);
+  const snapshot = (socket: LiveSocket) => alerts.activeAlerts().filter((a) => matches(socket, a)).map(alertView);
 
   /** Admits a handshake, or names its refusal: the address is locked out, or the token is missing or bad. */
   async function admit(socket: LiveSocket): Promise<'rate_limited' | 'unauthorized' | undefined> {
@@ -129,8 +132,13 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     admit(socket).then((refusal) => next(refusal ? new Error(refusal) : undefined), next);
   });
 
+  const isInScope = (scope: Principal['scope'], deviceId: string) => {
+    const d = deps.devices?.get(deviceId);
+    return d !== undefined && inScope(scope, d);
+  };
+
   io.on('connection', (socket: LiveSocket) => {
-    socket.emit('alerts:snapshot', snapshot(socket.data.matcher));
+    socket.emit('alerts:snapshot', snapshot(socket));
 
     socket.on('subscribe', (request, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
@@ -150,13 +158,13 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
           const events = alerts.eventsAfter(after, REPLAY_CHUNK);
           for (const e of events) {
             const kind = pushKindOf(e);
-            if (kind && matches(matcher, e.alert)) emitAlert(socket, kind, e.alert);
+            if (kind && matches(socket, e.alert, matcher)) emitAlert(socket, kind, e.alert);
           }
           if (events.length < REPLAY_CHUNK) break;
           after = events[events.length - 1]!.eventId;
         }
       }
-      socket.emit('alerts:snapshot', snapshot(matcher));
+      socket.emit('alerts:snapshot', snapshot(socket));
     });
 
     const watchReply = (): WatchAck => ({ deviceIds: [...socket.data.watched] });
@@ -164,7 +172,9 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = watchSchema.safeParse(request ?? {});
       if (!parsed.success) return reply(refusal(parsed.error));
-      const fresh = parsed.data.deviceIds.filter((id) => !socket.data.watched.has(id));
+      const scope = socket.data.principal.scope;
+      // A scoped client watches only devices of its scope; others (and unknown ids) are left out of the answer.
+      const fresh = parsed.data.deviceIds.filter((id) => !socket.data.watched.has(id) && (!scope || isInScope(scope, id)));
       if (socket.data.watched.size + new Set(fresh).size > MAX_WATCHED) {
         return reply({ error: { code: 'too_many_watched', message: `a client may watch at most ${MAX_WATCHED} devices; unwatch some first` } });
       }
@@ -189,7 +199,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   // Notifications go out only on transitions; a silenced alert's firing is recorded but not pushed.
   const unsubscribe = alerts.onTransition((alert, kind) => {
     if (kind === 'fired' && alert.silenced) return;
-    for (const socket of sockets().values()) if (matches(socket.data.matcher, alert)) emitAlert(socket, kind, alert);
+    for (const socket of sockets().values()) if (matches(socket, alert)) emitAlert(socket, kind, alert);
   });
 
   // The handshake is the only token check: a revoked token's connections must be ended here, or they live on.
@@ -213,9 +223,10 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       for (const socket of sockets().values()) {
         const m = socket.data.matcher;
         if (!allows(m.deviceIds, deviceId)) continue;
-        if (m.domains || m.types || m.districts) {
+        const { scope } = socket.data.principal;
+        if (m.domains || m.types || m.districts || scope) {
           if (info === null) info = deps.devices?.get(deviceId);
-          if (!info || !allows(m.domains, info.domain) || !allows(m.types, info.type) || !allows(m.districts, info.district)) continue;
+          if (!info || !allows(m.domains, info.domain) || !allows(m.types, info.type) || !allows(m.districts, info.district) || !inScope(scope, info)) continue;
         }
         socket.emit('device:status', event);
       }
