@@ -112,8 +112,10 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     const token: unknown = socket.handshake.auth?.token;
     let principal = typeof token === 'string' ? authenticate(token) : undefined;
     const { headers } = socket.handshake;
-    // A signed-in console connects with its session cookie; from another site's page (Origin) the cookie counts for nothing.
-    if (!principal && token === undefined && sameOrigin(headers.origin, headers.host)) principal = authenticate.session(cookieValue(headers.cookie, SESSION_COOKIE));
+    // A signed-in console connects with its session cookie; from another site's page the cookie counts for nothing.
+    // Browsers name the page's origin on every cross-origin request and WebSocket; only a same-origin GET (the
+    // polling transport's) comes without one.
+    if (!principal && token === undefined && (headers.origin === undefined || sameOrigin(headers.origin, headers.host))) principal = authenticate.session(cookieValue(headers.cookie, SESSION_COOKIE));
     if (!principal) {
       if (await authenticate.throttle.lockedOut(address)) {
         authenticate.throttle.refused(address, 'socketio');
