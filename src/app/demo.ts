@@ -1,6 +1,7 @@
 import { createLogger, loadConfig, newSecret } from '../core/index.js';
 import { formatSummary, runSimulation } from '../simulator/index.js';
 import { createCitysense, orExitOnConfigError } from './citysense.js';
+import { DEMO_USERS, provisionDemoUsers } from './demo-users.js';
 
 const DEMO_DEVICES = 300;
 
@@ -21,10 +22,15 @@ export async function demo(): Promise<void> {
   const started = await orExitOnConfigError(() => app.start());
   const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const api = `http://${local}:${started.httpPort}`;
+  // People sign in to the console: one operator per department and the operations centre, with this run's password.
+  const password = newSecret(12);
+  await provisionDemoUsers(api, adminToken, password);
+  const people = DEMO_USERS.map((u) => `    ${u.username.padEnd(10)} ${u.name}${'scope' in u ? ` (${u.scope.domains.join(', ')} only)` : ' (the whole city)'}\n`).join('');
   process.stdout.write(
     `\ncitysense demo\n  console and API: http://localhost:${started.httpPort}/  (OpenAPI: ${api}/api/openapi.json)\n` +
     `  MQTT:            mqtt://localhost:${started.mqttPort}\n` +
     `  admin token:     ${given ? '(the ADMIN_TOKEN you set)' : adminToken}\n` +
+    `  sign in as (password for all, this run: ${password}):\n${people}` +
     `  store:           ${config.influx ? config.influx.url : `SQLite in ${config.dataDir}`}\n\n` +
     `A fleet of ${DEMO_DEVICES} simulated devices is starting; an incident every 4 minutes. Ctrl-C to stop.\n\n`,
   );
