@@ -3,7 +3,7 @@
 // Actions are credited to the person's display name.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { io, type Socket } from 'socket.io-client';
-import { startTestApp, type LiveEvent, type Sensor, type TestApp } from '../fixtures/app.js';
+import { eventually, startTestApp, type LiveEvent, type Sensor, type TestApp } from '../fixtures/app.js';
 
 const PASSWORD = 'a long enough password';
 
@@ -145,5 +145,18 @@ describe('scoped users and tokens', () => {
     expect(snap.payload.map((a: any) => a.deviceId)).toEqual([gas.id]);
     c.close();
     expect((await t.api('POST', '/api/tokens', { name: 'bad', role: 'viewer', scope: {} })).status).toBe(400);
+  });
+
+  it('shows a scoped admin token only the dead letters of its own devices', async () => {
+    await gas.send({ co: 'lots' as unknown as number });
+    await heart.send({ heart_rate: 'fast' as unknown as number });
+    await eventually(async () => {
+      const ids = (await t.api('GET', '/api/dead-letters')).body.items.map((d: any) => d.deviceId);
+      return ids.includes(gas.id) && ids.includes(heart.id);
+    }, 'both dead letters');
+    const token = (await t.api('POST', '/api/tokens', { name: 'health admin', role: 'admin', scope: { domains: ['healthcare'] } })).body.token;
+    const scoped = await t.api('GET', '/api/dead-letters?limit=1', undefined, token);
+    expect(scoped.body.items.map((d: any) => d.deviceId)).toEqual([heart.id]);
+    expect((await t.api('GET', `/api/dead-letters?cursor=${scoped.body.items[0].id}`, undefined, token)).body.items).toEqual([]);
   });
 });
