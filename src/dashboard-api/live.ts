@@ -218,6 +218,20 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     else log.info({ tokenId: key, connections: ended }, 'token revoked: its Socket.IO connections ended');
   });
 
+  // A signed-in person's connection ends with their session when it idles out (a console that is open keeps it
+  // alive: it polls the REST API), checked a few times per idle period.
+  const { sessions } = authenticate;
+  const sweep = sessions && setInterval(() => {
+    for (const socket of sockets().values()) {
+      const user = socket.data.principal?.user;
+      if (user && !sessions.alive(user.sessionId)) {
+        socket.disconnect(true);
+        log.info({ userId: user.id }, 'session idle: its Socket.IO connection ended');
+      }
+    }
+  }, Math.min(10_000, Math.max(500, Math.floor(sessions.idleMs / 3))));
+  sweep?.unref();
+
   return {
     deviceStatus(deviceId, status, lastSeen) {
       const event = { deviceId, status, lastSeen: lastSeen == null ? null : new Date(lastSeen).toISOString() };
@@ -246,6 +260,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     async close() {
       unsubscribe();
       stopRevocations();
+      clearInterval(sweep);
       io.disconnectSockets(true);
       io.engine.close();
       log.debug('socket.io closed');

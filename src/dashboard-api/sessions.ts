@@ -29,6 +29,8 @@ export interface Sessions {
   close(secret: string | undefined): string | undefined;
   /** Ends every session of a user. */
   closeUser(userId: string): number;
+  /** True while a session (by id) is live: not ended, not idle, its user enabled. Records no activity. */
+  alive(sessionId: string): boolean;
 }
 
 export function createSessions(opts: SessionsOptions): Sessions {
@@ -73,6 +75,12 @@ export function createSessions(opts: SessionsOptions): Sessions {
       return sessions.delete(id) ? id : undefined;
     },
     closeUser: (userId) => sessions.deleteForUser(userId),
+    alive(sessionId) {
+      const session = sessions.get(sessionId);
+      if (!session || now() - session.lastSeenAt >= idleMs) return false;
+      const user = users.get(session.userId);
+      return user !== undefined && !user.disabled;
+    },
   };
 }
 

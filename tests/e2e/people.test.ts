@@ -136,6 +136,16 @@ describe('users and sign-in sessions', () => {
     expect((await idle.call('GET', '/api/whoami')).status).toBe(401);
   });
 
+  it('ends the Socket.IO connection of a session that idles out', async () => {
+    await createUser(t, { username: 'socket.only', name: 'Socket Only' });
+    const b = await signIn(t, 'socket.only');
+    const socket = io(t.httpUrl, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: b.cookie, origin: t.httpUrl } });
+    await new Promise<void>((resolve, reject) => { socket.once('connect', () => resolve()); socket.once('connect_error', reject); });
+    const reason = await new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    expect(reason).toBe('io server disconnect');
+    expect((await b.call('GET', '/api/whoami')).status).toBe(401);
+  }, 30_000);
+
   it('ends every session and Socket.IO connection of a user at once when they are disabled or deleted', async () => {
     const u = await createUser(t, { username: 'leaving.lee', name: 'Lee' });
     const other = await createUser(t, { username: 'staying.sue', name: 'Sue' });
