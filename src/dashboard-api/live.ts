@@ -4,7 +4,8 @@ import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { DEVICE_ID, type Logger, type Reading } from '../core/index.js';
 import { SEVERITIES, alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
-import { revocationKeys, type Authenticate, type Principal } from './auth.js';
+import type { Authenticate, Principal } from './auth.js';
+import { endConnections } from './live-ends.js';
 import { inScope } from './scope.js';
 import { SESSION_COOKIE, cookieValue, sameOrigin } from './sessions.js';
 import {
@@ -80,6 +81,33 @@ function emitAlert(socket: LiveSocket, kind: PushKind, alert: Alert): void {
   else socket.emit('alert:resolved', view);
 }
 
+/** Admits a handshake, or names its refusal: the address is locked out, or the token (or session cookie) is missing or bad. */
+async function admit(authenticate: Authenticate, socket: LiveSocket): Promise<'rate_limited' | 'unauthorized' | undefined> {
+  // One failure count with REST (its 429): bad tokens cannot be tried here without limit instead.
+  // A valid token is never locked out: only attempts without one are throttled.
+  const { address } = socket.handshake;
+  const token: unknown = socket.handshake.auth?.token;
+  let principal = typeof token === 'string' ? authenticate(token) : undefined;
+  const { headers } = socket.handshake;
+  // A signed-in console connects with its session cookie; from another site's page the cookie counts for nothing.
+  // Browsers name the page's origin on every cross-origin request and WebSocket; only a same-origin GET (the
+  // polling transport's) comes without one.
+  if (!principal && token === undefined && (headers.origin === undefined || sameOrigin(headers.origin, headers.host))) principal = authenticate.session(cookieValue(headers.cookie, SESSION_COOKIE));
+  if (!principal) {
+    if (await authenticate.throttle.lockedOut(address)) {
+      authenticate.throttle.refused(address, 'socketio');
+      return 'rate_limited';
+    }
+    await authenticate.throttle.failed(address, 'socketio', token === undefined ? 'no_token' : 'bad_token');
+    return 'unauthorized';
+  }
+  socket.data.principal = principal;
+  socket.data.filter = {};
+  socket.data.matcher = {};
+  socket.data.watched = new Set();
+  return undefined;
+}
+
 /** Attaches the Socket.IO server (docs/contract.md section 6) to `server` at the default path `/socket.io/`. */
 export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   const { alerts, authenticate, log } = deps;
@@ -104,34 +132,8 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     allows(m.domains, a.domain) && allows(m.types, a.type) && allows(m.severities, a.severity) && allows(m.districts, a.district) && allows(m.deviceIds, a.deviceId);
   const snapshot = (socket: LiveSocket) => alerts.activeAlerts().filter((a) => matches(socket, a)).map(alertView);
 
-  /** Admits a handshake, or names its refusal: the address is locked out, or the token is missing or bad. */
-  async function admit(socket: LiveSocket): Promise<'rate_limited' | 'unauthorized' | undefined> {
-    // One failure count with REST (its 429): bad tokens cannot be tried here without limit instead.
-    // A valid token is never locked out: only attempts without one are throttled.
-    const { address } = socket.handshake;
-    const token: unknown = socket.handshake.auth?.token;
-    let principal = typeof token === 'string' ? authenticate(token) : undefined;
-    const { headers } = socket.handshake;
-    // A signed-in console connects with its session cookie; from another site's page the cookie counts for nothing.
-    // Browsers name the page's origin on every cross-origin request and WebSocket; only a same-origin GET (the
-    // polling transport's) comes without one.
-    if (!principal && token === undefined && (headers.origin === undefined || sameOrigin(headers.origin, headers.host))) principal = authenticate.session(cookieValue(headers.cookie, SESSION_COOKIE));
-    if (!principal) {
-      if (await authenticate.throttle.lockedOut(address)) {
-        authenticate.throttle.refused(address, 'socketio');
-        return 'rate_limited';
-      }
-      await authenticate.throttle.failed(address, 'socketio', token === undefined ? 'no_token' : 'bad_token');
-      return 'unauthorized';
-    }
-    socket.data.principal = principal;
-    socket.data.filter = {};
-    socket.data.matcher = {};
-    socket.data.watched = new Set();
-    return undefined;
-  }
   io.use((socket, next) => {
-    admit(socket).then((refusal) => next(refusal ? new Error(refusal) : undefined), next);
+    admit(authenticate, socket).then((refusal) => next(refusal ? new Error(refusal) : undefined), next);
   });
 
   const isInScope = (scope: Principal['scope'], deviceId: string) => {
@@ -204,33 +206,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     for (const socket of sockets().values()) if (matches(socket, alert)) emitAlert(socket, kind, alert);
   });
 
-  // The handshake is the only token check: a revoked token's connections must be ended here, or they live on.
-  const stopRevocations = authenticate.onRevoke((key) => {
-    let ended = 0;
-    for (const socket of sockets().values()) {
-      if (!revocationKeys(socket.data.principal).includes(key)) continue;
-      // A disconnect packet first ("io server disconnect": clients do not retry on their own), then the transport closes.
-      socket.disconnect(true);
-      ended++;
-    }
-    if (ended === 0) return;
-    if (/^(user|session):/.test(key)) log.info({ revoked: key, connections: ended }, 'sessions ended: their Socket.IO connections ended');
-    else log.info({ tokenId: key, connections: ended }, 'token revoked: its Socket.IO connections ended');
-  });
-
-  // A signed-in person's connection ends with their session when it idles out (a console that is open keeps it
-  // alive: it polls the REST API), checked a few times per idle period.
-  const { sessions } = authenticate;
-  const sweep = sessions && setInterval(() => {
-    for (const socket of sockets().values()) {
-      const user = socket.data.principal?.user;
-      if (user && !sessions.alive(user.sessionId)) {
-        socket.disconnect(true);
-        log.info({ userId: user.id }, 'session idle: its Socket.IO connection ended');
-      }
-    }
-  }, Math.min(10_000, Math.max(500, Math.floor(sessions.idleMs / 3))));
-  sweep?.unref();
+  const stopEnding = endConnections(() => sockets().values(), authenticate, log);
 
   return {
     deviceStatus(deviceId, status, lastSeen) {
@@ -259,8 +235,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     clients: () => sockets().size,
     async close() {
       unsubscribe();
-      stopRevocations();
-      clearInterval(sweep);
+      stopEnding();
       io.disconnectSockets(true);
       io.engine.close();
       log.debug('socket.io closed');
