@@ -22,6 +22,11 @@ export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
 export interface Principal {
   name: string;
   role: Role;
+  /** What the token or person sees; absent: everything (the operations centre). */
+  scope?: { domains?: string[]; districts?: string[] };
+  /** A signed-in person (not a token). */
+  userId?: string;
+  username?: string;
 }
 
 export interface Device {

@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { alertView, createAlertEngine, createBacktester } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, createDeviceSecrets, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
-import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
+import { attachLive, createAuthenticator, createDashboardApi, createSessions, hashPassword, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
 import { createNotifications } from '../notifications/index.js';
 import { observeAlerts } from './observe/alerts.js';
@@ -33,6 +33,10 @@ export interface Started {
   mqttsPort?: number;
   /** The admin token generated on first start, when ADMIN_TOKEN was unset and no admin existed. */
   generatedAdminToken?: string;
+  /** Where the operator console is served, when it is built. */
+  consoleUrl?: string;
+  /** The admin user created on first start (no user existed yet), with its generated password. */
+  generatedAdminUser?: { username: string; password: string };
 }
 
 export interface Citysense {
@@ -110,7 +114,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   });
   // A transition's notifications are written in the transition's own transaction (docs/architecture.md, Notifications).
   alertStores.alerts.setRecordHook(notifications.recordHook);
-  const authenticate = createAuthenticator(meta.tokens, config.adminToken, { onFailure: onAuthFailure });
+  const sessions = createSessions({ users: meta.users, sessions: meta.sessions, idleMs: config.sessionIdleMs });
+  const authenticate = createAuthenticator(meta.tokens, config.adminToken, { onFailure: onAuthFailure, sessions });
   let live: Live | undefined;
 
   // lastSeen and latest values: gathered per device, written in one transaction at most every 500 ms.
@@ -200,6 +205,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       registry: meta.devices,
       secrets,
       tokens: meta.tokens,
+      users: meta.users,
       deadLetters: meta.deadLetters,
       readings,
       alerts,
@@ -266,6 +272,13 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       generatedAdminToken = newSecret();
       meta.tokens.create('first-start admin', 'admin', hashToken(generatedAdminToken));
     }
+    // People sign in too: the first start creates an admin user, as it creates an admin token.
+    let generatedAdminUser: Started['generatedAdminUser'];
+    if (meta.users.count() === 0) {
+      generatedAdminUser = { username: 'admin', password: newSecret(15) };
+      meta.users.create({ username: 'admin', name: 'Administrator', role: 'admin' }, await hashPassword(generatedAdminUser.password));
+      log.info({ username: 'admin' }, 'first start: admin user created (its password is printed once on stdout)');
+    }
 
     retentionTask = cron.schedule('17 3 * * *', () => {
       const purgedReadings = sqliteReadings?.purgeOlderThan(Date.now() - config.retentionMs) ?? 0;
@@ -274,8 +287,9 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     });
     const scrypt = meta.devices.secretSchemes().scrypt ?? 0;
     if (scrypt > 0) log.info({ devices: scrypt }, `device secrets: ${scrypt} still stored as scrypt hashes by an earlier version (each costs scrypt once, at its next good login, and is then stored keyed)`);
-    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, ...consoleAt(config.host, httpPort) }, 'citysense started');
-    return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken };
+    const where = consoleAt(config.host, httpPort);
+    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, ...where }, 'citysense started');
+    return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken, generatedAdminUser, ...('consoleUrl' in where ? { consoleUrl: where.consoleUrl } : {}) };
   }
 
   async function stop(budgetMs = 8000): Promise<void> {

@@ -5,6 +5,7 @@ import { createCitysense, orExitOnConfigError } from './citysense.js';
 import { reportOpenFileLimit } from './open-files.js';
 import { durationMs, positive, positiveInt } from './cli-args.js';
 import { onceInterrupted } from './interrupt.js';
+import { DEMO_USERS, provisionDemoUsers } from './demo-users.js';
 
 interface DemoOptions {
   devices: number;
@@ -72,10 +73,15 @@ export async function demo(argv = process.argv): Promise<void> {
   const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const api = `http://${local}:${started.httpPort}`;
   const say = (text: string) => process.stdout.write(`demo ${clock()}: ${text}\n`);
+  // People sign in to the console: one operator per department and the operations centre, with this run's password.
+  const password = newSecret(12);
+  await provisionDemoUsers(api, adminToken, password);
+  const people = DEMO_USERS.map((u) => `    ${u.username.padEnd(10)} ${u.name}${'scope' in u ? ` (${u.scope.domains.join(', ')} only)` : ' (the whole city)'}\n`).join('');
   process.stdout.write(
     `\ncitysense demo\n  console and API: http://localhost:${started.httpPort}/  (OpenAPI: ${api}/api/openapi.json)\n` +
     `  MQTT:            mqtt://localhost:${started.mqttPort}\n` +
     `  admin token:     ${given ? '(the ADMIN_TOKEN you set)' : adminToken}\n` +
+    `  sign in as (password for all, this run: ${password}):\n${people}` +
     `  store:           ${config.influx ? config.influx.url : `SQLite in ${config.dataDir}`}\n\n` +
     `A fleet of ${opts.devices} simulated devices is starting (scenario ${opts.scenario}${opts.scenario === 'demo' ? ': an incident every 4 minutes' : ''}). Ctrl-C to stop.\n\n`,
   );

@@ -15,6 +15,14 @@ export async function main(): Promise<void> {
     // Printed once, on first start, on stdout for the operator; it is stored hashed.
     process.stdout.write(`\nAdmin API token (shown once, keep it): ${started.generatedAdminToken}\n\n`);
   }
+  if (started.generatedAdminUser) {
+    const { username, password } = started.generatedAdminUser;
+    process.stdout.write(
+      `Admin user (password shown once; change it under Users): sign in to the console at ${started.consoleUrl ?? `http://localhost:${started.httpPort}/`}\n` +
+      `  as ${username} with password ${password}\n` +
+      `  or: curl -c cookies -H 'content-type: application/json' -d '{"username":"${username}","password":"${password}"}' http://localhost:${started.httpPort}/api/session\n\n`,
+    );
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

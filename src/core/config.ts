@@ -57,6 +57,8 @@ const envSchema = z.object({
   MQTT_IDLE_TIMEOUT: duration.default(90 * 60_000),
   ALERT_STALE_GRACE: duration.default(30_000),
   BACKTEST_MAX_READINGS: z.coerce.number().int().min(1).default(1_000_000),
+  // 0 would end every session at once.
+  SESSION_IDLE_TIMEOUT: duration.pipe(z.number().positive('must be longer than 0 (a sign-in session unused this long ends)')).default(30 * 60_000),
   ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/, error: 'an smtp:// or smtps:// URL (smtp://user:pass@host:587)' }).optional()),
   SMTP_FROM: z.string().trim().min(3).default('citysense <citysense@localhost>'),
@@ -92,6 +94,8 @@ export interface Config {
   publicUrl?: string;
   /** Most readings one backtest reads (POST /api/rules/backtest): past it, a 400 says to narrow the range or match. */
   backtestMaxReadings: number;
+  /** A sign-in session unused this long ends. */
+  sessionIdleMs: number;
   /** Variables the `.env` file sets that citysense does not read (likely typos; the caller warns). */
   unknownDotenvKeys?: readonly string[];
 }
@@ -148,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     smtpFrom: e.SMTP_FROM,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     backtestMaxReadings: e.BACKTEST_MAX_READINGS,
+    sessionIdleMs: e.SESSION_IDLE_TIMEOUT,
     unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),
   });
 }

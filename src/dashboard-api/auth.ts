@@ -2,16 +2,28 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { AppError, hashToken, type AuthFailureListener } from '../core/index.js';
 import { errorBody } from './errors.js';
-import type { Role, TokenStore } from '../storage/index.js';
+import type { Role, Scope, TokenStore } from '../storage/index.js';
+import { SESSION_COOKIE, cookieValue, sameOrigin, type Sessions } from './sessions.js';
 import { createAuthThrottle, type AuthThrottle } from './throttle.js';
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export interface Principal {
+  /** The credential: a token's id, or `user:{id}` for a signed-in person (ending the user ends all its sessions). */
   tokenId: string;
+  /** Display name: a token's name or the person's name; actions are credited to it. */
   name: string;
   role: Role;
+  /** Limits what the principal sees and does; absent: everything. */
+  scope?: Scope;
+  /** A signed-in person: their user id, username and the session's id. */
+  user?: { id: string; username: string; sessionId: string };
 }
+
+/** What a revocation ends: the connections of a token, of a user (all sessions), or of one session. */
+export const revocationKeys = (p: Principal): string[] => (p.user ? [p.tokenId, `session:${p.user.sessionId}`] : [p.tokenId]);
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -29,8 +41,16 @@ export interface Authenticate {
   (token: string | undefined): Principal | undefined;
   /** Deletes a stored token and tells the `onRevoke` listeners; false when there is no such token. */
   revoke(tokenId: string): boolean;
-  /** Calls `listener` with the id of every token revoked from now on; returns the function that stops it. */
-  onRevoke(listener: (tokenId: string) => void): () => void;
+  /** Calls `listener` with the key of every revocation from now on (see `revocationKeys`); returns the function that stops it. */
+  onRevoke(listener: (key: string) => void): () => void;
+  /** Ends every session of a user (deleted, disabled, or changed) and its live connections. */
+  endUser(userId: string): void;
+  /** Ends one session (sign-out) and its live connections. */
+  endSession(sessionId: string): void;
+  /** The principal of a session cookie's secret (a signed-in person), when sessions are on. */
+  session(secret: string | undefined): Principal | undefined;
+  /** The sessions behind sign-in, when on. */
+  readonly sessions?: Sessions;
   /** Failed authentications per client address: REST answers 429 and Socket.IO `rate_limited` past the limit. */
   readonly throttle: AuthThrottle;
   /**
@@ -46,18 +66,30 @@ export interface AuthenticatorOptions {
   failuresPerMinute?: number;
   /** Told of every failed authentication and lockout (the composition root logs and counts them). */
   onFailure?: AuthFailureListener;
+  /** Sign-in sessions of people (cookie authentication); absent: tokens only. */
+  sessions?: Sessions;
 }
 
 /** Resolves bearer tokens against `tokens` and the configured ADMIN_TOKEN. */
 export function createAuthenticator(tokens: TokenStore, adminToken?: string, options: AuthenticatorOptions = {}): Authenticate {
   const adminHash = adminToken ? Buffer.from(hashToken(adminToken), 'hex') : undefined;
-  const revokeListeners = new Set<(tokenId: string) => void>();
+  const revokeListeners = new Set<(key: string) => void>();
+  const { sessions } = options;
+  const tell = (key: string) => {
+    for (const listener of [...revokeListeners]) listener(key);
+  };
   const authenticate = (token: string | undefined): Principal | undefined => {
     if (!token) return undefined;
     const hash = hashToken(token);
     if (adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), adminHash)) return { tokenId: 'env:ADMIN_TOKEN', name: 'ADMIN_TOKEN', role: 'admin' };
     const found = tokens.findByHash(hash);
-    return found ? { tokenId: found.id, name: found.name, role: found.role } : undefined;
+    return found ? { tokenId: found.id, name: found.name, role: found.role, ...(found.scope ? { scope: found.scope } : {}) } : undefined;
+  };
+  const session = (secret: string | undefined): Principal | undefined => {
+    const s = sessions?.resolve(secret);
+    if (!s) return undefined;
+    const { user } = s;
+    return { tokenId: `user:${user.id}`, name: user.name, role: user.role, ...(user.scope ? { scope: user.scope } : {}), user: { id: user.id, username: user.username, sessionId: s.sessionId } };
   };
   const throttle = createAuthThrottle(options.failuresPerMinute, options.onFailure);
   const gate: RequestHandler = (req, res, next) => {
@@ -65,6 +97,15 @@ export function createAuthenticator(tokens: TokenStore, adminToken?: string, opt
     const principal = authenticate(token);
     if (principal) {
       req.principal = principal;
+      return next();
+    }
+    const person = token ? undefined : session(cookieValue(req.headers.cookie, SESSION_COOKIE));
+    if (person) {
+      // A cookie goes with any request the browser sends, a cross-site form's too: a write must come from our page.
+      if (WRITE_METHODS.has(req.method) && !sameOrigin(req.headers.origin, req.headers.host)) {
+        return next(new AppError('cross_site_request', 'a request signed in with the session cookie must come from the console\'s own origin (its Origin header names another site, or none)', 403));
+      }
+      req.principal = person;
       return next();
     }
     const address = req.socket.remoteAddress;
@@ -85,12 +126,21 @@ export function createAuthenticator(tokens: TokenStore, adminToken?: string, opt
   return Object.assign(authenticate, {
     throttle,
     gate,
+    sessions,
+    session,
     revoke(tokenId: string) {
       if (!tokens.delete(tokenId)) return false;
-      for (const listener of [...revokeListeners]) listener(tokenId);
+      tell(tokenId);
       return true;
     },
-    onRevoke(listener: (tokenId: string) => void) {
+    endUser(userId: string) {
+      sessions?.closeUser(userId);
+      tell(`user:${userId}`);
+    },
+    endSession(sessionId: string) {
+      tell(`session:${sessionId}`);
+    },
+    onRevoke(listener: (key: string) => void) {
       revokeListeners.add(listener);
       return () => void revokeListeners.delete(listener);
     },
@@ -107,7 +157,7 @@ export function bearerToken(req: Request): string | undefined {
 export function requireRole(authenticate: Authenticate, role: Role): RequestHandler {
   return (req, _res, next) => {
     const principal = req.principal ?? authenticate(bearerToken(req));
-    if (!principal) return next(new AppError('unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)', 401));
+    if (!principal) return next(new AppError('unauthorized', 'sign in (POST /api/session) or send a valid bearer token (Authorization: Bearer <token>)', 401));
     req.principal = principal;
     if (RANK[principal.role] < RANK[role]) return next(new AppError('forbidden', `this needs the ${role} role; the token has ${principal.role}`, 403));
     next();

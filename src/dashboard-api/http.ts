@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AlertEngine, Backtester } from '../alerts/index.js';
 import type { Catalog, DeviceSecrets, Logger } from '../core/index.js';
 import type { Notifications } from '../notifications/index.js';
-import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore } from '../storage/index.js';
+import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore, UserStore } from '../storage/index.js';
 import type { Authenticate } from './auth.js';
 import { ApiDefinition } from './define.js';
 import { errorHandler, notFoundRoute } from './errors.js';
@@ -20,10 +20,12 @@ import { deadLetterRoutes, type DeadLetterRoutesDeps } from './routes/dead-lette
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
 import { notificationsRoutes } from './routes/notifications.js';
 import { rulesRoutes } from './routes/rules.js';
-import { sessionRoutes } from './routes/session.js';
+import { createLoginThrottle } from './login-throttle.js';
+import { sessionRoutes, signInRoutes } from './routes/session.js';
 import { silencesRoutes } from './routes/silences.js';
 import { systemRoutes, type SystemDeps } from './routes/system.js';
 import { tokensRoutes } from './routes/tokens.js';
+import { usersRoutes } from './routes/users.js';
 
 export interface DashboardApiDeps {
   catalog: Catalog;
@@ -31,6 +33,8 @@ export interface DashboardApiDeps {
   /** Device secrets' keyed hashing (the installation key). */
   secrets: Pick<DeviceSecrets, 'hash'>;
   tokens: TokenStore;
+  /** People who sign in with a password; with `authenticate.sessions`, enables /api/session and /api/users. */
+  users?: UserStore;
   deadLetters: DeadLetterStore;
   readings: ReadingStore;
   alerts: AlertEngine;
@@ -77,7 +81,7 @@ const CONSOLE_CSP = {
 export function createDashboardApi(deps: DashboardApiDeps): Express {
   const now = deps.now ?? Date.now;
   const definition = new ApiDefinition(deps.authenticate);
-  const system = systemRoutes(definition, deps);
+  const system = systemRoutes(definition, { ...deps, scoping: { activeAlerts: () => deps.alerts.activeAlerts(), devices: deps.registry } });
   const routers = [
     system.api,
     devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, secrets: deps.secrets, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
@@ -86,11 +90,15 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
     // Before rulesRoutes' /api/rules/{id}: `backtest` is not a rule id.
     backtestRoutes(definition, { catalog: deps.catalog, engine: deps.alerts, backtester: deps.backtester, now }),
     rulesRoutes(definition, deps.alerts),
-    silencesRoutes(definition, { engine: deps.alerts, now }),
+    silencesRoutes(definition, { engine: deps.alerts, now, devices: deps.registry }),
     sessionRoutes(definition),
     ...(deps.notifications ? [notificationsRoutes(definition, { notifications: deps.notifications, engine: deps.alerts })] : []),
     deadLetterRoutes(definition, { replay: deps.replayDeadLetters, now }),
   ];
+  const { sessions } = deps.authenticate;
+  const people = deps.users && sessions ? { users: deps.users, sessions } : undefined;
+  if (people) routers.push(usersRoutes(definition, { users: people.users, endUser: deps.authenticate.endUser, log: deps.log }));
+  const signIn = people && signInRoutes(definition, { ...people, authenticate: deps.authenticate, throttle: createLoginThrottle(), log: deps.log });
   const docs = definition.router('/api');
   let document: unknown;
   docs.op(
@@ -112,6 +120,11 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   app.use(system.root);
 
   const api = express.Router();
+  // Sign-in comes before the token gate: its failures are throttled per username, not per address (routes/session.ts).
+  if (signIn) {
+    api.use('/session', express.json({ limit: '16kb' }));
+    api.use(signIn);
+  }
   // Repeated authentication failures from one address are throttled, counted with the Socket.IO handshakes' ones.
   api.use(deps.authenticate.gate);
   api.use(express.json({ limit: '1mb' }));

@@ -6,6 +6,9 @@ import { DEVICE_ID, type Logger, type Reading } from '../core/index.js';
 import { SEVERITIES, alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
 import type { Authenticate, Principal } from './auth.js';
 import { DEFAULT_LIVE_LIMITS, SubscribeRate, backlog, overBound, whenDrained, type LiveLimits } from './live-flow.js';
+import { endConnections } from './live-ends.js';
+import { inScope } from './scope.js';
+import { SESSION_COOKIE, cookieValue, sameOrigin } from './sessions.js';
 import {
   MAX_WATCHED,
   type ClientToServerEvents,
@@ -85,6 +88,36 @@ function emitAlert(socket: LiveSocket, kind: PushKind, alert: Alert): void {
   else socket.emit('alert:resolved', view);
 }
 
+/** Admits a handshake, or names its refusal: the address is locked out, or the token (or session cookie) is missing or bad. */
+async function admit(authenticate: Authenticate, socket: LiveSocket, limits: LiveLimits): Promise<'rate_limited' | 'unauthorized' | undefined> {
+  // One failure count with REST (its 429): bad tokens cannot be tried here without limit instead.
+  // A valid token is never locked out: only attempts without one are throttled.
+  const { address } = socket.handshake;
+  const token: unknown = socket.handshake.auth?.token;
+  let principal = typeof token === 'string' ? authenticate(token) : undefined;
+  const { headers } = socket.handshake;
+  // A signed-in console connects with its session cookie; from another site's page the cookie counts for nothing.
+  // Browsers name the page's origin on every cross-origin request and WebSocket; only a same-origin GET (the
+  // polling transport's) comes without one.
+  if (!principal && token === undefined && (headers.origin === undefined || sameOrigin(headers.origin, headers.host))) principal = authenticate.session(cookieValue(headers.cookie, SESSION_COOKIE));
+  if (!principal) {
+    if (await authenticate.throttle.lockedOut(address)) {
+      authenticate.throttle.refused(address, 'socketio');
+      return 'rate_limited';
+    }
+    await authenticate.throttle.failed(address, 'socketio', token === undefined ? 'no_token' : 'bad_token');
+    return 'unauthorized';
+  }
+  socket.data.principal = principal;
+  socket.data.filter = {};
+  socket.data.matcher = {};
+  socket.data.watched = new Set();
+  socket.data.live = true;
+  socket.data.replayGen = 0;
+  socket.data.rate = new SubscribeRate(limits.subscribesPerMinute);
+  return undefined;
+}
+
 /** Attaches the Socket.IO server (docs/contract.md section 6) to `server` at the default path `/socket.io/`. */
 export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   const { alerts, authenticate, log } = deps;
@@ -142,11 +175,11 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       const events = alerts.eventsAfter(after, limits.replayPage);
       for (const e of events) {
         const kind = pushKindOf(e);
-        if (kind && matches(matcher, e.alert)) emitAlert(socket, kind, e.alert);
+        if (kind && matches(socket, e.alert, matcher)) emitAlert(socket, kind, e.alert);
       }
       if (events.length < limits.replayPage) {
         socket.data.live = true;
-        socket.emit('alerts:snapshot', snapshot(matcher));
+        socket.emit('alerts:snapshot', snapshot(socket));
         return;
       }
       after = events[events.length - 1]!.eventId;
@@ -160,40 +193,23 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     }
   }
 
-  const matches = (m: Matcher, a: Alert) =>
+  // The client's filter narrows what its principal's scope holds; it never widens it.
+  const matches = (socket: LiveSocket, a: Alert, m: Matcher = socket.data.matcher) =>
+    inScope(socket.data.principal.scope, a) &&
     allows(m.domains, a.domain) && allows(m.types, a.type) && allows(m.severities, a.severity) && allows(m.districts, a.district) && allows(m.deviceIds, a.deviceId);
-  const snapshot = (m: Matcher) => alerts.activeAlerts().filter((a) => matches(m, a)).map(alertView);
+  const snapshot = (socket: LiveSocket) => alerts.activeAlerts().filter((a) => matches(socket, a)).map(alertView);
 
-  /** Admits a handshake, or names its refusal: the address is locked out, or the token is missing or bad. */
-  async function admit(socket: LiveSocket): Promise<'rate_limited' | 'unauthorized' | undefined> {
-    // One failure count with REST (its 429): bad tokens cannot be tried here without limit instead.
-    // A valid token is never locked out: only attempts without one are throttled.
-    const { address } = socket.handshake;
-    const token: unknown = socket.handshake.auth?.token;
-    const principal = typeof token === 'string' ? authenticate(token) : undefined;
-    if (!principal) {
-      if (await authenticate.throttle.lockedOut(address)) {
-        authenticate.throttle.refused(address, 'socketio');
-        return 'rate_limited';
-      }
-      await authenticate.throttle.failed(address, 'socketio', token === undefined ? 'no_token' : 'bad_token');
-      return 'unauthorized';
-    }
-    socket.data.principal = principal;
-    socket.data.filter = {};
-    socket.data.matcher = {};
-    socket.data.watched = new Set();
-    socket.data.live = true;
-    socket.data.replayGen = 0;
-    socket.data.rate = new SubscribeRate(limits.subscribesPerMinute);
-    return undefined;
-  }
   io.use((socket, next) => {
-    admit(socket).then((refusal) => next(refusal ? new Error(refusal) : undefined), next);
+    admit(authenticate, socket, limits).then((refusal) => next(refusal ? new Error(refusal) : undefined), next);
   });
 
+  const isInScope = (scope: Principal['scope'], deviceId: string) => {
+    const d = deps.devices?.get(deviceId);
+    return d !== undefined && inScope(scope, d);
+  };
+
   io.on('connection', (socket: LiveSocket) => {
-    socket.emit('alerts:snapshot', snapshot(socket.data.matcher));
+    socket.emit('alerts:snapshot', snapshot(socket));
 
     socket.on('subscribe', (request, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
@@ -216,7 +232,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       const gen = ++socket.data.replayGen;
       if (since === undefined) {
         socket.data.live = true;
-        socket.emit('alerts:snapshot', snapshot(matcher));
+        socket.emit('alerts:snapshot', snapshot(socket));
         return;
       }
       socket.data.live = false;
@@ -231,7 +247,9 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = watchSchema.safeParse(request ?? {});
       if (!parsed.success) return reply(refusal(parsed.error));
-      const fresh = parsed.data.deviceIds.filter((id) => !socket.data.watched.has(id));
+      const scope = socket.data.principal.scope;
+      // A scoped client watches only devices of its scope; others (and unknown ids) are left out of the answer.
+      const fresh = parsed.data.deviceIds.filter((id) => !socket.data.watched.has(id) && (!scope || isInScope(scope, id)));
       if (socket.data.watched.size + new Set(fresh).size > MAX_WATCHED) {
         return reply({ error: { code: 'too_many_watched', message: `a client may watch at most ${MAX_WATCHED} devices; unwatch some first` } });
       }
@@ -256,20 +274,10 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   // Notifications go out only on transitions; a silenced alert's firing is recorded but not pushed.
   const unsubscribe = alerts.onTransition((alert, kind) => {
     if (kind === 'fired' && alert.silenced) return;
-    for (const socket of sockets().values()) if (socket.data.live && matches(socket.data.matcher, alert)) emitAlert(socket, kind, alert);
+    for (const socket of sockets().values()) if (socket.data.live && matches(socket, alert)) emitAlert(socket, kind, alert);
   });
 
-  // The handshake is the only token check: a revoked token's connections must be ended here, or they live on.
-  const stopRevocations = authenticate.onRevoke((tokenId) => {
-    let ended = 0;
-    for (const socket of sockets().values()) {
-      if (socket.data.principal.tokenId !== tokenId) continue;
-      // A disconnect packet first ("io server disconnect": clients do not retry on their own), then the transport closes.
-      socket.disconnect(true);
-      ended++;
-    }
-    if (ended > 0) log.info({ tokenId, connections: ended }, 'token revoked: its Socket.IO connections ended');
-  });
+  const stopEnding = endConnections(() => sockets().values(), authenticate, log);
 
   return {
     deviceStatus(deviceId, status, lastSeen) {
@@ -278,9 +286,10 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       for (const socket of sockets().values()) {
         const m = socket.data.matcher;
         if (!allows(m.deviceIds, deviceId)) continue;
-        if (m.domains || m.types || m.districts) {
+        const { scope } = socket.data.principal;
+        if (m.domains || m.types || m.districts || scope) {
           if (info === null) info = deps.devices?.get(deviceId);
-          if (!info || !allows(m.domains, info.domain) || !allows(m.types, info.type) || !allows(m.districts, info.district)) continue;
+          if (!info || !allows(m.domains, info.domain) || !allows(m.types, info.type) || !allows(m.districts, info.district) || !inScope(scope, info)) continue;
         }
         socket.emit('device:status', event);
       }
@@ -297,7 +306,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     clients: () => sockets().size,
     async close() {
       unsubscribe();
-      stopRevocations();
+      stopEnding();
       clearInterval(sweep);
       io.disconnectSockets(true);
       io.engine.close();

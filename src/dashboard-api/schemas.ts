@@ -41,7 +41,29 @@ export const historySchema = z.object({
   truncated: z.literal(true).optional().describe('present when more points or buckets matched than `limit`: the first ones (oldest) are given'),
 }).meta({ id: 'History' });
 
-export const tokenSchema = z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), createdAt: time }).meta({ id: 'Token' });
+const scopeNames = z.array(z.string().trim().min(1).max(100)).min(1).max(100);
+export const scopeSchema = z
+  .strictObject({
+    domains: scopeNames.optional().describe('only devices of these domains'),
+    districts: scopeNames.optional().describe('only devices in these districts'),
+  })
+  .refine((s) => s.domains !== undefined || s.districts !== undefined, 'a scope names domains, districts or both')
+  .meta({ id: 'Scope', description: 'What a user or token sees and acts on; absent: everything (the operations centre).' });
+
+export const tokenSchema = z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), scope: scopeSchema.optional(), createdAt: time }).meta({ id: 'Token' });
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    name: z.string().describe('display name: what actions are credited to'),
+    role: z.enum(ROLES),
+    scope: scopeSchema.optional(),
+    disabled: z.boolean(),
+    createdAt: time,
+    updatedAt: time,
+  })
+  .meta({ id: 'User' });
 export const tokenCreatedSchema = tokenSchema.extend({ token: z.string().describe('shown only in this answer') });
 
 export const catalogSchema = z

@@ -1,4 +1,5 @@
 export * from './ports.js';
+export * from './user-ports.js';
 export { createSqliteMetaStores, type SqliteMetaStores } from './sqlite/meta-stores.js';
 export { createSqliteReadingStore, type SqliteReadingStore } from './sqlite/readings.js';
 export type { SqliteDb, Migration } from './sqlite/open.js';

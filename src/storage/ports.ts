@@ -1,4 +1,5 @@
 import type { DeadLetter, Reading, RefusalReason } from '../core/index.js';
+import type { Scope } from './user-ports.js';
 
 /** How history is summarised per `every` bucket. */
 export const AGGREGATES = ['mean', 'min', 'max', 'last', 'count', 'sum'] as const;
@@ -136,11 +137,13 @@ export interface ApiToken {
   name: string;
   role: Role;
   createdAt: number;
+  /** Limits what the token sees and does; absent: everything. */
+  scope?: Scope;
 }
 
 /** API tokens, stored as SHA-256 hashes. */
 export interface TokenStore {
-  create(name: string, role: Role, tokenHash: string): ApiToken;
+  create(name: string, role: Role, tokenHash: string, scope?: Scope): ApiToken;
   findByHash(tokenHash: string): ApiToken | undefined;
   list(): ApiToken[];
   delete(id: string): boolean;

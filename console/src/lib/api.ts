@@ -45,7 +45,8 @@ export function apiCaller(token: string, onUnauthorized: () => void = () => unde
     try {
       res = await fetch(`api${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        // An empty token: a person signed in with the session cookie, which the browser sends itself.
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
@@ -68,6 +69,7 @@ export function createApi(token: string, onUnauthorized: () => void = () => unde
   const call = apiCaller(token, onUnauthorized);
   return {
     whoami: () => call<Principal>('GET', '/whoami'),
+    signOut: () => call<void>('DELETE', '/session'),
     catalog: () => call<Catalog>('GET', '/catalog'),
     stats: () => call<Stats>('GET', '/stats'),
     rules: async () => (await call<{ items: Rule[] }>('GET', '/rules')).items,
@@ -98,4 +100,17 @@ export function createApi(token: string, onUnauthorized: () => void = () => unde
     updateRule: (id: string, body: unknown) => call<Record<string, unknown>>('PUT', `/rules/${encodeURIComponent(id)}`, body),
     backtest: <T>(body: unknown) => call<T>('POST', '/rules/backtest', body),
   };
+}
+
+/** Signs a person in with a username and password: the server sets the session cookie (HTTP-only). */
+export async function signInWithPassword(username: string, password: string): Promise<Principal> {
+  let res: Response;
+  try {
+    res = await fetch('api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  } catch {
+    throw new ApiError(0, 'network', 'the server cannot be reached');
+  }
+  const data = (await res.json().catch(() => undefined)) as { user?: Principal; error?: { code?: string; message?: string } } | undefined;
+  if (!res.ok || !data?.user) throw new ApiError(res.status, data?.error?.code ?? 'error', data?.error?.message ?? `sign-in: HTTP ${res.status}`);
+  return data.user;
 }

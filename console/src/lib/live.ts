@@ -26,7 +26,8 @@ type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export function connectLive(token: string, board: AlertBoard, seeded: boolean, handlers: LiveHandlers): Live {
   const socket: LiveSocket = io({
     path: new URL('socket.io', document.baseURI).pathname,
-    auth: { token },
+    // No token: a signed-in person, whose session cookie goes with the handshake.
+    auth: token ? { token } : {},
     reconnectionDelay: 500,
     reconnectionDelayMax: 3000,
     timeout: 8000,

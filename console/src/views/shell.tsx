@@ -61,6 +61,7 @@ export function Shell({ onSignOut }: { onSignOut(): void }) {
           <span class="user" title={`signed in as ${session.principal.name}`}>
             <span class="user-name">{session.principal.name}</span>
             <span class={`role role-${session.principal.role}`} data-testid="role">{session.principal.role}</span>
+            {session.principal.scope && <span class="scope" data-testid="scope">{scopeLabel(session.principal.scope)}</span>}
           </span>
           <button class="btn btn-ghost" onClick={onSignOut}>Sign out</button>
         </div>
@@ -185,4 +186,9 @@ function ToastList() {
       {toasts.map((t) => <div key={t.id} class={`toast toast-${t.kind}`}>{t.text}</div>)}
     </div>
   );
+}
+
+/** A scope as the header shows it: `healthcare · Jinfeng`. */
+function scopeLabel(scope: { domains?: string[]; districts?: string[] }): string {
+  return [...(scope.domains ?? []), ...(scope.districts ?? [])].join(' · ');
 }

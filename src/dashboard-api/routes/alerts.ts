@@ -1,8 +1,10 @@
+import type { Request } from 'express';
 import { z } from 'zod';
 import { AppError, notFound } from '../../core/index.js';
 import { ALERT_STATES, SEVERITIES, alertView, transitionView, type AlertEngine, type AlertState } from '../../alerts/index.js';
 import type { ApiDefinition } from '../define.js';
 import { alertSchema, alertWithTransitionsSchema, page } from '../schemas.js';
+import { inScope, scopedPage } from '../scope.js';
 import { parseTime } from '../time.js';
 
 export interface AlertsDeps {
@@ -40,6 +42,16 @@ export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
     if (!/^[1-9]\d{0,15}$/.test(text)) throw notFound(`alert ${text}`);
     return Number(text);
   };
+  // An alert outside the caller's scope is not found: a scoped operator cannot learn that it exists, nor act on it.
+  const scopedId = (raw: unknown, req: Request): number => {
+    const id = alertId(raw);
+    const scope = req.principal?.scope;
+    if (scope) {
+      const a = engine.getAlert(id);
+      if (!a || !inScope(scope, a)) throw notFound(`alert ${id}`);
+    }
+    return id;
+  };
   const time = (text: string | undefined, field: string): number | undefined => {
     if (text === undefined) return undefined;
     const t = parseTime(text, now());
@@ -51,15 +63,16 @@ export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
     { method: 'get', path: '/api/alerts', tag: 'alerts', summary: 'List alerts, newest first', role: 'viewer', query: alertListQuery,
       description: '`state` takes one or several comma-separated states; `active` means not resolved. `from`/`to` bound firedAt.',
       responses: { 200: { description: 'a page of alerts', schema: page(alertSchema) } } },
-    (_req, res, { query: q }) => {
+    (req, res, { query: q }) => {
       const states = q.state ? [...new Set(q.state.flatMap((s): AlertState[] => (s === 'active' ? ['firing', 'acknowledged'] : [s])))] : undefined;
       const from = time(q.from, 'from');
       const to = time(q.to, 'to');
       if (from !== undefined && to !== undefined && from >= to) throw new AppError('bad_request', 'query from must be before to');
-      const result = engine.listAlerts({
-        states, severity: q.severity, domain: q.domain, deviceId: q.deviceId, from, to, limit: q.limit,
-        cursor: q.cursor !== undefined ? Number(q.cursor) : undefined,
-      });
+      const scope = req.principal?.scope;
+      const fetch = (cursor: number | undefined, limit: number) =>
+        engine.listAlerts({ states, severity: q.severity, domain: q.domain, deviceId: q.deviceId, from, to, limit, cursor });
+      const start = q.cursor !== undefined ? Number(q.cursor) : undefined;
+      const result = scope ? scopedPage(fetch, (a) => inScope(scope, a), q.limit, (a) => a.id, start) : fetch(start, q.limit);
       const items = result.items.map(alertView);
       res.json(result.nextCursor !== undefined ? { items, nextCursor: String(result.nextCursor) } : { items });
     },
@@ -68,10 +81,10 @@ export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
   op(
     { method: 'get', path: '/api/alerts/{id}', tag: 'alerts', summary: 'One alert with its transitions', role: 'viewer',
       responses: { 200: { description: 'the alert', schema: alertWithTransitionsSchema } }, errors: [404] },
-    (_req, res, { params }) => {
+    (req, res, { params }) => {
       const id = alertId(params.id);
       const a = engine.getAlert(id);
-      if (!a) throw notFound(`alert ${id}`);
+      if (!a || !inScope(req.principal?.scope, a)) throw notFound(`alert ${id}`);
       res.json({ ...alertView(a), transitions: a.transitions.map(transitionView) });
     },
   );
@@ -80,7 +93,7 @@ export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
     { method: 'post', path: '/api/alerts/{id}/ack', tag: 'alerts', summary: 'Acknowledge an alert', role: 'operator', body: alertNoteSchema,
       responses: { 200: { description: 'the alert, now acknowledged', schema: alertSchema } }, errors: [404, 409] },
     (req, res, { params, body }) => {
-      res.json(alertView(engine.ack(alertId(params.id), req.principal!.name, body.note)));
+      res.json(alertView(engine.ack(scopedId(params.id, req), req.principal!.name, body.note)));
     },
   );
 
@@ -88,7 +101,7 @@ export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
     { method: 'post', path: '/api/alerts/{id}/resolve', tag: 'alerts', summary: 'Resolve an alert by hand', role: 'operator', body: alertNoteSchema,
       responses: { 200: { description: 'the alert, now resolved', schema: alertSchema } }, errors: [404, 409] },
     (req, res, { params, body }) => {
-      res.json(alertView(engine.resolve(alertId(params.id), req.principal!.name, body.note)));
+      res.json(alertView(engine.resolve(scopedId(params.id, req), req.principal!.name, body.note)));
     },
   );
 

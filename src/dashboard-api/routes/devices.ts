@@ -1,8 +1,10 @@
+import type { Request } from 'express';
 import { z } from 'zod';
 import { AppError, DEVICE_ID, newSecret, notFound, parseDuration, type Catalog, type DeviceSecrets } from '../../core/index.js';
 import { AGGREGATES, type Device, type DeviceRegistry, type ReadingStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
 import { credentialsSchema, deviceCreatedSchema, deviceSchema, historySchema, page } from '../schemas.js';
+import { inScope, scopedPage } from '../scope.js';
 import { parseTime } from '../time.js';
 
 export interface DevicePresence {
@@ -81,9 +83,10 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     latest: Object.fromEntries(Object.entries(d.latest).map(([m, { v, t }]) => [m, { v, t: new Date(t).toISOString() }])),
     clockSkewMs: deps.clockSkewMs(d.id),
   });
-  const mustGet = (id: string) => {
+  // Outside the caller's scope a device is not found, so a scoped caller cannot learn that it exists.
+  const mustGet = (id: string, req: Request) => {
     const d = registry.get(id);
-    if (!d) throw notFound(`device ${id}`);
+    if (!d || !inScope(req.principal?.scope, d)) throw notFound(`device ${id}`);
     return d;
   };
   const issueSecret = (id: string) => {
@@ -95,7 +98,10 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     { method: 'post', path: '/api/devices', tag: 'devices', summary: 'Register a device', role: 'admin', body: newDeviceSchema,
       description: 'Returns the MQTT credentials; the password is shown only in this answer.',
       responses: { 201: { description: 'registered', schema: deviceCreatedSchema } }, errors: [409] },
-    (_req, res, { body: input }) => {
+    (req, res, { body: input }) => {
+      if (!inScope(req.principal?.scope, input)) {
+        throw new AppError('forbidden', `body domain/district: ${input.domain}/${input.district ?? '(none)'} is outside your scope`, 403);
+      }
       if (!catalog.get(input.domain, input.type)) {
         throw new AppError('bad_request', `body domain/type: ${input.domain}/${input.type} is not in the catalog (GET /api/catalog)`);
       }
@@ -110,28 +116,32 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     { method: 'get', path: '/api/devices', tag: 'devices', summary: 'List devices', role: 'viewer', query: deviceListQuery,
       description: 'Ascending by id. `status` is derived from presence and filters within each page, so a page may hold fewer than `limit` items while `nextCursor` is present.',
       responses: { 200: { description: 'a page of devices', schema: page(deviceSchema) } } },
-    (_req, res, { query: q }) => {
-      const rows = registry.list({ domain: q.domain, type: q.type, district: q.district, after: q.cursor, limit: q.limit + 1 });
-      const more = rows.length > q.limit;
-      const pageRows = rows.slice(0, q.limit);
-      const items = pageRows.map(view).filter((d) => !q.status || d.status === q.status);
-      res.json(more ? { items, nextCursor: pageRows[pageRows.length - 1]!.id } : { items });
+    (req, res, { query: q }) => {
+      const scope = req.principal?.scope;
+      const fetch = (after: string | undefined, limit: number) => {
+        const rows = registry.list({ domain: q.domain, type: q.type, district: q.district, after, limit: limit + 1 });
+        const shown = rows.slice(0, limit);
+        return { items: shown, ...(rows.length > limit ? { nextCursor: shown[shown.length - 1]!.id } : {}) };
+      };
+      const found = scope ? scopedPage(fetch, (d) => inScope(scope, d), q.limit, (d) => d.id, q.cursor) : fetch(q.cursor, q.limit);
+      const items = found.items.map(view).filter((d) => !q.status || d.status === q.status);
+      res.json(found.nextCursor !== undefined ? { items, nextCursor: found.nextCursor } : { items });
     },
   );
 
   op(
     { method: 'get', path: '/api/devices/{id}', tag: 'devices', summary: 'One device', role: 'viewer',
       responses: { 200: { description: 'the device', schema: deviceSchema } }, errors: [404] },
-    (_req, res, { params }) => {
-      res.json(view(mustGet(params.id!)));
+    (req, res, { params }) => {
+      res.json(view(mustGet(params.id!, req)));
     },
   );
 
   op(
     { method: 'delete', path: '/api/devices/{id}', tag: 'devices', summary: 'Delete a device, revoke its credentials and disconnect it', role: 'admin',
       responses: { 204: { description: 'deleted' } }, errors: [404] },
-    (_req, res, { params }) => {
-      if (!registry.delete(params.id!)) throw notFound(`device ${params.id}`);
+    (req, res, { params }) => {
+      if (!registry.delete(mustGet(params.id!, req).id)) throw notFound(`device ${params.id}`);
       presence.disconnect(params.id!);
       presence.forget(params.id!);
       res.status(204).end();
@@ -142,8 +152,8 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     { method: 'post', path: '/api/devices/{id}/credentials', tag: 'devices', summary: 'Rotate a device secret', role: 'admin',
       description: 'The old secret stops working and the device is disconnected; the new password is shown only here.',
       responses: { 200: { description: 'the new credentials', schema: z.object({ credentials: credentialsSchema }) } }, errors: [404] },
-    (_req, res, { params }) => {
-      const id = mustGet(params.id!).id;
+    (req, res, { params }) => {
+      const id = mustGet(params.id!, req).id;
       const { username, password, hash } = issueSecret(id);
       registry.setSecretHash(id, hash);
       presence.disconnect(id);
@@ -155,8 +165,8 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     { method: 'get', path: '/api/devices/{id}/readings', tag: 'devices', summary: 'History of one metric', role: 'viewer', query: historyQuery,
       description: `Raw points (the first \`limit\`, oldest first; default 1000) or, with \`every\`, one aggregate per bucket aligned to the epoch, empty buckets left out (all of them unless \`limit\` is given). At most ${MAX_POINTS} points or buckets; \`truncated: true\` when more matched than \`limit\`.`,
       responses: { 200: { description: 'points in time order', schema: historySchema } }, errors: [404, 503] },
-    async (_req, res, { params, query: q }) => {
-      const device = mustGet(params.id!);
+    async (req, res, { params, query: q }) => {
+      const device = mustGet(params.id!, req);
       const sensor = catalog.get(device.domain, device.type);
       if (!sensor?.metrics.has(q.metric)) {
         throw new AppError('bad_request', `query metric: ${device.domain}/${device.type} has no metric ${q.metric}`);

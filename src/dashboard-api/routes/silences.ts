@@ -1,14 +1,20 @@
+import type { Request } from 'express';
 import { z } from 'zod';
 import { AppError, isDateMs, notFound } from '../../core/index.js';
 import { silenceView, type AlertEngine } from '../../alerts/index.js';
 import type { ApiDefinition } from '../define.js';
 import { silenceSchema } from '../schemas.js';
+import { inScope, type Scoped } from '../scope.js';
 import { parseTime } from '../time.js';
 
 export interface SilencesDeps {
   engine: AlertEngine;
   now: () => number;
+  /** Device lookup: a silence of one device lies in a scope when its device does. Absent: scopes are not applied to silences. */
+  devices?: { get(id: string): Scoped | undefined };
 }
+
+type SilenceMatch = { domain?: string; deviceId?: string; district?: string };
 
 const label = z.string().trim().min(1).max(100);
 const timeInput = z.union([z.string().trim().min(1), z.number().int().nonnegative()]);
@@ -33,6 +39,19 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
   const { engine, now } = deps;
   const { router, op } = api.router('/api');
 
+  /** A silence lies in a scope when everything it can silence does: one device in it, or the scope's domain and district. */
+  const inside = (req: Request, match: SilenceMatch): boolean => {
+    const scope = req.principal?.scope;
+    if (!scope) return true;
+    if (match.deviceId !== undefined) {
+      const d = deps.devices?.get(match.deviceId);
+      return d !== undefined && inScope(scope, d);
+    }
+    if (scope.domains && (match.domain === undefined || !scope.domains.includes(match.domain))) return false;
+    if (scope.districts && (match.district === undefined || !scope.districts.includes(match.district))) return false;
+    return true;
+  };
+
   // RFC 3339, epoch ms, `now`, a past relative time (`-1h`) or a future one (`+2h`).
   const time = (v: string | number, field: string, t: number): number => {
     const parsed = typeof v === 'number' ? (isDateMs(v) ? v : undefined) : parseTime(v, t, true);
@@ -44,7 +63,7 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
     { method: 'get', path: '/api/silences', tag: 'silences', summary: 'List silences (maintenance windows)', role: 'viewer', query: silenceListQuery,
       description: '`current` (default): in force now or still to come; `active`: in force now; `expired`; `all`.',
       responses: { 200: { description: 'the silences', schema: z.object({ items: z.array(silenceSchema) }) } } },
-    (_req, res, { query: { state } }) => {
+    (req, res, { query: { state } }) => {
     const t = now();
     const keep = {
       current: (s: { to: number }) => s.to > t,
@@ -52,15 +71,15 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
       expired: (s: { to: number }) => s.to <= t,
       all: () => true,
     }[state];
-    res.json({ items: engine.listSilences().filter(keep).map((s) => silenceView(s, t)) });
+    res.json({ items: engine.listSilences().filter((s) => keep(s) && inside(req, s.match)).map((s) => silenceView(s, t)) });
   });
 
   op(
     { method: 'get', path: '/api/silences/{id}', tag: 'silences', summary: 'One silence', role: 'viewer',
       responses: { 200: { description: 'the silence', schema: silenceSchema } }, errors: [404] },
-    (_req, res, { params }) => {
+    (req, res, { params }) => {
     const s = engine.getSilence(params.id!);
-    if (!s) throw notFound(`silence ${params.id}`);
+    if (!s || !inside(req, s.match)) throw notFound(`silence ${params.id}`);
     res.json(silenceView(s, now()));
   });
 
@@ -75,6 +94,9 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
     if (to <= from) throw new AppError('bad_request', 'body to: must be after from');
     if (to <= t) throw new AppError('bad_request', 'body to: is in the past');
     const match = Object.fromEntries(Object.entries(input.match).filter(([, v]) => v !== undefined));
+    if (!inside(req, match)) {
+      throw new AppError('forbidden', `body match: a silence must lie inside your scope (${JSON.stringify(req.principal!.scope)}): name its domain and district, or one device of it`, 403);
+    }
     const silence = engine.createSilence({ match, from, to, reason: input.reason }, req.principal!.name);
     res.status(201).location(`/api/silences/${silence.id}`).json(silenceView(silence, t));
   });
@@ -82,7 +104,9 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
   op(
     { method: 'delete', path: '/api/silences/{id}', tag: 'silences', summary: 'End a silence now', role: 'operator',
       responses: { 204: { description: 'deleted' } }, errors: [404] },
-    (_req, res, { params }) => {
+    (req, res, { params }) => {
+    const s = engine.getSilence(params.id!);
+    if (s && !inside(req, s.match)) throw notFound(`silence ${params.id}`);
     engine.deleteSilence(params.id!);
     res.status(204).end();
   });

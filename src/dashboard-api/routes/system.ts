@@ -4,6 +4,7 @@ import { REFUSAL_REASONS, type Catalog } from '../../core/index.js';
 import type { DeadLetterStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
 import { catalogSchema, deadLetterSchema, healthSchema, page, readySchema, statsSchema } from '../schemas.js';
+import { inScope, scopedPage, type Scoped } from '../scope.js';
 
 export interface Readiness {
   /** Names of the parts that are not ready (empty: all ready). */
@@ -16,6 +17,8 @@ export interface SystemDeps {
   metrics: Registry;
   readiness: Readiness;
   stats: () => z.input<typeof statsSchema>;
+  /** For scoped callers: the active alerts (counted in their scope) and device lookup (their dead letters). */
+  scoping?: { activeAlerts(): Scoped[]; devices: { get(id: string): Scoped | undefined } };
 }
 
 export const deadLetterQuery = z.object({
@@ -63,19 +66,33 @@ export function systemRoutes(api: ApiDefinition, deps: SystemDeps) {
   op(
     { method: 'get', path: '/api/stats', tag: 'operations', summary: 'Counters: devices, readings, spool, alerts', role: 'viewer',
       responses: { 200: { description: 'current counters', schema: statsSchema } } },
-    (_req, res) => {
-      res.json(deps.stats());
+    (req, res) => {
+      const scope = req.principal?.scope;
+      const stats = deps.stats();
+      // A scoped caller's active alerts are those of its scope; the platform's counters (readings, spool) stay whole.
+      if (scope && deps.scoping) stats.activeAlerts = deps.scoping.activeAlerts().filter((a) => inScope(scope, a)).length;
+      res.json(stats);
     },
   );
   op(
     { method: 'get', path: '/api/dead-letters', tag: 'operations', summary: 'Refused messages, newest first', role: 'admin', query: deadLetterQuery,
       responses: { 200: { description: 'a page of dead letters', schema: page(deadLetterSchema) } } },
-    (_req, res, { query: q }) => {
-      const rows = deps.deadLetters.list({ limit: q.limit + 1, reason: q.reason, before: q.cursor });
-      const more = rows.length > q.limit;
+    (req, res, { query: q }) => {
+      const fetch = (before: number | undefined, limit: number) => {
+        const rows = deps.deadLetters.list({ limit: limit + 1, reason: q.reason, before });
+        const shown = rows.slice(0, limit);
+        return { items: shown, ...(rows.length > limit ? { nextCursor: shown[shown.length - 1]!.id } : {}) };
+      };
+      const scope = req.principal?.scope;
+      // A scoped caller sees the letters of its own devices only (not those of unknown or anonymous senders).
+      const inside = (id: string | null | undefined) => {
+        const d = id ? deps.scoping?.devices.get(id) : undefined;
+        return d !== undefined && inScope(scope, d);
+      };
+      const found = scope ? scopedPage(fetch, (d) => inside(d.deviceId), q.limit, (d) => d.id, q.cursor) : fetch(q.cursor, q.limit);
       // The list shows the first 1 KiB of each payload (docs/contract.md 3); the whole one is kept for a replay.
-      const items = rows.slice(0, q.limit).map((d) => ({ ...d, receivedAt: new Date(d.receivedAt).toISOString(), payload: firstKiB(d.payload) }));
-      res.json(more ? { items, nextCursor: String(items[items.length - 1]!.id) } : { items });
+      const items = found.items.map((d) => ({ ...d, receivedAt: new Date(d.receivedAt).toISOString(), payload: firstKiB(d.payload) }));
+      res.json(found.nextCursor !== undefined ? { items, nextCursor: String(found.nextCursor) } : { items });
     },
   );
   return { root: root.router, api: router };

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { hashToken, newSecret, notFound } from '../../core/index.js';
 import { ROLES, type ApiToken, type TokenStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
-import { tokenCreatedSchema, tokenSchema } from '../schemas.js';
+import { scopeSchema, tokenCreatedSchema, tokenSchema } from '../schemas.js';
 
-export const newTokenSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) });
+export const newTokenSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES), scope: scopeSchema.optional() });
 
 export interface TokensDeps {
   tokens: TokenStore;
@@ -19,11 +19,11 @@ export function tokensRoutes(api: ApiDefinition, { tokens, revoke }: TokensDeps)
 
   op(
     { method: 'post', path: '/api/tokens', tag: 'tokens', summary: 'Create an API token', role: 'admin', body: newTokenSchema,
-      description: 'The token is shown only in this answer; it is stored hashed.',
+      description: 'The token is shown only in this answer; it is stored hashed. A `scope` limits what it sees and does (machines of one department).',
       responses: { 201: { description: 'created', schema: tokenCreatedSchema } } },
     (_req, res, { body }) => {
       const token = newSecret();
-      const created = tokens.create(body.name, body.role, hashToken(token));
+      const created = tokens.create(body.name, body.role, hashToken(token), body.scope);
       res.status(201).json({ ...view(created), token });
     },
   );

@@ -1,7 +1,7 @@
 import type { Migration } from './open.js';
 
 /**
- * The schema of `citysense.db` (devices, tokens, dead letters, notifications; the alert tables migrate themselves, see alert-stores.ts).
+ * The schema of `citysense.db` (devices, tokens, users and sessions, dead letters, notifications; the alert tables migrate themselves, see alert-stores.ts).
  * Append a step to extend it; a released step is never edited, since `user_version` records it as done.
  */
 export const META_MIGRATIONS: readonly Migration[] = [
@@ -86,15 +86,42 @@ export const META_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (alert_id, policy_id, kind)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX notification_timers_due ON notification_timers (due_at);
-      `,
-    },
-    {
+    `,
+  },
+  {
     name: 'installation values (the device secret key)',
     up: `
       CREATE TABLE installation (
         name  TEXT PRIMARY KEY,
         value BLOB NOT NULL
       ) STRICT;
+    `,
+  },
+  {
+    name: 'users, sessions, token scopes',
+    up: `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        scope         TEXT,
+        disabled      INTEGER NOT NULL DEFAULT 0,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE sessions (
+        id           TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX sessions_user ON sessions (user_id);
+      CREATE INDEX sessions_last_seen ON sessions (last_seen_at);
+
+      ALTER TABLE tokens ADD COLUMN scope TEXT;
     `,
   },
 ];

@@ -5,11 +5,16 @@ import { createSqliteDeviceRegistry } from './devices.js';
 import { createSqliteInstallationStore } from './installation.js';
 import { META_MIGRATIONS } from './meta-migrations.js';
 import { openSqlite, type SqliteDb } from './open.js';
+import { createSqliteSessionStore } from './sessions.js';
 import { createSqliteTokenStore } from './tokens.js';
+import { createSqliteUserStore } from './users.js';
+import type { SessionStore, UserStore } from '../user-ports.js';
 
 export interface SqliteMetaStores {
   devices: DeviceRegistry;
   tokens: TokenStore;
+  users: UserStore;
+  sessions: SessionStore;
   deadLetters: DeadLetterStore;
   installation: InstallationStore;
   /** The open citysense.db, for stores added later on the same file (alerts, rules, silences). */
@@ -23,6 +28,8 @@ export function createSqliteMetaStores(dataDir: string, opts: { deadLetterMaxRow
   return {
     devices: createSqliteDeviceRegistry(db),
     tokens: createSqliteTokenStore(db),
+    users: createSqliteUserStore(db),
+    sessions: createSqliteSessionStore(db),
     deadLetters: createSqliteDeadLetterStore(db, opts.deadLetterMaxRows, opts.deadLetterMaxBytes),
     installation: createSqliteInstallationStore(db),
     db,

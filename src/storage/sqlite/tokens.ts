@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiToken, Role, TokenStore } from '../ports.js';
+import type { Scope } from '../user-ports.js';
 import type { SqliteDb } from './open.js';
 
 interface TokenRow {
@@ -7,9 +8,12 @@ interface TokenRow {
   name: string;
   role: Role;
   created_at: number;
+  scope: string | null;
 }
 
-const toToken = (r: TokenRow): ApiToken => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at });
+const toToken = (r: TokenRow): ApiToken => ({
+  id: r.id, name: r.name, role: r.role, createdAt: r.created_at, ...(r.scope ? { scope: JSON.parse(r.scope) as Scope } : {}),
+});
 
 /** A short random id that names a token in the API without revealing anything about it. */
 function newTokenId(): string {
@@ -18,19 +22,19 @@ function newTokenId(): string {
 
 /** API tokens on the `tokens` table of citysense.db; only their hashes are stored. */
 export function createSqliteTokenStore(db: SqliteDb, now: () => number = Date.now): TokenStore {
-  const insert = db.prepare<[string, string, Role, string, number]>(
-    'INSERT INTO tokens (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+  const insert = db.prepare<[string, string, Role, string, number, string | null]>(
+    'INSERT INTO tokens (id, name, role, token_hash, created_at, scope) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const byId = db.prepare<[string], TokenRow>('SELECT id, name, role, created_at FROM tokens WHERE id = ?');
-  const byHash = db.prepare<[string], TokenRow>('SELECT id, name, role, created_at FROM tokens WHERE token_hash = ?');
-  const all = db.prepare<[], TokenRow>('SELECT id, name, role, created_at FROM tokens ORDER BY created_at, rowid');
+  const byId = db.prepare<[string], TokenRow>('SELECT id, name, role, created_at, scope FROM tokens WHERE id = ?');
+  const byHash = db.prepare<[string], TokenRow>('SELECT id, name, role, created_at, scope FROM tokens WHERE token_hash = ?');
+  const all = db.prepare<[], TokenRow>('SELECT id, name, role, created_at, scope FROM tokens ORDER BY created_at, rowid');
   const remove = db.prepare<[string]>('DELETE FROM tokens WHERE id = ?');
   const countRole = db.prepare<[Role], number>('SELECT count(*) FROM tokens WHERE role = ?').pluck();
 
   return {
-    create(name: string, role: Role, tokenHash: string): ApiToken {
+    create(name: string, role: Role, tokenHash: string, scope?: Scope): ApiToken {
       const id = newTokenId();
-      insert.run(id, name, role, tokenHash, now());
+      insert.run(id, name, role, tokenHash, now(), scope ? JSON.stringify(scope) : null);
       return toToken(byId.get(id)!);
     },
     findByHash(tokenHash: string): ApiToken | undefined {
