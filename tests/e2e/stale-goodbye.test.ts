@@ -100,7 +100,8 @@ describe('a goodbye survives a restart', () => {
     await send(left, 70);
     await send(connected, 70);
     await left.client.endAsync();
-    await sleep(300); // the clean close reaches presence before the stop
+    // The clean close has reached presence before the stop.
+    await eventually(async () => (await t!.api('GET', `/api/devices/${left.id}`)).body.status === 'offline', 'the device offline');
     await t.close(); // the stop closes `connected` without DISCONNECT: no goodbye
     t = await startTestApp('sqlite', env, dataDir);
 
