@@ -40,6 +40,9 @@ interface DeviceState {
   infoAt: number;
   lastTs: number;
   lastSeen: number;
+  /** It said goodbye then (presence) and has not been back: not stale while away. `backAt`: it came back then. */
+  leftAt: number | null;
+  backAt: number;
   /** Only (rule, device) pairs that are pending, open or held: idle ones take no memory. */
   rules: Map<string, RuleState>;
 }
@@ -216,7 +219,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const t = now();
     let ds = devices.get(r.deviceId);
     if (!ds) {
-      ds = { id: r.deviceId, domain: r.domain, type: r.type, district: null, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, rules: new Map() };
+      ds = { id: r.deviceId, domain: r.domain, type: r.type, district: null, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, leftAt: null, backAt: 0, rules: new Map() };
       devices.set(r.deviceId, ds);
     }
     if (t - ds.infoAt > INFO_TTL_MS) {
@@ -266,6 +269,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   function evaluateOne(r: Reading): void {
     const ds = deviceFor(r);
     if (r.receivedAt > ds.lastSeen) ds.lastSeen = r.receivedAt;
+    // Data received after its goodbye: a normal device again (data sent before it may be evaluated after it).
+    if (ds.leftAt !== null && r.receivedAt > ds.leftAt) ds.leftAt = null;
     dirtyDevices.add(ds);
     const ts = eventTime(r);
     if (ts < ds.lastTs) {
@@ -370,13 +375,24 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
             continue;
           }
           // Every device gets `limit` after start-up before it counts as silent.
-          if (inGrace || ds.lastSeen === 0 || t - Math.max(ds.lastSeen, startedAt) <= limit) continue;
+          // A device that said goodbye is away, not stale; one back without data yet counts from its return.
+          if (inGrace || ds.lastSeen === 0 || ds.leftAt !== null || t - Math.max(ds.lastSeen, startedAt, ds.backAt) <= limit) continue;
           if (isDeleted(ds)) return forget(ds, 'device deleted');
           fire(cr, ds, Math.round((t - ds.lastSeen) / 1000), t, limit / 1000);
         }
       });
     }
     flush();
+  }
+
+  /** A device said goodbye (`left`) or came back (`back`); one never seen is never swept, so needs nothing. */
+  function presence(deviceId: string, said: 'left' | 'back', at: number): void {
+    const ds = devices.get(deviceId);
+    if (!ds || (said === 'left') === (ds.leftAt !== null)) return;
+    ds.leftAt = said === 'left' ? at : null;
+    if (said === 'back') ds.backAt = at;
+    dirtyDevices.add(ds);
+    log.debug({ deviceId, said }, said === 'left' ? 'device said goodbye: not stale while away' : 'device back: swept for silence again');
   }
 
   function flush(): void {
@@ -388,7 +404,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       dirtyAlerts.clear();
       store.alerts.updateLastValues(values);
       const marks = [...dirtyDevices].map((ds) => ({
-        deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, lastSeen: ds.lastSeen, registered: ds.registered,
+        deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, lastSeen: ds.lastSeen, registered: ds.registered, leftAt: ds.leftAt,
       }));
       dirtyDevices.clear();
       store.state.putWatermarks(marks);
@@ -405,7 +421,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   function stateFor(deviceId: string, domain: string, type: string, district: string | null): DeviceState {
     let ds = devices.get(deviceId);
     if (!ds) {
-      ds = { id: deviceId, domain, type, district, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, rules: new Map() };
+      ds = { id: deviceId, domain, type, district, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, leftAt: null, backAt: 0, rules: new Map() };
       devices.set(deviceId, ds);
     }
     return ds;
@@ -429,7 +445,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     for (const m of store.state.watermarks()) {
       // A watermark in the future was written before event times were capped at the receive time: no later.
       const lastTs = Math.min(m.lastTs, t);
-      devices.set(m.deviceId, { id: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs, lastSeen: m.lastSeen, rules: new Map() });
+      devices.set(m.deviceId, { id: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs, lastSeen: m.lastSeen, leftAt: m.leftAt ?? null, backAt: 0, rules: new Map() });
     }
     for (const a of store.alerts.active()) {
       open.set(a.id, a);
@@ -605,6 +621,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     ack,
     resolve,
     sweep,
+    presence,
     getAlert(id) {
       const a = open.get(id) ?? store.alerts.get(id);
       return a ? { ...a, transitions: store.alerts.transitions(id) } : undefined;

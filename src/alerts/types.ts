@@ -67,6 +67,12 @@ export interface AlertEngine {
   resolve(id: number, by: string, note?: string): Alert;
   /** Fires and resolves `no_data` alerts, ends expired silences, flushes buffered values. */
   sweep(): void;
+  /**
+   * Presence the sweep heeds: `left`, the device said goodbye (its own `offline`, or a clean DISCONNECT), so it is
+   * not stale while away (kept across restarts); `back`, it connected or said `online` (data does it too), so a
+   * silence from then on is stale again.
+   */
+  presence(deviceId: string, said: 'left' | 'back', at: number): void;
   getAlert(id: number): (Alert & { transitions: Transition[] }) | undefined;
   listAlerts(q: AlertQuery): { items: Alert[]; nextCursor?: number };
   activeAlerts(): Alert[];

@@ -185,7 +185,12 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       log,
       metrics,
       handler: timedPublishHandler(ingest, metrics),
-      onPresence: (e) => live?.deviceStatus(e.deviceId, e.status, lastSeenOf(e.deviceId)),
+      onPresence: (e) => {
+        // A clean DISCONNECT is a goodbye; a lost connection (its will published) is not, and may go stale.
+        if (e.status === 'online' || e.clean) alerts.presence(e.deviceId, e.status === 'online' ? 'back' : 'left', e.at);
+        live?.deviceStatus(e.deviceId, e.status, lastSeenOf(e.deviceId));
+      },
+      onStatus: (e) => alerts.presence(e.deviceId, e.status === 'online' ? 'back' : 'left', e.at),
       onAuthFailure,
       options: {
         host: config.host,

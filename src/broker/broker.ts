@@ -160,10 +160,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   }
 
   const presence = new Presence({
-    changed(device, status) {
+    changed(device, status, clean) {
       publishStatus(device.statusTopic, status);
       try {
-        deps.onPresence?.({ deviceId: device.deviceId, status, at: Date.now() });
+        deps.onPresence?.({ deviceId: device.deviceId, status, at: Date.now(), ...(status === 'offline' ? { clean } : {}) });
       } catch (err) {
         log.error({ err, deviceId: device.deviceId }, 'presence listener failed');
       }
@@ -172,6 +172,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       publishStatus(device.statusTopic, 'online');
     },
   });
+
+  /** Reports a device's own `online` / `offline` on its status topic (the ACL let no other payload through). */
+  function announced(deviceId: string, payload: Buffer | string): void {
+    try { deps.onStatus?.({ deviceId, status: String(payload) === 'online' ? 'online' : 'offline', at: Date.now() }); }
+    catch (err) { log.error({ err, deviceId }, 'status listener failed'); }
+  }
 
   /** Retained `online`/`offline` on the device's status topic, QoS 1 so persistent sessions queue it. */
   function publishStatus(topic: string, status: 'online' | 'offline'): void {
@@ -193,7 +199,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     conn.once('close', () => {
       release();
       metrics.connections.dec();
-      if (identity.kind === 'device') presence.remove(identity, live);
+      // aedes sets `_disconnected` on a valid DISCONNECT only, the flag it skips the will by (lib/client.js).
+      if (identity.kind === 'device') presence.remove(identity, live, (client as Client & { _disconnected?: boolean })._disconnected === true);
     });
   }
 
@@ -240,7 +247,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       }
       return;
     }
-    if (verdict.kind === 'status') return callback(null);
+    if (verdict.kind === 'status') {
+      // The device's own word, not a will: aedes publishes a will (a lost connection) only once the client is closed.
+      if (client && !client.closed) announced(verdict.deviceId, packet.payload);
+      return callback(null);
+    }
 
     const deviceId = identity?.kind === 'device' ? identity.deviceId : null;
     // A topic that is not UTF-8 or holds U+0000 (MQTT-1.5.3-1/-2, protocol.ts) closes the connection. No device

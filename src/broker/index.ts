@@ -23,6 +23,15 @@ export interface PresenceEvent {
   deviceId: string;
   status: 'online' | 'offline';
   at: number;
+  /** offline only: the device's last connection ended with MQTT DISCONNECT (a clean goodbye; its will was not published). */
+  clean?: boolean;
+}
+
+/** A device's own `online` / `offline` on its status topic; a will the broker publishes for a lost connection is not one. */
+export interface StatusEvent {
+  deviceId: string;
+  status: 'online' | 'offline';
+  at: number;
 }
 
 export interface BrokerOptions {
@@ -52,6 +61,7 @@ export interface BrokerDeps {
   metrics: Registry;
   handler: PublishHandler;
   onPresence?: (e: PresenceEvent) => void;
+  onStatus?: (e: StatusEvent) => void;
   /** Called for each login refused for its credentials (or while its address is locked out). */
   onAuthFailure?: AuthFailureListener;
   options: BrokerOptions;

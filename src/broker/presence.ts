@@ -6,8 +6,11 @@ export interface LiveConnection {
 }
 
 export interface PresenceEvents {
-  /** The device's first live connection came (online) or its last one went (offline). */
-  changed(device: DeviceIdentity, status: 'online' | 'offline'): void;
+  /**
+   * The device's first live connection came (online) or its last one went (offline); `clean` (offline only): that
+   * last connection ended with MQTT DISCONNECT, so its will was not published.
+   */
+  changed(device: DeviceIdentity, status: 'online' | 'offline', clean: boolean): void;
   /** A connection of a device went but others remain: its will may just have said `offline`, so say `online` again. */
   stillOnline(device: DeviceIdentity): void;
 }
@@ -23,11 +26,11 @@ export class Presence {
     let set = this.live.get(device.deviceId);
     if (!set) this.live.set(device.deviceId, (set = new Set()));
     set.add(conn);
-    if (set.size === 1) this.events.changed(device, 'online');
+    if (set.size === 1) this.events.changed(device, 'online', false);
   }
 
-  /** Forgets a closed connection. */
-  remove(device: DeviceIdentity, conn: LiveConnection): void {
+  /** Forgets a closed connection; `clean`: it ended with MQTT DISCONNECT. */
+  remove(device: DeviceIdentity, conn: LiveConnection, clean: boolean): void {
     const set = this.live.get(device.deviceId);
     if (!set?.delete(conn)) return;
     if (set.size > 0) {
@@ -35,7 +38,7 @@ export class Presence {
       return;
     }
     this.live.delete(device.deviceId);
-    this.events.changed(device, 'offline');
+    this.events.changed(device, 'offline', clean);
   }
 
   isOnline(deviceId: string): boolean {

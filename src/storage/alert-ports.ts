@@ -206,6 +206,8 @@ export interface DeviceWatermark {
   lastSeen: number;
   /** The device registry knew it: when the registry no longer does, it was deleted. */
   registered: boolean;
+  /** When it said goodbye (its own `offline`, or a clean DISCONNECT) and has not been back since: not stale. */
+  leftAt?: number | null;
 }
 
 export interface AlertStateStore {

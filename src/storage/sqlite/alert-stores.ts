@@ -96,6 +96,8 @@ export const ALERT_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;`,
   // 2: a pending `for` keeps its newest reading's event time (the alert's lastValueAt when its timer fires).
   'ALTER TABLE alert_pending ADD COLUMN last_at INTEGER;',
+  // 3: a device that said goodbye (its own `offline`, a clean DISCONNECT) is not swept as stale until it is back.
+  'ALTER TABLE alert_devices ADD COLUMN left_at INTEGER;',
 ];
 
 function migrateAlertTables(db: Database): void {
@@ -145,8 +147,8 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     listPending: db.prepare<[], { rule_id: string; device_id: string; since: number; value: number; last_at: number | null; due_at: number }>('SELECT * FROM alert_pending'),
     putPending: db.prepare('INSERT OR REPLACE INTO alert_pending (rule_id, device_id, since, value, last_at, due_at) VALUES (?, ?, ?, ?, ?, ?)'),
     deletePending: db.prepare('DELETE FROM alert_pending WHERE rule_id = ? AND device_id = ?'),
-    listMarks: db.prepare<[], { device_id: string; domain: string; type: string; district: string | null; last_ts: number; last_seen: number; registered: number }>('SELECT * FROM alert_devices'),
-    putMark: db.prepare('INSERT OR REPLACE INTO alert_devices (device_id, domain, type, district, last_ts, last_seen, registered) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    listMarks: db.prepare<[], { device_id: string; domain: string; type: string; district: string | null; last_ts: number; last_seen: number; registered: number; left_at: number | null }>('SELECT * FROM alert_devices'),
+    putMark: db.prepare('INSERT OR REPLACE INTO alert_devices (device_id, domain, type, district, last_ts, last_seen, registered, left_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     deleteMark: db.prepare('DELETE FROM alert_devices WHERE device_id = ?'),
     listHolds: db.prepare<[], { rule_id: string; device_id: string }>('SELECT * FROM alert_holds'),
     putHold: db.prepare('INSERT OR IGNORE INTO alert_holds (rule_id, device_id) VALUES (?, ?)'),
@@ -266,7 +268,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
   };
 
   const putWatermarks = db.transaction((marks: readonly DeviceWatermark[]) => {
-    for (const m of marks) s.putMark.run(m.deviceId, m.domain, m.type, m.district, m.lastTs, m.lastSeen, m.registered ? 1 : 0);
+    for (const m of marks) s.putMark.run(m.deviceId, m.domain, m.type, m.district, m.lastTs, m.lastSeen, m.registered ? 1 : 0, m.leftAt ?? null);
   });
   const putPendings = db.transaction((list: readonly PendingState[]) => {
     for (const p of list) s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.lastAt, p.dueAt);
@@ -278,7 +280,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     putPendings: (list) => { if (list.length) putPendings(list); },
     deletePending: (ruleId, deviceId) => { s.deletePending.run(ruleId, deviceId); },
     watermarks: () => s.listMarks.all().map((r): DeviceWatermark => ({
-      deviceId: r.device_id, domain: r.domain, type: r.type, district: r.district, lastTs: r.last_ts, lastSeen: r.last_seen, registered: r.registered === 1,
+      deviceId: r.device_id, domain: r.domain, type: r.type, district: r.district, lastTs: r.last_ts, lastSeen: r.last_seen, registered: r.registered === 1, leftAt: r.left_at,
     })),
     putWatermarks: (marks) => { if (marks.length) putWatermarks(marks); },
     deleteWatermark: (id) => { s.deleteMark.run(id); },
