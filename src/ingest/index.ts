@@ -1,5 +1,5 @@
 export { createIngest, MAX_RECEIVE_DRIFT_MS } from './ingest.js';
-export { IngestUnavailableError, type Ingest, type IngestDeps, type IngestStats } from './types.js';
+export { IngestUnavailableError, type Ingest, type IngestDeps, type IngestStats, type SinkStats } from './types.js';
 export { decodePayload, MAX_PAYLOAD_BYTES } from './decode/dispatch.js';
 export type { DecodeContext, DecodedReading, DecodeResult } from './decode/types.js';
 export { createClockSkew, type ClockSkew } from './clock-skew.js';

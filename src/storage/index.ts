@@ -5,3 +5,4 @@ export type { SqliteDb, Migration } from './sqlite/open.js';
 export { createInfluxReadingStore, type InfluxStoreOptions } from './influx/reading-store.js';
 export * from './alert-ports.js';
 export { createSqliteAlertStores } from './sqlite/alert-stores.js';
+export { createSqlitePositionStore } from './sqlite/positions.js';
