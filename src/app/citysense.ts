@@ -5,15 +5,17 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createAlertEngine } from '../alerts/index.js';
+import { alertView, createAlertEngine, transitionView } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, type Live } from '../dashboard-api/index.js';
 import { createClockSkew, createIngest } from '../ingest/index.js';
+import { createEventStream } from '../stream/index.js';
 import {
   createInfluxReadingStore,
   createSqliteAlertStores,
   createSqliteMetaStores,
+  createSqlitePositionStore,
   createSqliteReadingStore,
   type DeviceSeen,
   type ReadingStore,
@@ -67,16 +69,28 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   const meta = createSqliteMetaStores(config.dataDir, { deadLetterMaxRows: DEAD_LETTER_MAX_ROWS });
   const sqliteReadings = config.influx ? undefined : createSqliteReadingStore({ file: join(config.dataDir, 'readings.db'), log });
   const readings: ReadingStore = sqliteReadings ?? createInfluxReadingStore({ ...config.influx!, log });
+  const alertStores = createSqliteAlertStores(meta.db);
+  // The event stream (NATS_URL): a second sink of the spool, and a publisher of alert transitions from the store.
+  const stream = config.natsUrl
+    ? createEventStream({
+      url: config.natsUrl, catalog, log, metrics,
+      districtOf: (id) => meta.devices.get(id)?.district ?? null,
+      alerts: alertStores.alerts,
+      positions: createSqlitePositionStore(meta.db),
+      alertBody: (e) => ({ transition: transitionView(e), alert: alertView(e.alert) }),
+    })
+    : undefined;
   const ingest = createIngest({
     catalog, store: readings, deadLetters: meta.deadLetters, log, metrics, dataDir: config.dataDir, spoolMaxBytes: config.spoolMaxBytes,
     // InfluxDB answers over HTTP: several requests in flight keep it busy while the event loop is (BENCHMARKS.md).
     writeConcurrency: readings.kind === 'influxdb' ? 4 : 1,
     // A light load's group commits gathered into fewer, larger store writes (BENCHMARKS.md).
     writeLingerMs: 100,
+    sinks: stream ? [stream.readingSink] : [],
   });
 
   const alerts = createAlertEngine({
-    catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, log, metrics,
+    catalog, store: alertStores, devices: meta.devices, log, metrics,
     graceMs: config.alertStaleGraceMs, sweepSchedule: config.alertSweepSchedule,
   });
   const authenticate = createAuthenticator(meta.tokens, config.adminToken);
@@ -140,6 +154,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   async function start(): Promise<Started> {
     await readings.start();
     await alerts.start();
+    stream?.start();
     await ingest.start();
     broker = await createBroker({
       registry: meta.devices,
@@ -184,6 +199,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
           ...(ingest.ready() ? [] : ['storage']),
           ...(alerts.ready() ? [] : ['alerts']),
         ],
+        // What each sink of the spool has still to deliver: a stream behind (NATS down) does not make the node unready.
+        sinks: () => Object.fromEntries(ingest.stats().sinks.map((k) => [k.name, { lag: k.lag, up: k.up }])),
       },
       stats: () => {
         const s = ingest.stats();
@@ -210,6 +227,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
     alerts.onTransition((a, kind) => {
+      stream?.wakeAlerts();
       // A no_data alert is the device going stale: operators see it as device status too.
       if (kind === 'fired' && a.metric === null) live?.deviceStatus(a.deviceId, 'stale', lastSeenOf(a.deviceId));
     });
@@ -231,7 +249,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       const purgedLetters = meta.deadLetters.purge(Date.now() - DEAD_LETTER_MAX_AGE_MS, DEAD_LETTER_MAX_ROWS);
       log.info({ purgedReadings, purgedLetters }, 'retention purge done');
     });
-    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir }, 'citysense started');
+    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, stream: config.natsUrl ?? 'off' }, 'citysense started');
     return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken };
   }
 
@@ -250,6 +268,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     if (seenTimer) clearTimeout(seenTimer);
     flushSeen();
     await ingest.close();
+    await stream?.close();
     await alerts.stop();
     await readings.close();
     meta.close();

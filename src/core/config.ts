@@ -54,6 +54,7 @@ const envSchema = z.object({
   MQTT_CONNECT_TIMEOUT: duration.default(10_000),
   MQTT_KEEPALIVE_LIMIT: z.coerce.number().int().min(1).max(65535).default(3600),
   ALERT_STALE_GRACE: duration.default(30_000),
+  NATS_URL: optionalText.pipe(z.string().regex(/^(nats|tls):\/\/[^\s/?#]+\/?$/, 'a NATS server URL, nats://host:4222').optional()),
   ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
 });
 
@@ -77,6 +78,8 @@ export interface Config {
   alertStaleGraceMs: number;
   /** node-cron expression of the stale-device sweep. */
   alertSweepSchedule: string;
+  /** NATS server of the event stream (readings and alert transitions on JetStream); off when unset. */
+  natsUrl?: string;
   /** Variables the `.env` file sets that citysense does not read (likely typos; the caller warns). */
   unknownDotenvKeys?: readonly string[];
 }
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mqttKeepaliveLimitS: e.MQTT_KEEPALIVE_LIMIT,
     alertStaleGraceMs: e.ALERT_STALE_GRACE,
     alertSweepSchedule: e.ALERT_SWEEP_SCHEDULE,
+    natsUrl: e.NATS_URL,
     unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),
   });
 }
