@@ -37,6 +37,8 @@ export interface EventStream {
   /** New transitions were recorded. */
   wakeAlerts(): void;
   status(): { connected: boolean; alertsPosition: number; alertsUp: boolean };
+  /** Resolves once connected with the stream in place (or closed). */
+  connected(): Promise<void>;
   /** Stops the alert publisher and closes the connection (after ingest has drained the readings sink). */
   close(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     readingSink: natsReadingSink(conn, deps.catalog, deps.districtOf, metrics),
     start: () => publisher.start(),
     wakeAlerts: () => publisher.wake(),
+    connected: () => conn.ready(),
     status: () => ({ connected: conn.js() !== undefined, alertsPosition: publisher.position(), alertsUp: publisher.up() }),
     async close() {
       await publisher.stop();
