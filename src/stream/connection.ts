@@ -7,6 +7,8 @@ export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
 /** The NATS connection as the publishers see it: a JetStream client while connected with the stream in place, else none. */
 export interface StreamConnection {
+  /** Starts connecting (in the background: it returns at once). */
+  open(): void;
   /** The client to publish with, or undefined while NATS is unreachable (publishers fail fast then). */
   js(): JetStreamClient | undefined;
   /** Resolves once connected and the stream is there, or when closed. */
@@ -15,11 +17,11 @@ export interface StreamConnection {
 }
 
 /**
- * Connects to NATS in the background (start-up never waits for it) and keeps reconnecting for good. On every
+ * Once opened, connects to NATS in the background (start-up never waits for it) and keeps reconnecting for good. On every
  * (re)connection the stream is checked and created when missing. While disconnected js() is undefined, so a
  * batch fails at once and stays in the spool, rather than piling up in the client's reconnect buffer.
  */
-export function openStreamConnection(url: string, log: Logger): StreamConnection {
+export function createStreamConnection(url: string, log: Logger): StreamConnection {
   let nc: NatsConnection | undefined;
   let js: JetStreamClient | undefined;
   let closed = false;
@@ -69,7 +71,7 @@ export function openStreamConnection(url: string, log: Logger): StreamConnection
     }
   }
 
-  void (async () => {
+  async function first(): Promise<void> {
     try {
       const conn = await connect({ servers: url, name: 'citysense', maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: true, pingInterval: 10_000 });
       if (closed) return void (await conn.close());
@@ -80,9 +82,15 @@ export function openStreamConnection(url: string, log: Logger): StreamConnection
     } catch (err) {
       if (!closed) log.error({ err, url }, 'NATS_URL: cannot connect; the event stream is off until a restart');
     }
-  })();
+  }
 
+  let opened = false;
   return {
+    open() {
+      if (opened || closed) return;
+      opened = true;
+      void first();
+    },
     js: () => js,
     ready: () => (js || closed ? Promise.resolve() : new Promise((resolve) => readyWaiters.push(resolve))),
     async close() {

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Catalog, Logger } from '../core/index.js';
 import type { AlertEvent, AlertStore, PositionStore, ReadingSink } from '../storage/index.js';
 import { createAlertPublisher } from './alert-publisher.js';
-import { openStreamConnection } from './connection.js';
+import { createStreamConnection } from './connection.js';
 import { createStreamMetrics } from './metrics.js';
 import { natsReadingSink } from './reading-sink.js';
 
@@ -32,7 +32,7 @@ export interface EventStreamDeps {
 export interface EventStream {
   /** The spool's sink for readings: hand it to ingest. */
   readonly readingSink: ReadingSink;
-  /** Starts publishing alert transitions from the saved position. */
+  /** Connects to NATS (in the background) and starts publishing alert transitions from the saved position. */
   start(): void;
   /** New transitions were recorded. */
   wakeAlerts(): void;
@@ -43,23 +43,28 @@ export interface EventStream {
   close(): Promise<void>;
 }
 
-/** Connects to NATS in the background and returns the readings sink and the alert publisher. */
+/** The readings sink and the alert publisher over one NATS connection, made at start(). */
 export function createEventStream(deps: EventStreamDeps): EventStream {
   const log = deps.log.child({ component: 'stream' });
-  const conn = openStreamConnection(deps.url, log);
+  const conn = createStreamConnection(deps.url, log);
   let alertsPosition = () => 0;
   const metrics = createStreamMetrics(deps.metrics, { connected: () => conn.js() !== undefined, alertsPosition: () => alertsPosition() });
   const publisher = createAlertPublisher({ conn, alerts: deps.alerts, positions: deps.positions, body: deps.alertBody, log, metrics, pollMs: deps.alertPollMs ?? 1000 });
   alertsPosition = publisher.position;
   return {
     readingSink: natsReadingSink(conn, deps.catalog, deps.districtOf, metrics),
-    start: () => publisher.start(),
+    start() {
+      conn.open();
+      publisher.start();
+    },
     wakeAlerts: () => publisher.wake(),
     connected: () => conn.ready(),
     status: () => ({ connected: conn.js() !== undefined, alertsPosition: publisher.position(), alertsUp: publisher.up() }),
     async close() {
-      await publisher.stop();
+      // The publisher may be waiting for NATS: closing the connection ends that wait, then the loop ends.
+      const stopped = publisher.stop();
       await conn.close();
+      await stopped;
     },
   };
 }
