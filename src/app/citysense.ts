@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { alertView, createAlertEngine, createBacktester } from '../alerts/index.js';
+import { alertView, createAlertEngine, createBacktester, transitionView } from '../alerts/index.js';
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, createDeviceSecrets, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, createSessions, hashPassword, type Live } from '../dashboard-api/index.js';
@@ -17,11 +17,13 @@ import { observeAuthFailures } from './observe/auth.js';
 import { timedPublishHandler } from './observe/publish.js';
 import { refusalSummary } from './observe/refusals.js';
 import { createDeadLetterReplay } from './replay-dead-letters.js';
+import { createEventStream } from '../stream/index.js';
 import {
   createInfluxReadingStore,
   createSqliteAlertStores,
   createSqliteMetaStores,
   createSqliteNotificationStores,
+  createSqlitePositionStore,
   createSqliteReadingStore,
   type DeviceSeen,
   type ReadingStore,
@@ -92,15 +94,26 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   // What the operators see (logs at info, /metrics) is wired here, at the rooms' doors: listeners and wrappers.
   const refusals = refusalSummary(() => ingest.stats().refused, log);
   const onAuthFailure = observeAuthFailures(log, metrics);
+  const alertStores = createSqliteAlertStores(meta.db);
+  // The event stream (NATS_URL): a second sink of the spool, and a publisher of alert transitions from the store.
+  const stream = config.natsUrl
+    ? createEventStream({
+      url: config.natsUrl, catalog, log, metrics,
+      districtOf: (id) => meta.devices.get(id)?.district ?? null,
+      alerts: alertStores.alerts,
+      positions: createSqlitePositionStore(meta.db),
+      alertBody: (e) => ({ transition: transitionView(e), alert: alertView(e.alert) }),
+    })
+    : undefined;
   const ingest = createIngest({
     catalog, store: readings, deadLetters: refusals.wrap(meta.deadLetters), log, metrics, dataDir: config.dataDir, spoolMaxBytes: config.spoolMaxBytes,
     // InfluxDB answers over HTTP: several requests in flight keep it busy while the event loop is (BENCHMARKS.md).
     writeConcurrency: readings.kind === 'influxdb' ? 4 : 1,
     // A light load's group commits gathered into fewer, larger store writes (BENCHMARKS.md).
     writeLingerMs: 100,
+    sinks: stream ? [stream.readingSink] : [],
   });
 
-  const alertStores = createSqliteAlertStores(meta.db);
   const alerts = createAlertEngine({
     catalog, store: alertStores, devices: meta.devices, log, metrics,
     graceMs: config.alertStaleGraceMs, sweepSchedule: config.alertSweepSchedule,
@@ -176,6 +189,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   async function start(): Promise<Started> {
     await readings.start();
     await alerts.start();
+    stream?.start();
     await ingest.start();
     refusals.start();
     broker = await createBroker({
@@ -234,6 +248,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
           ...(ingest.ready() ? [] : ['storage']),
           ...(alerts.ready() ? [] : ['alerts']),
         ],
+        // What each sink of the spool has still to deliver: a stream behind (NATS down) does not make the node unready.
+        sinks: () => Object.fromEntries(ingest.stats().sinks.map((k) => [k.name, { lag: k.lag, up: k.up }])),
       },
       stats: () => {
         const s = ingest.stats();
@@ -260,6 +276,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
     alerts.onTransition((a, kind) => {
+      stream?.wakeAlerts();
       // A no_data alert is the device going stale: operators see it as device status too.
       if (kind === 'fired' && a.metric === null) live?.deviceStatus(a.deviceId, 'stale', lastSeenOf(a.deviceId));
     });
@@ -293,7 +310,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     const scrypt = meta.devices.secretSchemes().scrypt ?? 0;
     if (scrypt > 0) log.info({ devices: scrypt }, `device secrets: ${scrypt} still stored as scrypt hashes by an earlier version (each costs scrypt once, at its next good login, and is then stored keyed)`);
     const where = consoleAt(config.host, httpPort);
-    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, ...where }, 'citysense started');
+    log.info({ httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, store: readings.kind, dataDir: config.dataDir, stream: config.natsUrl ?? 'off', ...where }, 'citysense started');
     return { httpPort, mqttPort: ports.mqttPort, mqttsPort: ports.mqttsPort, generatedAdminToken, generatedAdminUser, ...('consoleUrl' in where ? { consoleUrl: where.consoleUrl } : {}) };
   }
 
@@ -313,6 +330,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     flushSeen();
     await ingest.close();
     refusals.stop(); // the last minute's refusals
+    await stream?.close();
     await alerts.stop();
     await notifications.stop(Math.max(0, deadline - Date.now()));
     await readings.close();

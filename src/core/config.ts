@@ -59,6 +59,7 @@ const envSchema = z.object({
   BACKTEST_MAX_READINGS: z.coerce.number().int().min(1).default(1_000_000),
   // 0 would end every session at once.
   SESSION_IDLE_TIMEOUT: duration.pipe(z.number().positive('must be longer than 0 (a sign-in session unused this long ends)')).default(30 * 60_000),
+  NATS_URL: optionalText.pipe(z.string().regex(/^(nats|tls):\/\/[^\s/?#]+\/?$/, 'a NATS server URL, nats://host:4222').optional()),
   ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/, error: 'an smtp:// or smtps:// URL (smtp://user:pass@host:587)' }).optional()),
   SMTP_FROM: z.string().trim().min(3).default('citysense <citysense@localhost>'),
@@ -96,6 +97,8 @@ export interface Config {
   backtestMaxReadings: number;
   /** A sign-in session unused this long ends. */
   sessionIdleMs: number;
+  /** NATS server of the event stream (readings and alert transitions on JetStream); off when unset. */
+  natsUrl?: string;
   /** Variables the `.env` file sets that citysense does not read (likely typos; the caller warns). */
   unknownDotenvKeys?: readonly string[];
 }
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     backtestMaxReadings: e.BACKTEST_MAX_READINGS,
     sessionIdleMs: e.SESSION_IDLE_TIMEOUT,
+    natsUrl: e.NATS_URL,
     unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),
   });
 }

@@ -175,4 +175,9 @@ export const silenceSchema = z
   .meta({ id: 'Silence' });
 
 export const healthSchema = z.object({ status: z.literal('ok') });
-export const readySchema = z.object({ status: z.enum(['ready', 'not_ready']), notReady: z.array(z.string()).optional() });
+export const readySchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  notReady: z.array(z.string()).optional(),
+  /** Per sink of the spool: readings it has still to deliver, and whether its last write succeeded. */
+  sinks: z.record(z.string(), z.object({ lag: z.number().int(), up: z.boolean() })).optional(),
+});

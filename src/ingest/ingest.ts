@@ -7,7 +7,8 @@ import { rowBytes, Spool } from './spool.js';
 import { IngestUnavailableError, type Done, type Ingest, type IngestDeps, type ReplayOutcome } from './types.js';
 import { checkMessage } from './validate.js';
 import { MAX_RECEIVE_DRIFT_MS, ReceiveTimes } from './receive-times.js';
-import { StoreWriter } from './writer.js';
+import { checkSinkNames, sinkLags, sinkStats, sinkWriters, storeSink } from './sinks.js';
+import type { SinkWriter } from './writer.js';
 
 export { MAX_RECEIVE_DRIFT_MS } from './receive-times.js';
 
@@ -16,7 +17,7 @@ const SEQS_SAVED_PER_DEVICE = 128;
 
 /** Builds the ingest: decoders, validation, dead letters, the durable spool with group commit, and the store writer. */
 export function createIngest(deps: IngestDeps): Ingest {
-  const { catalog, store, deadLetters, log, spoolMaxBytes } = deps;
+  const { catalog, deadLetters, log, spoolMaxBytes } = deps;
   const now = deps.now ?? Date.now;
   const batchSize = deps.batchSize ?? 5000;
   const memory = new SeqMemory(1024);
@@ -27,14 +28,17 @@ export function createIngest(deps: IngestDeps): Ingest {
   /** Publishes refused since the spool last filled (0: not full). */
   let refusedWhileFull = 0;
   let state: 'new' | 'running' | 'draining' | 'closed' = 'new';
+  const sinkNames = checkSinkNames(['store', ...(deps.sinks ?? []).map((k) => k.name)]);
   let spool: Spool | undefined;
-  let writer: StoreWriter | undefined;
+  let writers: SinkWriter[] = [];
+  let writer: SinkWriter | undefined; // the store's: writers[0]
 
   const metrics = createIngestMetrics(deps.metrics, {
     spoolDepth: () => spool?.depth ?? 0,
     spoolBytes: () => spool?.bytes ?? 0,
     oldestAgeMs: () => oldestAgeMs(),
-    storeUp: () => writer?.storeUp ?? false,
+    storeUp: () => writer?.up ?? false,
+    sinks: () => sinkStats(writers, sinkNames),
   });
 
   // What this event-loop turn gathered; flush() commits it in one transaction.
@@ -89,7 +93,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     metrics.readingsAccepted.inc(readings.length);
     metrics.messagesAccepted.inc(batchMessages);
     metrics.spoolCommits.inc();
-    writer?.wake();
+    for (const w of writers) w.wake();
     // Listeners (the alert engine) before the acknowledgements: an alert need not wait for thousands of PUBACKs
     // to be written. Both come after the commit, so an alert is never raised for a reading that could be lost.
     for (const listener of listeners) {
@@ -187,7 +191,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     if (spool!.bytes + rowsBytes + bytes > spoolMaxBytes) {
       countRefusal('spool_full');
       // Logged when it starts and when it ends, not per publish: a full spool refuses thousands a second.
-      if (refusedWhileFull++ === 0) log.warn({ spoolBytes: spool!.bytes, spoolMaxBytes, storeUp: writer!.storeUp }, 'spool full (SPOOL_MAX_MB): QoS 1/2 publishes are refused until the store catches up');
+      if (refusedWhileFull++ === 0) log.warn({ spoolBytes: spool!.bytes, spoolMaxBytes, storeUp: writer!.up, sinks: sinkLags(writers, sinkNames) }, 'spool full (SPOOL_MAX_MB): QoS 1/2 publishes are refused until the store catches up');
       done(new IngestUnavailableError('spool_full', `spool full (${spool!.bytes} of ${spoolMaxBytes} bytes)`));
       return false;
     }
@@ -236,7 +240,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   return {
     async start() {
       if (state !== 'new') throw new Error(`ingest cannot start: it is ${state}`);
-      const s = new Spool(join(deps.dataDir, 'spool.db'));
+      const s = new Spool(join(deps.dataDir, 'spool.db'), undefined, sinkNames);
       // Receive times given before a restart may lie up to MAX_RECEIVE_DRIFT_MS ahead of the clock, and are not
       // remembered: taking messages only once the clock is past them keeps new ones from landing on them.
       const horizon = s.previousRun === 'fresh' ? 0 : s.previousRun === 'stopped' ? s.stoppedAt! : Date.now() + MAX_RECEIVE_DRIFT_MS;
@@ -246,10 +250,11 @@ export function createIngest(deps: IngestDeps): Ingest {
       }
       for (const r of s.seqs()) memory.remember(r.deviceId, r.seq, r.time);
       spool = s;
-      writer = new StoreWriter(s, store, batchSize, log, metrics, deps.writeConcurrency ?? 1, deps.writeLingerMs ?? 0);
+      const store = storeSink(deps.store, metrics, { batchSize, concurrency: deps.writeConcurrency ?? 1, lingerMs: deps.writeLingerMs ?? 0 });
+      writer = (writers = sinkWriters(s, [store, ...(deps.sinks ?? [])], log, metrics))[0];
       state = 'running';
-      writer.start();
-      if (s.depth > 0) log.info({ spoolDepth: s.depth, spoolBytes: s.bytes }, 'resuming the spool a previous run left');
+      for (const w of writers) w.start();
+      if (s.depth > 0) log.info({ spoolDepth: s.depth, spoolBytes: s.bytes, sinks: sinkLags(writers, sinkNames) }, 'resuming the spool a previous run left');
     },
 
     handle,
@@ -272,17 +277,18 @@ export function createIngest(deps: IngestDeps): Ingest {
       return {
         accepted,
         refused: { ...refusedCounts },
-        stored: writer?.stored ?? 0,
+        stored: writer?.written ?? 0,
         spoolDepth: spool?.depth ?? 0,
         spoolBytes: spool?.bytes ?? 0,
         oldestAgeMs: oldestAgeMs(),
-        storeUp: writer?.storeUp ?? false,
+        storeUp: writer?.up ?? false,
+        sinks: sinkStats(writers, sinkNames),
       };
     },
 
     ready() {
       // Not ready while refusing for a full spool, though its bytes may be just under the bound (the next message did not fit).
-      return state === 'running' && writer!.storeUp && spool!.bytes < spoolMaxBytes && refusedWhileFull === 0;
+      return state === 'running' && writer!.up && spool!.bytes < spoolMaxBytes && refusedWhileFull === 0;
     },
 
     async drain(deadline) {
@@ -292,8 +298,8 @@ export function createIngest(deps: IngestDeps): Ingest {
         clearImmediate(scheduled);
         flush();
       }
-      await writer!.whenEmpty(deadline);
-      writer!.stop();
+      await Promise.all(writers.map((w) => w.whenEmpty(deadline)));
+      for (const w of writers) w.stop();
     },
 
     async close() {
@@ -306,7 +312,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         flush();
       }
       if (was === 'new') return;
-      writer!.stop();
+      for (const w of writers) w.stop();
       // A resend after the restart (its PUBACK lost to the stop) is still known as one, though its reading has left the spool.
       try {
         spool!.saveSeqs(memory.newest(SEQS_SAVED_PER_DEVICE));

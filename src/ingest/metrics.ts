@@ -7,6 +7,8 @@ export interface IngestGaugeSources {
   spoolBytes(): number;
   oldestAgeMs(): number | null;
   storeUp(): boolean;
+  /** Every sink of the spool (the store first) with what it has still to deliver. */
+  sinks(): readonly { name: string; lag: number; up: boolean }[];
 }
 
 /** The ingest room's metrics, registered on the registry the composition root passes in. */
@@ -27,6 +29,8 @@ export function createIngestMetrics(registers: Registry, src: IngestGaugeSources
       registers: registry,
     }),
     storeWriteFailures: new Counter({ name: 'citysense_store_write_failures_total', help: 'Batches the store refused or failed (kept and retried)', registers: registry }),
+    sinkWritten: new Counter({ name: 'citysense_sink_written_total', help: 'Readings a sink of the spool confirmed', labelNames: ['sink'] as const, registers: registry }),
+    sinkFailures: new Counter({ name: 'citysense_sink_write_failures_total', help: 'Batches a sink refused or failed (kept, retried)', labelNames: ['sink'] as const, registers: registry }),
     gauges: [
       new Gauge({ name: 'citysense_spool_depth', help: 'Readings waiting in the spool', registers: registry, collect() { this.set(src.spoolDepth()); } }),
       new Gauge({ name: 'citysense_spool_bytes', help: 'Estimated bytes of readings in the spool', registers: registry, collect() { this.set(src.spoolBytes()); } }),
@@ -37,6 +41,14 @@ export function createIngestMetrics(registers: Registry, src: IngestGaugeSources
         collect() { this.set((src.oldestAgeMs() ?? 0) / 1000); },
       }),
       new Gauge({ name: 'citysense_store_up', help: '1 while the store accepts writes', registers: registry, collect() { this.set(src.storeUp() ? 1 : 0); } }),
+      new Gauge({
+        name: 'citysense_sink_lag_readings', help: 'Readings in the spool that a sink has still to deliver', labelNames: ['sink'] as const, registers: registry,
+        collect() { for (const s of src.sinks()) this.set({ sink: s.name }, s.lag); },
+      }),
+      new Gauge({
+        name: 'citysense_sink_up', help: "1 while a sink's last write succeeded", labelNames: ['sink'] as const, registers: registry,
+        collect() { for (const s of src.sinks()) this.set({ sink: s.name }, s.up ? 1 : 0); },
+      }),
     ],
   };
 }

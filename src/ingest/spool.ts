@@ -54,8 +54,8 @@ interface TailEntry {
  * The durable spool: one SQLite table in WAL mode with synchronous = FULL, so that a committed append survives a
  * crash or power loss. Each group commit is one row (its readings serialized as one body), in arrival order (id):
  * one INSERT per commit and one DELETE per stored batch, not one statement per reading (measured: per-reading
- * rows cost about 2 µs per reading to insert and delete, a large share of the whole pipeline). The writer removes
- * rows from the front once the store has confirmed them. Depth and bytes are counted in memory, recounted at open.
+ * rows cost about 2 µs per reading to insert and delete, a large share of the whole pipeline). Rows leave from the
+ * front once every sink (the store, the event stream …) confirmed them. Depth and bytes are counted in memory, recounted at open.
  *
  * The newest appends are also kept in memory (the tail, at most TAIL_MAX_READINGS): while the writer keeps
  * up, it takes its batches from there, so the disk is only appended to and trimmed, never read back. Rows
@@ -69,6 +69,14 @@ export class Spool {
   private readonly selectAfter: Database.Statement<[number, number], AppendRow>;
   private readonly deleteUpTo: Database.Statement<[number]>;
   private readonly selectOldestReceived: Database.Statement<[], number>;
+  private readonly sumBetween: Database.Statement<[number, number], { n: number; bytes: number }>;
+  private readonly savePosition: Database.Statement<[string, number]>;
+  /** Rows with an id up to this one are deleted (every sink confirmed them). */
+  private removedUpTo: number;
+  /** Per sink (in the order of `sinks`), the last append id it confirmed. */
+  private readonly positions: number[];
+  /** Per sink, the readings after its position (what it still has to deliver). */
+  private readonly pendingReadings: number[];
   /** Oldest first; always the newest rows of the table. */
   private tail: TailEntry[] = [];
   private tailReadings = 0;
@@ -85,7 +93,12 @@ export class Spool {
   /** With `stopped`: the latest time the previous run may have given a reading (see Ingest's receive times). */
   readonly stoppedAt?: number;
 
-  constructor(file: string, private readonly tailMax = TAIL_MAX_READINGS) {
+  /**
+   * `sinks` names the spool's consumers (the store writer first): each has its own position, kept in
+   * `spool_state` when there are several (with one, what is left in the table is its position).
+   */
+  constructor(file: string, private readonly tailMax = TAIL_MAX_READINGS, readonly sinks: readonly string[] = ['store']) {
+    if (sinks.length === 0) throw new Error('a spool needs at least one sink');
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     try {
@@ -117,13 +130,26 @@ export class Spool {
       const counted = this.db.prepare('SELECT coalesce(sum(n), 0) AS n, coalesce(sum(bytes), 0) AS bytes FROM spool_appends').get() as { n: number; bytes: number };
       this.depth = counted.n;
       this.bytes = counted.bytes;
+      this.sumBetween = this.db.prepare<[number, number], { n: number; bytes: number }>(
+        'SELECT coalesce(sum(n), 0) AS n, coalesce(sum(bytes), 0) AS bytes FROM spool_appends WHERE id > ? AND id <= ?',
+      );
+      this.savePosition = this.db.prepare<[string, number]>("INSERT OR REPLACE INTO spool_state (key, value) VALUES ('position:' || ?, ?)");
+      const saved = this.db.prepare<[string], number>("SELECT value FROM spool_state WHERE key = 'position:' || ?").pluck();
+      const savedPositions = sinks.map((name) => saved.get(name));
+      // A table emptied by the last confirm starts its ids at 1 again: ids must stay past every saved position.
+      for (const p of savedPositions) if (p !== undefined && p > this.lastId) this.lastId = p;
+      const firstId = this.db.prepare<[], number | null>('SELECT min(id) FROM spool_appends').pluck().get() ?? null;
+      this.removedUpTo = firstId === null ? this.lastId : firstId - 1;
+      // A sink new to this spool (or back after rows it never saw were removed) starts at the oldest row kept.
+      this.positions = savedPositions.map((p) => Math.min(this.lastId, Math.max(p ?? 0, this.removedUpTo)));
+      this.pendingReadings = this.positions.map((p) => (p === this.removedUpTo ? this.depth : this.sumBetween.get(p, this.lastId)!.n));
     } catch (err) {
       this.db.close();
       throw err;
     }
   }
 
-  /** A spool written by version 0.1 (one row per reading, table `spool`) is moved into appends, in order, once. */
+  /** A 0.1 spool (one row per reading, table `spool`) is moved into appends, in order, once. */
   private migrateRowsPerReading(): void {
     const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spool'").get();
     if (!old) return;
@@ -168,6 +194,7 @@ export class Spool {
     this.bytes += entry.bytes;
     this.tail.push(entry);
     this.tailReadings += readings.length;
+    for (let i = 0; i < this.pendingReadings.length; i++) this.pendingReadings[i]! += readings.length;
     // Past the bound the oldest entries are forgotten here; they stay on disk and are read from there.
     while (this.tailReadings > this.tailMax && this.tail.length > 1) this.tailReadings -= this.tail.shift()!.readings.length;
   }
@@ -215,21 +242,61 @@ export class Spool {
     return { readings, lastId, bytes };
   }
 
-  /** Removes batches that oldest() returned, in their order, from the front of the spool (one statement). */
-  remove(batches: readonly SpoolBatch[]): void {
-    let upTo = 0;
+  /** The last append id that sink `sink` (its index in `sinks`) confirmed. */
+  position = (sink: number): number => this.positions[sink]!;
+  /** Readings sink `sink` has still to deliver. */
+  pending = (sink: number): number => this.pendingReadings[sink]!;
+
+  /**
+   * Sink `sink` delivered batches that oldest() returned after its position, in their order: its position moves
+   * past them, and rows every sink is past are removed from the front of the spool (one statement). With several
+   * sinks the position is saved in the same transaction, so a restart resumes each sink where it was.
+   */
+  confirm(sink: number, batches: readonly SpoolBatch[]): void {
+    let upTo = this.positions[sink]!;
+    let n = 0;
     for (const b of batches) {
       if (b.readings.length === 0) continue;
       upTo = Math.max(upTo, b.lastId);
-      this.depth -= b.readings.length;
-      this.bytes -= b.bytes;
+      n += b.readings.length;
     }
-    if (upTo === 0) return;
-    this.deleteUpTo.run(upTo);
-    while (this.tail.length > 0 && this.tail[0]!.id <= upTo) this.tailReadings -= this.tail.shift()!.readings.length;
+    if (upTo === this.positions[sink]) return;
+    let min = upTo;
+    for (let i = 0; i < this.positions.length; i++) if (i !== sink && this.positions[i]! < min) min = this.positions[i]!;
+    let freed = { n: 0, bytes: 0 };
+    const removeThrough = min > this.removedUpTo ? min : 0;
+    if (this.positions.length === 1) {
+      if (removeThrough) freed = this.removeRows(removeThrough);
+    } else {
+      this.db.transaction(() => {
+        this.savePosition.run(this.sinks[sink]!, upTo);
+        if (removeThrough) freed = this.removeRows(removeThrough);
+      })();
+    }
+    // Only once the statements succeeded: on failure nothing moved, and the sink delivers the batches again.
+    this.positions[sink] = upTo;
+    this.pendingReadings[sink]! -= n;
+    if (!removeThrough) return;
+    this.removedUpTo = removeThrough;
+    this.depth -= freed.n;
+    this.bytes -= freed.bytes;
+    while (this.tail.length > 0 && this.tail[0]!.id <= removeThrough) this.tailReadings -= this.tail.shift()!.readings.length;
   }
 
-  /** Receive time of the oldest reading waiting, or null when the spool is empty. */
+  /** Deletes rows up to `upTo` and says what they held: from the tail, and from disk for rows older than the tail. */
+  private removeRows(upTo: number): { n: number; bytes: number } {
+    const tailFirst = this.tail[0]?.id ?? this.lastId + 1;
+    const freed = this.removedUpTo + 1 < tailFirst ? { ...this.sumBetween.get(this.removedUpTo, Math.min(upTo, tailFirst - 1))! } : { n: 0, bytes: 0 };
+    for (const e of this.tail) {
+      if (e.id > upTo) break;
+      freed.n += e.readings.length;
+      freed.bytes += e.bytes;
+    }
+    this.deleteUpTo.run(upTo);
+    return freed;
+  }
+
+  /** Receive time of the oldest reading kept, or null when the spool is empty. */
   oldestReceivedAt(): number | null {
     if (this.depth > 0 && this.depth === this.tailReadings) return this.tail[0]!.receivedAt;
     return this.selectOldestReceived.get() ?? null;

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Catalog, InboundMessage, Logger, Reading, RefusalReason, RefusedMessage } from '../core/index.js';
-import type { DeadLetterStore, ReadingStore } from '../storage/index.js';
+import type { DeadLetterStore, ReadingSink, ReadingStore } from '../storage/index.js';
 
 export interface IngestDeps {
   catalog: Catalog;
@@ -21,6 +21,22 @@ export interface IngestDeps {
   writeConcurrency?: number;
   /** While less than a full batch waits, store writes start at most this often (ms); default 0 (at once). */
   writeLingerMs?: number;
+  /**
+   * Sinks of the spool besides the store (the event stream …), each with its own position: a row leaves the spool
+   * only once the store and every one of them confirmed it. Names must differ from each other and from `store`.
+   */
+  sinks?: readonly ReadingSink[];
+}
+
+/** One sink of the spool as stats show it. */
+export interface SinkStats {
+  name: string;
+  /** Readings spooled that it has still to deliver. */
+  lag: number;
+  /** False from a failed write until one succeeds again. */
+  up: boolean;
+  /** Readings it confirmed (this run). */
+  written: number;
 }
 
 export interface IngestStats {
@@ -35,6 +51,8 @@ export interface IngestStats {
   /** Age of the oldest reading waiting in the spool, null when it is empty. */
   oldestAgeMs: number | null;
   storeUp: boolean;
+  /** Every sink, the store first. */
+  sinks: SinkStats[];
 }
 
 export interface Ingest {
@@ -57,7 +75,7 @@ export interface Ingest {
   stats(): IngestStats;
   /** True while messages are taken, the spool has room and the store's last write succeeded. */
   ready(): boolean;
-  /** Stops taking messages, commits what is pending, lets the writer empty the spool until `deadline` (epoch ms). */
+  /** Stops taking messages, commits what is pending, lets every sink's writer deliver the spool until `deadline` (epoch ms). */
   drain(deadline: number): Promise<void>;
   close(): Promise<void>;
 }

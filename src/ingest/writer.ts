@@ -1,6 +1,5 @@
 import type { Logger } from '../core/index.js';
-import type { ReadingStore } from '../storage/index.js';
-import type { IngestMetrics } from './metrics.js';
+import type { ReadingSink } from '../storage/index.js';
 import type { Spool, SpoolBatch } from './spool.js';
 
 const RETRY_MIN_MS = 100;
@@ -19,15 +18,24 @@ function interruptibleWait(ms: number): { ended: Promise<void>; end: () => void 
   return { ended, end };
 }
 
+/** What a sink writer reports, for the sink's metrics. */
+export interface SinkEvents {
+  /** `n` readings were confirmed and the sink moved past them. */
+  confirmed(n: number): void;
+  /** A batch write failed (it is kept and retried). */
+  failed(): void;
+}
+
 /**
- * Drains the spool into the store, oldest first, a few batches at a time: a batch is removed from the spool only
- * after the store confirmed it and every batch before it; on failure it stays and is retried with a doubling back-off.
+ * Drains the spool into one sink (the store, the event stream …), oldest first from the sink's own position, a few
+ * batches at a time: the sink moves past a batch only after it confirmed it and every batch before it; on failure
+ * the batch is retried with a doubling back-off. Each sink has its own writer, so a slow one holds up only itself.
  */
-export class StoreWriter {
+export class SinkWriter {
   /** False from a failed write until a write succeeds again. */
-  storeUp = true;
-  /** Readings confirmed by the store (this run). */
-  stored = 0;
+  up = true;
+  /** Readings the sink confirmed (this run). */
+  written = 0;
   private stopped = false;
   private running = false;
   private wakeIdle: (() => void) | undefined;
@@ -35,23 +43,32 @@ export class StoreWriter {
   private lastRoundAt = 0;
   private endPause: (() => void) | undefined;
   private emptyWaiters: Array<() => void> = [];
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private readonly lingerMs: number;
 
   constructor(
     private readonly spool: Spool,
-    private readonly store: ReadingStore,
-    private readonly batchSize: number,
+    /** This sink's index in the spool's `sinks`. */
+    private readonly index: number,
+    private readonly sink: ReadingSink,
     private readonly log: Logger,
-    private readonly metrics: IngestMetrics,
-    /** Batches written at once. */
-    private readonly concurrency = 1,
-    /** Least time between two write rounds while less than a full batch waits (0: write at once). */
-    private readonly lingerMs = 0,
-  ) {}
+    private readonly events: SinkEvents,
+  ) {
+    this.batchSize = sink.batchSize ?? 5000;
+    this.concurrency = sink.concurrency ?? 1;
+    this.lingerMs = sink.lingerMs ?? 0;
+  }
+
+  /** Readings this sink has still to deliver. */
+  get lag(): number {
+    return this.spool.isOpen ? this.spool.pending(this.index) : 0;
+  }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.run().catch((err: unknown) => this.log.error({ err }, 'the store writer stopped on an unexpected error'));
+    this.run().catch((err: unknown) => this.log.error({ err, sink: this.sink.name }, `the ${this.sink.name} writer stopped on an unexpected error`));
   }
 
   /** New readings are in the spool: an idle writer looks again (a backing-off one keeps its pause). */
@@ -59,12 +76,12 @@ export class StoreWriter {
     const w = this.wakeIdle;
     this.wakeIdle = undefined;
     w?.();
-    if (this.spool.depth >= this.batchSize) this.endLinger?.();
+    if (this.lag >= this.batchSize) this.endLinger?.();
   }
 
-  /** Resolves once the spool is empty, or at `deadline` (epoch ms), whichever comes first. */
+  /** Resolves once this sink has delivered everything spooled, or at `deadline` (epoch ms), whichever comes first. */
   whenEmpty(deadline: number): Promise<void> {
-    if (this.spool.depth === 0 || this.stopped) return Promise.resolve();
+    if (this.lag === 0 || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
       function finish() {
@@ -95,14 +112,14 @@ export class StoreWriter {
       // not idle while one answer travels back through a busy event loop.
       const batches: SpoolBatch[] = [];
       try {
-        for (let after = 0; batches.length < this.concurrency; ) {
+        for (let after = this.spool.position(this.index); batches.length < this.concurrency; ) {
           const b = this.spool.oldest(this.batchSize, after);
           if (b.readings.length === 0) break;
           batches.push(b);
           after = b.lastId;
         }
       } catch (err) {
-        this.log.error({ err }, 'cannot read the spool; retrying');
+        this.log.error({ err, sink: this.sink.name }, 'cannot read the spool; retrying');
         await this.pause(RETRY_MAX_MS);
         continue;
       }
@@ -113,36 +130,39 @@ export class StoreWriter {
       }
       this.lastRoundAt = Date.now();
       const results = await Promise.allSettled(batches.map((b) => this.write(b)));
-      // What the store confirmed, up to the first failure, leaves the spool; the rest is written again later
-      // (points already stored are overwritten with themselves).
+      // What the sink confirmed, up to the first failure, it moves past; the rest is written again later
+      // (a store overwrites points with themselves, the stream drops a republish by its message id).
       let ok = 0;
       while (ok < results.length && results[ok]!.status === 'fulfilled') ok++;
       const confirmed = batches.slice(0, ok);
       if (confirmed.length > 0 && this.spool.isOpen) {
         try {
-          this.spool.remove(confirmed);
+          this.spool.confirm(this.index, confirmed);
         } catch (err) {
-          // The store has the batches; they stay spooled and are written again (same points, overwritten).
-          this.log.error({ err }, 'cannot remove stored batches from the spool');
+          // The sink has the batches; it keeps its position and delivers them again (idempotent).
+          this.log.error({ err, sink: this.sink.name }, 'cannot record delivered batches in the spool');
           await this.pause(RETRY_MAX_MS);
           continue;
         }
         const n = confirmed.reduce((sum, b) => sum + b.readings.length, 0);
-        this.stored += n;
-        this.metrics.stored.inc(n);
+        this.written += n;
+        this.events.confirmed(n);
       }
       if (!this.spool.isOpen) return;
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) {
-        this.metrics.storeWriteFailures.inc();
-        if (this.storeUp) this.log.warn({ err: failed.reason, readings: batches[ok]!.readings.length, spoolDepth: this.spool.depth }, 'store write failed; the batch stays in the spool and is retried');
-        this.storeUp = false;
+        this.events.failed();
+        if (this.up) {
+          this.log.warn({ err: failed.reason, sink: this.sink.name, readings: batches[ok]!.readings.length, lag: this.lag, spoolDepth: this.spool.depth },
+            `${this.sink.name} write failed; the batch stays in the spool and is retried`);
+        }
+        this.up = false;
         await this.pause(retryMs);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
         continue;
       }
-      if (!this.storeUp) this.log.info({ spoolDepth: this.spool.depth }, 'store writes succeed again');
-      this.storeUp = true;
+      if (!this.up) this.log.info({ sink: this.sink.name, lag: this.lag, spoolDepth: this.spool.depth }, `${this.sink.name} writes succeed again`);
+      this.up = true;
       retryMs = RETRY_MIN_MS;
       // A store that writes synchronously (SQLite) would otherwise drain a backlog batch after batch in one
       // event-loop turn, holding up every PUBACK and alert meanwhile: let the loop turn between rounds.
@@ -151,20 +171,18 @@ export class StoreWriter {
     this.settleEmptyWaiters();
   }
 
-  private async write(batch: SpoolBatch): Promise<void> {
-    const endTimer = this.metrics.storeWrite.startTimer();
-    await this.store.write(batch.readings);
-    endTimer();
+  private write(batch: SpoolBatch): Promise<void> {
+    return this.sink.write(batch.readings);
   }
 
   /**
-   * Under a light load every group commit would become its own store write: an HTTP request and a WAL fsync in
+   * Under a light load every group commit would become its own sink write: an HTTP request and a WAL fsync in
    * InfluxDB, and a spool DELETE, for a few hundred readings. Until a full batch waits, rounds start at most every
    * `lingerMs` (the readings are durable in the spool meanwhile); a full batch, stop() or a drain ends the wait.
    */
   private async linger(): Promise<void> {
     const wait = this.lastRoundAt + this.lingerMs - Date.now();
-    if (wait <= 0 || this.spool.depth >= this.batchSize || this.emptyWaiters.length > 0) return;
+    if (wait <= 0 || this.lag >= this.batchSize || this.emptyWaiters.length > 0) return;
     const w = interruptibleWait(wait);
     this.endLinger = w.end;
     await w.ended;
@@ -182,7 +200,7 @@ export class StoreWriter {
 
   private settleEmptyWaiters(): void {
     if (this.emptyWaiters.length === 0) return;
-    if (this.spool.depth > 0 && !this.stopped) return;
+    if (this.lag > 0 && !this.stopped) return;
     const waiters = this.emptyWaiters;
     this.emptyWaiters = [];
     for (const w of waiters) w();

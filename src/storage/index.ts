@@ -8,3 +8,4 @@ export * from './alert-ports.js';
 export { createSqliteAlertStores } from './sqlite/alert-stores.js';
 export * from './notify-ports.js';
 export { createSqliteNotificationStores } from './sqlite/notify-stores.js';
+export { createSqlitePositionStore } from './sqlite/positions.js';

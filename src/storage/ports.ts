@@ -176,3 +176,27 @@ export interface DeadLetterStore {
   /** Removes letters older than `olderThan` (epoch ms) and all but the newest `keep`. Returns how many. */
   purge(olderThan: number, keep: number): number;
 }
+
+/**
+ * One consumer of the ingest spool (docs/architecture.md, "Sinks of the spool"): the store writer, the event
+ * stream, a webhook… The spool hands it batches in spool order, each batch at least once; a batch counts as
+ * delivered only when write() resolved, and a row leaves the spool once every sink has confirmed it.
+ */
+export interface ReadingSink {
+  /** A short, stable name: it keys the sink's position in spool.db, its metrics and its logs. */
+  readonly name: string;
+  /** Delivers a batch; resolves once the receiver confirmed all of it, rejects (the batch is retried) otherwise. Writing a batch again must not store anything twice. */
+  write(readings: readonly Reading[]): Promise<void>;
+  /** Readings per batch (default 5000). */
+  readonly batchSize?: number;
+  /** Batches in flight at once (default 1). */
+  readonly concurrency?: number;
+  /** While less than a full batch waits, rounds start at most this often (ms; default 0). */
+  readonly lingerMs?: number;
+}
+
+/** Named positions on an increasing sequence (e.g. the last alert eventId published), kept across restarts. */
+export interface PositionStore {
+  get(name: string): number | undefined;
+  set(name: string, value: number): void;
+}

@@ -39,6 +39,8 @@ describe('configuration', () => {
     ['HOST', 'not a host'],
     ['INFLUX_BUCKET', 'a/b/c'],
     ['INFLUX_BUCKET', 'city/'],
+    ['NATS_URL', 'http://127.0.0.1:4222'],
+    ['NATS_URL', 'nats:4222'],
   ])('refuses a malformed %s and names it', (variable, value) => {
     const run = () => loadConfig({ [variable]: value }, emptyDir());
     expect(run).toThrow(ConfigError);
@@ -48,6 +50,12 @@ describe('configuration', () => {
   it('takes MQTT_IDLE_TIMEOUT as a duration, 0 for never', () => {
     expect(loadConfig({ MQTT_IDLE_TIMEOUT: '10m' }, emptyDir()).mqttIdleTimeoutMs).toBe(600_000);
     expect(loadConfig({ MQTT_IDLE_TIMEOUT: '0' }, emptyDir()).mqttIdleTimeoutMs).toBe(0);
+  });
+
+  it('takes a NATS server URL for the event stream, off when unset', () => {
+    expect(loadConfig({}, emptyDir()).natsUrl).toBeUndefined();
+    expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222' }, emptyDir()).natsUrl).toBe('nats://127.0.0.1:4222');
+    expect(loadConfig({ NATS_URL: 'tls://user:pw@nats.example.org:4222' }, emptyDir()).natsUrl).toBe('tls://user:pw@nats.example.org:4222');
   });
 
   it('never repeats a secret it refuses', () => {

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { createLogger, loadCatalog, type DeadLetter, type Logger, type InboundMessage, type Reading, type RefusalReason } from '../../src/core/index.js';
 import { createIngest, type Ingest } from '../../src/ingest/index.js';
-import type { DeadLetterSelection, DeadLetterStore, HistoryQuery, Point, ReadingStore, ScanQuery, StoredDeadLetter, StoredReading } from '../../src/storage/index.js';
+import type { DeadLetterSelection, DeadLetterStore, HistoryQuery, Point, ReadingSink, ReadingStore, ScanQuery, StoredDeadLetter, StoredReading } from '../../src/storage/index.js';
 
 /** An in-memory ReadingStore that can be switched to failing, or held so that writes wait (the real stores are tested elsewhere). */
 export class MemoryReadingStore implements ReadingStore {
@@ -70,6 +70,23 @@ export class MemoryReadingStore implements ReadingStore {
   async close(): Promise<void> {}
 }
 
+/** An in-memory sink of the spool (a stand-in for the event stream) that can be switched to failing; it records every delivery. */
+export class MemorySink implements ReadingSink {
+  /** Every reading delivered, in order, repeats included. */
+  readonly delivered: Reading[] = [];
+  readonly calls: { size: number; ok: boolean }[] = [];
+  failing = false;
+
+  constructor(readonly name = 'memory', readonly batchSize = 5000) {}
+
+  async write(readings: readonly Reading[]): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.calls.push({ size: readings.length, ok: !this.failing });
+    if (this.failing) throw new Error(`${this.name} is down`);
+    for (const r of readings) this.delivered.push(r);
+  }
+}
+
 /** An in-memory DeadLetterStore that records each add() call (one call per batch). */
 export class MemoryDeadLetters implements DeadLetterStore {
   readonly letters: StoredDeadLetter[] = [];
@@ -131,7 +148,7 @@ export interface Rig {
 /** An ingest on `dir` with fresh fakes (or the given ones), started. */
 export async function startIngest(
   dir: string,
-  opts: { store?: MemoryReadingStore; letters?: MemoryDeadLetters; spoolMaxBytes?: number; batchSize?: number; writeConcurrency?: number; writeLingerMs?: number; log?: Logger } = {},
+  opts: { store?: MemoryReadingStore; letters?: MemoryDeadLetters; spoolMaxBytes?: number; batchSize?: number; writeConcurrency?: number; writeLingerMs?: number; log?: Logger; sinks?: ReadingSink[] } = {},
 ): Promise<Rig> {
   const store = opts.store ?? new MemoryReadingStore();
   const letters = opts.letters ?? new MemoryDeadLetters();
@@ -139,7 +156,7 @@ export async function startIngest(
   const ingest = createIngest({
     catalog, store, deadLetters: letters, log: opts.log ?? silent, metrics: registry, dataDir: dir,
     spoolMaxBytes: opts.spoolMaxBytes ?? 64 * 1024 * 1024, batchSize: opts.batchSize, writeConcurrency: opts.writeConcurrency,
-    writeLingerMs: opts.writeLingerMs,
+    writeLingerMs: opts.writeLingerMs, sinks: opts.sinks,
   });
   await ingest.start();
   return { ingest, store, letters, registry, dir };

@@ -48,10 +48,10 @@ describe('the spool read back from memory and from disk', () => {
     const batches = drain(s, 5);
     expect(batches.map(seqs)).toEqual([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9, 10, 11], [12]]);
     const [a, ...rest] = batches;
-    s.remove([a!]);
+    s.confirm(0, [a!]);
     expect(s.depth).toBe(8);
     expect(seqs(s.oldest(100))).toEqual(rest.flatMap(seqs));
-    s.remove(rest);
+    s.confirm(0, rest);
     expect(s).toMatchObject({ depth: 0, bytes: 0 });
     expect(s.oldest(5).readings).toEqual([]);
   });
@@ -64,7 +64,7 @@ describe('the spool read back from memory and from disk', () => {
     expect(batches.flatMap(seqs)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(batches.flatMap((b) => b.readings)).toEqual(readings(0, 30)); // values (number and boolean) as appended
     expect(s.oldestReceivedAt()).toBe(t0);
-    for (let i = 0; s.depth > 0 && i < 20; i++) s.remove([s.oldest(i % 2 ? 13 : 1)]);
+    for (let i = 0; s.depth > 0 && i < 20; i++) s.confirm(0, [s.oldest(i % 2 ? 13 : 1)]);
     expect(s.depth).toBe(0);
     expect(s.bytes).toBe(0);
     expect(s.oldestReceivedAt()).toBeNull();
@@ -75,7 +75,7 @@ describe('the spool read back from memory and from disk', () => {
     const d = dir();
     const s = open(d, 4);
     for (let i = 0; i < 4; i++) s.append(readings(i * 3, 3));
-    s.remove([s.oldest(5)]);
+    s.confirm(0, [s.oldest(5)]);
     const { depth, bytes } = s;
     expect(depth).toBe(9);
     s.close();
@@ -120,7 +120,7 @@ describe('the spool read back from memory and from disk', () => {
     expect([...s.seqs()].map((x) => x.seq)).toEqual([0, 1, 2, 3, 4]);
     const first = s.oldest(3);
     expect(first.readings).toEqual(readings(0, 3));
-    s.remove([first, s.oldest(10, first.lastId)]);
+    s.confirm(0, [first, s.oldest(10, first.lastId)]);
     s.append(readings(5, 1)); // the table was empty: the new row's id still follows the last one
     expect(s.oldest(10).lastId).toBeGreaterThan(first.lastId + 1);
     expect(seqs(s.oldest(10))).toEqual([5]);

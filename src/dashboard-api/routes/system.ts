@@ -9,6 +9,8 @@ import { inScope, scopedPage, type Scoped } from '../scope.js';
 export interface Readiness {
   /** Names of the parts that are not ready (empty: all ready). */
   notReady(): string[];
+  /** Per sink of the spool (the store, the event stream …), readings it has still to deliver and whether its last write succeeded. */
+  sinks?(): Record<string, { lag: number; up: boolean }>;
 }
 
 export interface SystemDeps {
@@ -44,7 +46,8 @@ export function systemRoutes(api: ApiDefinition, deps: SystemDeps) {
       responses: { 200: { description: 'ready', schema: readySchema }, 503: { description: 'not ready; names what is not', schema: readySchema } } },
     (_req, res) => {
       const notReady = deps.readiness.notReady();
-      res.status(notReady.length ? 503 : 200).json(notReady.length ? { status: 'not_ready', notReady } : { status: 'ready' });
+      const sinks = deps.readiness.sinks?.();
+      res.status(notReady.length ? 503 : 200).json({ ...(notReady.length ? { status: 'not_ready', notReady } : { status: 'ready' }), ...(sinks ? { sinks } : {}) });
     },
   );
   root.op(
