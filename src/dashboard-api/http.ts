@@ -18,6 +18,7 @@ import { alertsRoutes } from './routes/alerts.js';
 import { backtestRoutes } from './routes/backtest.js';
 import { deadLetterRoutes, type DeadLetterRoutesDeps } from './routes/dead-letters.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
+import { exportRoutes } from './routes/export.js';
 import { notificationsRoutes } from './routes/notifications.js';
 import { rulesRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
@@ -81,6 +82,8 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   const routers = [
     system.api,
     devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, secrets: deps.secrets, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
+    // The caller's scope (issue 20) is applied in one place: exportRoutes' `visible` (export-stream.ts).
+    exportRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, log: deps.log, now }),
     tokensRoutes(definition, { tokens: deps.tokens, revoke: deps.authenticate.revoke }),
     alertsRoutes(definition, { engine: deps.alerts, now }),
     // Before rulesRoutes' /api/rules/{id}: `backtest` is not a rule id.
