@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { AppError, DEVICE_ID, parseDuration } from '../../core/index.js';
+import { DEVICE_ID } from '../../core/index.js';
 import { AGGREGATES } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
 import { EXPORT_COLUMNS, streamExport, type ExportDeps, type ExportRequest } from '../export-stream.js';
-import { parseTime } from '../time.js';
+import { queryEvery, queryRange } from '../time.js';
 
 export type ExportRouteDeps = ExportDeps & { now: () => number };
 
@@ -26,18 +26,8 @@ const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-n
 
 /** The export request from a validated query; a 400 names the field. */
 export function exportRequest(q: z.output<typeof exportQuery>, now: number): ExportRequest {
-  const from = parseTime(q.from, now);
-  const to = parseTime(q.to, now);
-  if (from === undefined) throw new AppError('bad_request', 'query from: use RFC 3339 (2026-01-31T12:00:00Z) or a relative time like -7d');
-  if (to === undefined) throw new AppError('bad_request', 'query to: use RFC 3339, now, or a relative time like -5m');
-  if (from >= to) throw new AppError('bad_request', 'query from must be before to');
-  let every: number | undefined;
-  if (q.every !== undefined) {
-    try { every = parseDuration(q.every); } catch { every = undefined; }
-    if (!every || every < 1000) throw new AppError('bad_request', 'query every: a duration of at least 1s, like 10s, 1m, 1h');
-  } else if (q.agg !== undefined) {
-    throw new AppError('bad_request', 'query agg needs every (the bucket width)');
-  }
+  const { from, to } = queryRange(q.from, q.to, now);
+  const every = queryEvery(q.every, q.agg);
   return {
     filter: { domain: q.domain, type: q.type, district: q.district, deviceId: q.deviceId },
     metric: q.metric, from, to, format: q.format,
