@@ -17,16 +17,11 @@ export type ExportFormat = 'csv' | 'ndjson';
 
 export const EXPORT_COLUMNS = ['ts', 'deviceId', 'domain', 'type', 'district', 'metric', 'value', 'unit'] as const;
 
-/** One row of the export: a reading's metric, or a bucket's aggregate (ts is then the bucket's start). */
-export interface ExportRow {
+/** One row of the export without its device: a reading's metric, or a bucket's aggregate (ts is then the bucket's start). */
+interface Cell {
   ts: number;
-  deviceId: string;
-  domain: string;
-  type: string;
-  district: string | null;
   metric: string;
   value: number | boolean;
-  unit: string | null;
 }
 
 export interface ExportRequest {
@@ -73,17 +68,14 @@ function matches(d: Device, f: Pick<DeviceFilter, 'domain' | 'type' | 'district'
 }
 
 /** One device's rows in time order, a page of the store at a time (raw readings by `scan`, buckets by `query`). */
-async function* deviceRows(deps: ExportDeps, req: ExportRequest, d: Device): AsyncGenerator<ExportRow[]> {
-  const sensor = deps.catalog.get(d.domain, d.type);
-  const unitOf = (m: string) => sensor?.metrics.get(m)?.unit ?? null;
-  const base = { deviceId: d.id, domain: d.domain, type: d.type, district: d.district ?? null };
+async function* deviceRows(deps: ExportDeps, req: ExportRequest, d: Device): AsyncGenerator<Cell[]> {
   if (req.every === undefined) {
     for (let start = req.from; ;) {
       const page = await deps.readings.scan({ deviceId: d.id, from: start, to: req.to, limit: PAGE });
-      const rows: ExportRow[] = [];
+      const rows: Cell[] = [];
       for (const r of page) {
-        for (const [metric, value] of Object.entries(r.values)) {
-          if (req.metric === undefined || metric === req.metric) rows.push({ ...base, ts: r.ts, metric, value, unit: unitOf(metric) });
+        for (const metric in r.values) {
+          if (req.metric === undefined || metric === req.metric) rows.push({ ts: r.ts, metric, value: r.values[metric]! });
         }
       }
       if (rows.length > 0) yield rows;
@@ -93,12 +85,12 @@ async function* deviceRows(deps: ExportDeps, req: ExportRequest, d: Device): Asy
   }
   const every = req.every;
   const agg = req.agg ?? 'mean';
-  for (const spec of sensor?.metrics.values() ?? []) {
+  for (const spec of deps.catalog.get(d.domain, d.type)?.metrics.values() ?? []) {
     if (req.metric !== undefined && spec.name !== req.metric) continue;
     if (spec.kind === 'boolean' && !BOOLEAN_AGGREGATES.includes(agg)) continue;
     for (let start = req.from; start < req.to;) {
       const points = await deps.readings.query({ deviceId: d.id, metric: spec.name, from: start, to: req.to, every, agg, limit: PAGE });
-      if (points.length > 0) yield points.map((p) => ({ ...base, ts: p.t, metric: spec.name, value: p.v, unit: spec.unit ?? null }));
+      if (points.length > 0) yield points.map((p) => ({ ts: p.t, metric: spec.name, value: p.v }));
       if (points.length < PAGE) break;
       start = points[points.length - 1]!.t + every;
     }
@@ -110,10 +102,31 @@ function csvField(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-export function formatRow(row: ExportRow, format: ExportFormat): string {
-  const ts = new Date(row.ts).toISOString();
-  if (format === 'ndjson') return JSON.stringify({ ...row, ts }) + '\n';
-  return [ts, row.deviceId, row.domain, row.type, row.district ?? '', row.metric, String(row.value), row.unit ?? ''].map(csvField).join(',') + '\r\n';
+/**
+ * The rows' text for one device: its columns are formatted once, and each metric's (name, unit) once, so a row
+ * costs its time and value only. `ts` and `value` never need CSV quoting (RFC 3339, a number or a boolean).
+ */
+function rowFormatter(catalog: Catalog, d: Device, format: ExportFormat): (c: Cell) => string {
+  const sensor = catalog.get(d.domain, d.type);
+  const unitOf = (m: string) => sensor?.metrics.get(m)?.unit ?? null;
+  const perMetric = new Map<string, [string, string]>();
+  const device = format === 'csv'
+    ? [d.id, d.domain, d.type, d.district ?? ''].map(csvField).join(',')
+    : `"deviceId":${JSON.stringify(d.id)},"domain":${JSON.stringify(d.domain)},"type":${JSON.stringify(d.type)},"district":${JSON.stringify(d.district ?? null)}`;
+  const parts = (metric: string): [string, string] => {
+    let p = perMetric.get(metric);
+    if (!p) {
+      const unit = unitOf(metric);
+      p = format === 'csv'
+        ? [`${device},${csvField(metric)},`, `,${csvField(unit ?? '')}\r\n`]
+        : [`,${device},"metric":${JSON.stringify(metric)},"value":`, `,"unit":${JSON.stringify(unit)}}\n`];
+      perMetric.set(metric, p);
+    }
+    return p;
+  };
+  return format === 'csv'
+    ? (c) => { const [head, tail] = parts(c.metric); return `${new Date(c.ts).toISOString()},${head}${c.value}${tail}`; }
+    : (c) => { const [head, tail] = parts(c.metric); return `{"ts":"${new Date(c.ts).toISOString()}"${head}${JSON.stringify(c.value)}${tail}`; };
 }
 
 /** Writes a chunk and waits for 'drain' when the response's buffer is full; false once the client has gone. */
@@ -152,8 +165,9 @@ export async function streamExport(deps: ExportDeps, req: ExportRequest, res: Re
     for (const d of exportDevices(deps, req, principal)) {
       current = d.id;
       out.devices++;
+      const format = rowFormatter(deps.catalog, d, req.format);
       for await (const rows of deviceRows(deps, req, d)) {
-        for (const r of rows) buf += formatRow(r, req.format);
+        for (const r of rows) buf += format(r);
         out.rows += rows.length;
         if (buf.length >= CHUNK_CHARS) {
           if (!(await send(res, buf, gone))) return { ...out, aborted: true };
