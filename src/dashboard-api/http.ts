@@ -13,11 +13,13 @@ import type { Authenticate } from './auth.js';
 import { ApiDefinition } from './define.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { inScope } from './scope.js';
 import { CONSOLE_ROUTE, labelRoute, requestMetrics } from './request-metrics.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { backtestRoutes } from './routes/backtest.js';
 import { deadLetterRoutes, type DeadLetterRoutesDeps } from './routes/dead-letters.js';
 import { devicesRoutes, type DevicePresence } from './routes/devices.js';
+import { exportRoutes } from './routes/export.js';
 import { notificationsRoutes } from './routes/notifications.js';
 import { rulesRoutes } from './routes/rules.js';
 import { createLoginThrottle } from './login-throttle.js';
@@ -85,6 +87,8 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   const routers = [
     system.api,
     devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, secrets: deps.secrets, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
+    // The caller's scope is applied in one place: exportRoutes' `visible` (export-stream.ts).
+    exportRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, log: deps.log, now, visible: (principal, device) => inScope(principal?.scope, device) }),
     tokensRoutes(definition, { tokens: deps.tokens, revoke: deps.authenticate.revoke }),
     alertsRoutes(definition, { engine: deps.alerts, now }),
     // Before rulesRoutes' /api/rules/{id}: `backtest` is not a rule id.

@@ -24,3 +24,25 @@ export function bodyTime(v: string | number, field: string, now: number): number
   if (parsed === undefined) throw new AppError('bad_request', `body ${field}: use RFC 3339 (2026-01-31T12:00:00Z), epoch ms, now, or a relative time like -1d`);
   return parsed;
 }
+
+/** A query's `from` and `to` (RFC 3339, `now` or relative) as epoch ms, from before to; else a 400 naming the field. */
+export function queryRange(fromText: string, toText: string, now: number): { from: number; to: number } {
+  const from = parseTime(fromText, now);
+  const to = parseTime(toText, now);
+  if (from === undefined) throw new AppError('bad_request', 'query from: use RFC 3339 (2026-01-31T12:00:00Z) or a relative time like -1h');
+  if (to === undefined) throw new AppError('bad_request', 'query to: use RFC 3339, now, or a relative time like -5m');
+  if (from >= to) throw new AppError('bad_request', 'query from must be before to');
+  return { from, to };
+}
+
+/** A query's bucket width `every` (at least 1s) in ms, or undefined without one; `agg` needs it. Else a 400 naming the field. */
+export function queryEvery(everyText: string | undefined, agg: string | undefined): number | undefined {
+  if (everyText === undefined) {
+    if (agg !== undefined) throw new AppError('bad_request', 'query agg needs every (the bucket width)');
+    return undefined;
+  }
+  let every: number | undefined;
+  try { every = parseDuration(everyText); } catch { every = undefined; }
+  if (!every || every < 1000) throw new AppError('bad_request', 'query every: a duration of at least 1s, like 10s, 1m, 1h');
+  return every;
+}

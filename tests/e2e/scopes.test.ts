@@ -147,6 +147,19 @@ describe('scoped users and tokens', () => {
     expect((await t.api('POST', '/api/tokens', { name: 'bad', role: 'viewer', scope: {} })).status).toBe(400);
   });
 
+  it('exports only the readings of devices in the caller\'s scope (GET /api/export/readings)', async () => {
+    const ts = Date.now() - 60_000;
+    await heart.send({ heart_rate: 71 }, ts);
+    await gas.send({ co: 3 }, ts);
+    const exported = async (who: typeof health) => {
+      const res = await fetch(`${t.httpUrl}/api/export/readings?from=-1h&format=ndjson`, { headers: { cookie: who.cookie } });
+      expect(res.status).toBe(200);
+      return new Set((await res.text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { deviceId: string }).deviceId));
+    };
+    await eventually(async () => { const all = await exported(ops); return all.has(gas.id) && all.has(heart.id); }, 'both readings stored');
+    expect([...(await exported(health))]).toEqual([heart.id]);
+  });
+
   it('shows a scoped admin token only the dead letters of its own devices', async () => {
     await gas.send({ co: 'lots' as unknown as number });
     await heart.send({ heart_rate: 'fast' as unknown as number });

@@ -64,12 +64,43 @@ export function apiCaller(token: string, onUnauthorized: () => void = () => unde
   return call;
 }
 
+/** What a history export covers (docs/export.md). */
+export interface ExportQuery {
+  from: string;
+  to?: string;
+  domain?: string;
+  type?: string;
+  district?: string;
+  deviceId?: string;
+  metric?: string;
+  every?: string;
+  agg?: string;
+  format: 'csv' | 'ndjson';
+}
+
+/** The export's URL (relative to the console, as every API call is). */
+export const exportUrl = (q: ExportQuery) => `api/export/readings${query(q)}`;
+
 /** A client for /api bound to one token; `onUnauthorized` runs when the server no longer accepts it. */
 export function createApi(token: string, onUnauthorized: () => void = () => undefined) {
   const call = apiCaller(token, onUnauthorized);
   return {
     whoami: () => call<Principal>('GET', '/whoami'),
     signOut: () => call<void>('DELETE', '/session'),
+    /** Downloads a history export (GET /api/export/readings) with this token and has the browser save it. */
+    async download(exportQuery: ExportQuery): Promise<void> {
+      const res = await fetch(exportUrl(exportQuery), { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) {
+        if (res.status === 401) onUnauthorized();
+        const err = ((await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined)?.error;
+        throw new ApiError(res.status, err?.code ?? 'error', err?.message ?? `export: HTTP ${res.status}`);
+      }
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `citysense-readings.${exportQuery.format}`;
+      const href = URL.createObjectURL(await res.blob());
+      const a = Object.assign(document.createElement('a'), { href, download: name });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
+    },
     catalog: () => call<Catalog>('GET', '/catalog'),
     stats: () => call<Stats>('GET', '/stats'),
     rules: async () => (await call<{ items: Rule[] }>('GET', '/rules')).items,

@@ -11,6 +11,7 @@ import { useSession } from '../lib/session.js';
 import type { Aggregate, Alert, CatalogMetric, Device, Rule, Severity } from '../types.js';
 import { AlertActions } from './alert-actions.js';
 import { MetricChart, type Series, type Threshold } from './chart.js';
+import { ExportLinks } from './export-links.js';
 import { CheckIcon, SeverityIcon } from './icons.js';
 import { StatusPill } from './status.js';
 
@@ -217,6 +218,7 @@ function History({ device, metrics, onNewest }: { device: Device; metrics: Catal
           </select>
         </label>
         <span class="muted small">{every ? `${effective} per ${durationText(every)}` : 'raw points, live'}</span>
+        <ExportLinks query={{ deviceId: device.id, from: `-${durationText(seconds)}`, ...(every ? { every: durationText(every), agg: effective } : {}) }} />
       </div>
       {error && <div class="form-error pad">{error}</div>}
       <div class="charts">

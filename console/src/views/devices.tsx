@@ -7,6 +7,7 @@ import { usePersistentState } from '../lib/persist.js';
 import { deviceHref } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
 import type { Device, DeviceStatus } from '../types.js';
+import { ExportLinks } from './export-links.js';
 import { SeverityIcon } from './icons.js';
 import { StatusPill } from './status.js';
 
@@ -90,6 +91,8 @@ export function DevicesPage() {
           </select>
         </label>
         {JSON.stringify(filter) !== JSON.stringify(NO_FILTER) && <button class="btn btn-ghost btn-sm" onClick={() => setFilter(NO_FILTER)}>Clear filters</button>}
+        {/* The export takes the domain, type and district filters (the API's); search, status and alerts are the list's own. */}
+        <ExportLinks label="Export last 24 h" query={{ from: '-24h', domain: filter.domain, type: filter.type, district: filter.district }} />
         <span class="toolbar-count">{shown.length} of {all.length} devices</span>
       </div>
       <section class="panel">

@@ -1,11 +1,11 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { AppError, DEVICE_ID, newSecret, notFound, parseDuration, type Catalog, type DeviceSecrets } from '../../core/index.js';
+import { AppError, DEVICE_ID, newSecret, notFound, type Catalog, type DeviceSecrets } from '../../core/index.js';
 import { AGGREGATES, type Device, type DeviceRegistry, type ReadingStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
 import { credentialsSchema, deviceCreatedSchema, deviceSchema, historySchema, page } from '../schemas.js';
 import { inScope, scopedPage } from '../scope.js';
-import { parseTime } from '../time.js';
+import { queryEvery, queryRange } from '../time.js';
 
 export interface DevicePresence {
   isOnline(deviceId: string): boolean;
@@ -171,21 +171,10 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
       if (!sensor?.metrics.has(q.metric)) {
         throw new AppError('bad_request', `query metric: ${device.domain}/${device.type} has no metric ${q.metric}`);
       }
-      const t = now();
-      const from = parseTime(q.from, t);
-      const to = parseTime(q.to, t);
-      if (from === undefined) throw new AppError('bad_request', 'query from: use RFC 3339 (2026-01-31T12:00:00Z) or a relative time like -1h');
-      if (to === undefined) throw new AppError('bad_request', 'query to: use RFC 3339, now, or a relative time like -5m');
-      if (from >= to) throw new AppError('bad_request', 'query from must be before to');
-      let every: number | undefined;
-      if (q.every !== undefined) {
-        try { every = parseDuration(q.every); } catch { every = undefined; }
-        if (!every || every < 1000) throw new AppError('bad_request', 'query every: a duration of at least 1s, like 10s, 1m, 1h');
-        if ((to - from) / every > MAX_POINTS) {
-          throw new AppError('bad_request', `query would return more than ${MAX_POINTS} buckets: raise every or narrow from/to`);
-        }
-      } else if (q.agg !== undefined) {
-        throw new AppError('bad_request', 'query agg needs every (the bucket width)');
+      const { from, to } = queryRange(q.from, q.to, now());
+      const every = queryEvery(q.every, q.agg);
+      if (every !== undefined && (to - from) / every > MAX_POINTS) {
+        throw new AppError('bad_request', `query would return more than ${MAX_POINTS} buckets: raise every or narrow from/to`);
       }
       const limit = q.limit ?? (every === undefined ? 1000 : MAX_POINTS);
       // One more than asked for tells whether the answer was cut.
