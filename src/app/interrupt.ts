@@ -22,6 +22,15 @@ export function onceInterrupted(first: () => void, again: () => void): { off(): 
     off() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // The run may end within the window of the first Ctrl-C: its echo must not kill the process while it exits.
+      if (at === undefined) return;
+      const echo = () => undefined;
+      process.on('SIGINT', echo);
+      process.on('SIGTERM', echo);
+      setTimeout(() => {
+        process.off('SIGINT', echo);
+        process.off('SIGTERM', echo);
+      }, Math.max(0, at + SAME_CTRL_C_MS - Date.now())).unref();
     },
   };
 }

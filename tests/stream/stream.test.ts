@@ -55,10 +55,15 @@ describe('the event stream on NATS JetStream (NATS_URL)', () => {
     await first.kill();
     const result = await run;
     expect(result.acknowledged).toBe(result.sent);
-    // What the store has of the fleet is what was acknowledged.
+    // What the store has of the fleet is what was acknowledged (once the writer's last round, up to 100 ms after
+    // the PUBACKs, is in).
     const stored = new Map<string, number>();
-    for (const d of result.fleet) stored.set(d.id, await t.app.parts.readings.count(d.id));
-    const total = [...stored.values()].reduce((a, b) => a + b, 0);
+    const storedTotal = async () => {
+      for (const d of result.fleet) stored.set(d.id, await t.app.parts.readings.count(d.id));
+      return [...stored.values()].reduce((a, b) => a + b, 0);
+    };
+    await eventually(async () => (await storedTotal()) >= result.acknowledged, 'every acknowledged reading stored');
+    const total = await storedTotal();
     expect(total).toBeGreaterThanOrEqual(result.acknowledged);
 
     const again = await durableConsumer(nats.url, 'sim-run', filter); // the same durable: resumes where it was
