@@ -76,6 +76,7 @@ export interface Silence {
   to: string;
   reason: string;
   createdBy: string;
+  createdById: string | null;
   createdAt: string;
   active: boolean;
 }
@@ -93,12 +94,16 @@ export interface Rule {
   metric?: string;
   condition: Condition;
   severity: Severity;
+  updatedAt: string;
+  createdBy: { id: string; name: string } | null;
+  updatedBy: { id: string; name: string } | null;
 }
 
 export interface Stats {
   connectedDevices: number;
-  readings: { accepted: number; refused: Record<string, number>; stored: number };
-  spool: { backlog: number; bytes: number; oldestAgeMs: number | null };
+  /** The platform's counters: absent for a scoped user (they are not counted per device). */
+  readings?: { accepted: number; refused: Record<string, number>; stored: number };
+  spool?: { backlog: number; bytes: number; oldestAgeMs: number | null };
   store: { kind: 'influxdb' | 'sqlite'; up: boolean };
   activeAlerts: number;
 }

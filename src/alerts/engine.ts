@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import cron from 'node-cron';
 import { AppError, conflict, notFound, type Reading } from '../core/index.js';
-import type { Alert, NewAlert, Rule, Silence, Threshold, TransitionInput } from '../storage/index.js';
+import type { Alert, Credit, NewAlert, Rule, Silence, Threshold, TransitionInput } from '../storage/index.js';
 import { builtinRules, FIRST_RELEASE_BUILTIN_IDS } from './builtin-rules.js';
 import { describe } from './conditions.js';
 import { eventTime, inEventOrder, matchesAll, matchesDevice, noDataLimitMs, pendingDueAt, step as decide, valueFor, type PairState } from './evaluate.js';
 import { createAlertMetrics } from './metrics.js';
 import { compileRule, indexRules, type CompiledRule } from './rule-index.js';
-import { checkRule, toRule, type RuleInput } from './rule-schema.js';
+import { checkRule, logRuleChange, toRule, type RuleInput } from './rule-schema.js';
 import { createSilenceBook, type Silenceable } from './silences.js';
 import type { AlertEngine, AlertEngineDeps, PushKind, SilenceInput, TransitionListener } from './types.js';
 
@@ -47,7 +47,7 @@ interface DeviceState {
   rules: Map<string, RuleState>;
 }
 
-const SYSTEM = 'system';
+const SYSTEM = 'system' as const;
 const HELD: PairState = { kind: 'held' };
 const OPEN: PairState = { kind: 'open' };
 const INFO_TTL_MS = 60_000;
@@ -147,8 +147,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     return saved;
   }
 
-  function resolveAlert(a: Alert, at: number, value: number | null, actor: string, note?: string): Alert {
-    return apply(a, { ...a, state: 'resolved', resolvedAt: at, resolvedBy: actor }, { kind: 'resolved', at, value, actor, ...(note ? { note } : {}) }, 'resolved');
+  // `by`: who resolved it by hand, or SYSTEM (the engine: no id).
+  function resolveAlert(a: Alert, at: number, value: number | null, by: Credit | typeof SYSTEM, note?: string): Alert {
+    const actor = by === SYSTEM ? SYSTEM : by.name;
+    const actorId = by === SYSTEM ? null : by.id;
+    return apply(a, { ...a, state: 'resolved', resolvedAt: at, resolvedBy: actor, resolvedById: actorId }, { kind: 'resolved', at, value, actor, actorId, ...(note ? { note } : {}) }, 'resolved');
   }
 
   // A failing store must not break ingest: the transition is logged, counted and retried by the next reading.
@@ -504,15 +507,15 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     return a;
   }
 
-  function ack(id: number, by: string, note?: string): Alert {
+  function ack(id: number, by: Credit, note?: string): Alert {
     const a = mustFind(id);
     if (a.state === 'resolved') throw conflict(`alert ${id} is already resolved`);
     if (a.state === 'acknowledged') return a;
     const t = now();
-    return apply(a, { ...a, state: 'acknowledged', acknowledgedAt: t, acknowledgedBy: by }, { kind: 'acknowledged', at: t, value: a.lastValue, actor: by, ...(note ? { note } : {}) }, 'acknowledged');
+    return apply(a, { ...a, state: 'acknowledged', acknowledgedAt: t, acknowledgedBy: by.name, acknowledgedById: by.id }, { kind: 'acknowledged', at: t, value: a.lastValue, actor: by.name, actorId: by.id, ...(note ? { note } : {}) }, 'acknowledged');
   }
 
-  function resolve(id: number, by: string, note?: string): Alert {
+  function resolve(id: number, by: Credit, note?: string): Alert {
     const a = mustFind(id);
     if (a.state === 'resolved') throw conflict(`alert ${id} is already resolved`);
     const ds = devices.get(a.deviceId);
@@ -558,22 +561,24 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     }
   }
 
-  function createRule(input: RuleInput): Rule {
+  function createRule(input: RuleInput, by?: Credit): Rule {
     checkRule(catalog, input);
-    const rule = toRule(input, input.id ?? randomUUID(), now());
+    const rule = toRule(input, input.id ?? randomUUID(), now(), undefined, by);
     store.rules.create(rule);
+    logRuleChange(log, rule.id, undefined, rule, by);
     compiled.set(rule.id, compileRule(rule));
     rebuildIndex();
     return rule;
   }
 
-  function updateRule(id: string, input: RuleInput): Rule {
+  function updateRule(id: string, input: RuleInput, by?: Credit): Rule {
     const prev = store.rules.get(id);
     if (!prev) throw notFound(`rule ${id}`);
     if (input.id !== undefined && input.id !== id) throw new AppError('bad_request', `body id: ${input.id} differs from the path's ${id}`);
     checkRule(catalog, input);
-    const rule = toRule(input, id, now(), prev);
+    const rule = toRule(input, id, now(), prev, by);
     store.rules.update(rule);
+    logRuleChange(log, id, prev, rule, by);
     const cr = compileRule(rule);
     compiled.set(id, cr);
     rebuildIndex();
@@ -581,9 +586,10 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     return rule;
   }
 
-  function deleteRule(id: string): void {
+  function deleteRule(id: string, by?: Credit): void {
     const prev = store.rules.get(id);
     if (!prev || !store.rules.delete(id)) throw notFound(`rule ${id}`);
+    logRuleChange(log, id, prev, undefined, by);
     compiled.delete(id);
     rebuildIndex();
     reconcile(id, undefined, prev);
@@ -591,11 +597,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
 
   // ---- silences ----
 
-  function createSilence(input: SilenceInput, by: string): Silence {
+  function createSilence(input: SilenceInput, by: Credit): Silence {
     if (input.match.ruleId !== undefined && !compiled.has(input.match.ruleId)) {
       throw new AppError('bad_request', `body match.ruleId: no rule ${input.match.ruleId}`);
     }
-    const silence: Silence = { id: randomUUID(), match: input.match, from: input.from, to: input.to, reason: input.reason, createdBy: by, createdAt: now() };
+    const silence: Silence = { id: randomUUID(), match: input.match, from: input.from, to: input.to, reason: input.reason, createdBy: by.name, createdById: by.id, createdAt: now() };
     store.silences.create(silence);
     book.add(silence);
     scheduleSilenceEnd();

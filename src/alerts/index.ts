@@ -33,6 +33,7 @@ export type {
   AlertState,
   AlertStores,
   Condition,
+  Credit,
   Rule,
   RuleMatch,
   Severity,

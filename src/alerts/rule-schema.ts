@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AppError, parseDuration, type Catalog, type SensorType } from '../core/index.js';
-import { SEVERITIES, type Rule, type ValueCondition } from '../storage/index.js';
+import { AppError, parseDuration, type Catalog, type Logger, type SensorType } from '../core/index.js';
+import { SEVERITIES, type Credit, type Rule, type ValueCondition } from '../storage/index.js';
 import { negate, overlaps } from './conditions.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
@@ -84,7 +84,7 @@ export function checkRule(catalog: Catalog, input: RuleInput): void {
 }
 
 /** The rule a checked input becomes. */
-export function toRule(input: RuleInput, id: string, now: number, previous?: Rule): Rule {
+export function toRule(input: RuleInput, id: string, now: number, previous?: Rule, by?: Credit): Rule {
   return {
     id,
     name: input.name,
@@ -99,7 +99,23 @@ export function toRule(input: RuleInput, id: string, now: number, previous?: Rul
     builtin: previous?.builtin ?? false,
     createdAt: previous?.createdAt ?? now,
     updatedAt: now,
+    createdBy: previous ? (previous.createdBy ?? null) : (by ?? null),
+    updatedBy: previous ? (by ?? null) : null,
   };
+}
+
+/** What a change did to a rule: created, deleted, disabled, enabled or (anything else) updated. */
+export function ruleChange(prev: Rule | undefined, next: Rule | undefined): 'created' | 'deleted' | 'disabled' | 'enabled' | 'updated' {
+  if (!prev) return 'created';
+  if (!next) return 'deleted';
+  if (prev.enabled !== next.enabled) return next.enabled ? 'enabled' : 'disabled';
+  return 'updated';
+}
+
+/** Logs a rule change at info: the rule, what was done, and by whom. */
+export function logRuleChange(log: Logger, ruleId: string, prev: Rule | undefined, next: Rule | undefined, by: Credit | undefined): void {
+  const change = ruleChange(prev, next);
+  log.info({ ruleId, change, by: by?.name ?? null, byId: by?.id ?? null }, `alert rule ${ruleId} ${change}${by ? ` by ${by.name}` : ''}`);
 }
 
 /** The clear condition in force: the rule's own, or the negation of its condition. */

@@ -1,7 +1,7 @@
 // The alert engine's face: what it needs, what it offers, and how a recorded transition is pushed.
 import type { Registry } from 'prom-client';
 import type { Catalog, Logger, Reading } from '../core/index.js';
-import type { Alert, AlertEvent, AlertState, AlertStores, Rule, Severity, Silence, SilenceMatch, Transition } from '../storage/index.js';
+import type { Alert, AlertEvent, AlertState, AlertStores, Credit, Rule, Severity, Silence, SilenceMatch, Transition } from '../storage/index.js';
 import type { RuleInput } from './rule-schema.js';
 
 /** What the engine needs to know of a registered device. */
@@ -63,8 +63,9 @@ export interface AlertEngine {
   evaluate(readings: readonly Reading[]): void;
   /** Called synchronously after each recorded transition; returns an unsubscribe function. */
   onTransition(listener: TransitionListener): () => void;
-  ack(id: number, by: string, note?: string): Alert;
-  resolve(id: number, by: string, note?: string): Alert;
+  /** `by` is credited: its name becomes acknowledgedBy and the transition's actor, its id acknowledgedById and actorId. */
+  ack(id: number, by: Credit, note?: string): Alert;
+  resolve(id: number, by: Credit, note?: string): Alert;
   /** Fires and resolves `no_data` alerts, ends expired silences, flushes buffered values. */
   sweep(): void;
   /**
@@ -80,12 +81,13 @@ export interface AlertEngine {
   eventsAfter(eventId: number, limit: number): AlertEvent[];
   listRules(): Rule[];
   getRule(id: string): Rule | undefined;
-  createRule(input: RuleInput): Rule;
-  updateRule(id: string, input: RuleInput): Rule;
-  deleteRule(id: string): void;
+  /** Rule changes record `by` (createdBy / updatedBy) and are logged at info with it. */
+  createRule(input: RuleInput, by?: Credit): Rule;
+  updateRule(id: string, input: RuleInput, by?: Credit): Rule;
+  deleteRule(id: string, by?: Credit): void;
   listSilences(): Silence[];
   getSilence(id: string): Silence | undefined;
-  createSilence(input: SilenceInput, by: string): Silence;
+  createSilence(input: SilenceInput, by: Credit): Silence;
   deleteSilence(id: string): void;
 }
 

@@ -21,8 +21,10 @@ export function alertView(a: Alert) {
     firedAt: iso(a.firedAt)!,
     acknowledgedAt: iso(a.acknowledgedAt),
     acknowledgedBy: a.acknowledgedBy,
+    acknowledgedById: a.acknowledgedById ?? null,
     resolvedAt: iso(a.resolvedAt),
     resolvedBy: a.resolvedBy,
+    resolvedById: a.resolvedById ?? null,
     lastValue: a.lastValue,
     lastValueAt: iso(a.lastValueAt),
     silenced: a.silenced,
@@ -33,16 +35,16 @@ export type AlertView = ReturnType<typeof alertView>;
 
 /** One recorded transition: what happened, when, with what value, by whom. */
 export function transitionView(t: Transition) {
-  return { eventId: t.eventId, kind: t.kind, at: iso(t.at)!, value: t.value, actor: t.actor, ...(t.note !== undefined ? { note: t.note } : {}) };
+  return { eventId: t.eventId, kind: t.kind, at: iso(t.at)!, value: t.value, actor: t.actor, actorId: t.actorId ?? null, ...(t.note !== undefined ? { note: t.note } : {}) };
 }
 export type TransitionView = ReturnType<typeof transitionView>;
 
 export function ruleView(r: Rule) {
-  return { ...r, createdAt: iso(r.createdAt)!, updatedAt: iso(r.updatedAt)! };
+  return { ...r, createdAt: iso(r.createdAt)!, updatedAt: iso(r.updatedAt)!, createdBy: r.createdBy ?? null, updatedBy: r.updatedBy ?? null };
 }
 export type RuleView = ReturnType<typeof ruleView>;
 
 export function silenceView(s: Silence, now: number) {
-  return { ...s, from: iso(s.from)!, to: iso(s.to)!, createdAt: iso(s.createdAt)!, active: s.from <= now && now < s.to };
+  return { ...s, createdById: s.createdById ?? null, from: iso(s.from)!, to: iso(s.to)!, createdAt: iso(s.createdAt)!, active: s.from <= now && now < s.to };
 }
 export type SilenceView = ReturnType<typeof silenceView>;

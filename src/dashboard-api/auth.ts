@@ -20,6 +20,9 @@ export interface Principal {
   user?: { id: string; username: string; sessionId: string };
 }
 
+/** Who a principal's actions are credited to: a person by their user id, a token as `token:{id}`. */
+export const creditOf = (p: Principal): { id: string; name: string } => ({ id: p.user ? p.user.id : `token:${p.tokenId}`, name: p.name });
+
 /** What a revocation ends: the connections of a token, of a user (all sessions), or of one session. */
 export const revocationKeys = (p: Principal): string[] => (p.user ? [p.tokenId, `session:${p.user.sessionId}`] : [p.tokenId]);
 

@@ -83,7 +83,7 @@ const CONSOLE_CSP = {
 export function createDashboardApi(deps: DashboardApiDeps): Express {
   const now = deps.now ?? Date.now;
   const definition = new ApiDefinition(deps.authenticate);
-  const system = systemRoutes(definition, { ...deps, scoping: { activeAlerts: () => deps.alerts.activeAlerts(), devices: deps.registry } });
+  const system = systemRoutes(definition, { ...deps, scoping: { activeAlerts: () => deps.alerts.activeAlerts(), devices: deps.registry, isOnline: (id) => deps.presence.isOnline(id) } });
   const routers = [
     system.api,
     devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, secrets: deps.secrets, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),

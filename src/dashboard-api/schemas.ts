@@ -86,8 +86,10 @@ export const catalogSchema = z
 export const statsSchema = z
   .object({
     connectedDevices: z.number(),
-    readings: z.object({ accepted: z.number(), refused: z.record(z.string(), z.number()), stored: z.number() }),
-    spool: z.object({ backlog: z.number(), bytes: z.number(), oldestAgeMs: z.number().nullable() }),
+    readings: z.object({ accepted: z.number(), refused: z.record(z.string(), z.number()), stored: z.number() }).optional()
+      .describe('the whole platform\'s counters: left out for a scoped caller'),
+    spool: z.object({ backlog: z.number(), bytes: z.number(), oldestAgeMs: z.number().nullable() }).optional()
+      .describe('the whole platform\'s spool: left out for a scoped caller'),
     store: z.object({ kind: z.enum(['influxdb', 'sqlite']), up: z.boolean() }),
     activeAlerts: z.number(),
   })
@@ -124,8 +126,10 @@ export const alertSchema = z
     firedAt: time,
     acknowledgedAt: time.nullable(),
     acknowledgedBy: z.string().nullable(),
+    acknowledgedById: z.string().nullable().describe('who acknowledged it: a user id, or token:{id} for an API token'),
     resolvedAt: time.nullable(),
     resolvedBy: z.string().nullable(),
+    resolvedById: z.string().nullable().describe('who resolved it by hand (a user id or token:{id}); null when the engine did'),
     lastValue: z.number().nullable(),
     lastValueAt: time.nullable(),
     silenced: z.boolean(),
@@ -139,9 +143,12 @@ export const transitionSchema = z.object({
   at: time,
   value: z.number().nullable(),
   actor: z.string(),
+  actorId: z.string().nullable().describe('a user id, or token:{id} for an API token; null for the engine (actor system)'),
   note: z.string().optional(),
 });
 export const alertWithTransitionsSchema = alertSchema.extend({ transitions: z.array(transitionSchema) });
+
+const credit = z.object({ id: z.string().describe('a user id, or token:{id} for an API token'), name: z.string() }).meta({ id: 'Credit' });
 
 export const ruleSchema = z
   .object({
@@ -158,6 +165,8 @@ export const ruleSchema = z
     builtin: z.boolean(),
     createdAt: time,
     updatedAt: time,
+    createdBy: credit.nullable().describe('null for built-in rules and rules made before authors were recorded'),
+    updatedBy: credit.nullable().describe('who last changed it (also disabling or enabling it); null until changed'),
   })
   .meta({ id: 'Rule' });
 
@@ -169,6 +178,7 @@ export const silenceSchema = z
     to: time,
     reason: z.string(),
     createdBy: z.string(),
+    createdById: z.string().nullable().describe('a user id, or token:{id} for an API token'),
     createdAt: time,
     active: z.boolean(),
   })

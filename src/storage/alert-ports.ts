@@ -15,6 +15,15 @@ export type Condition =
   | { op: 'no_data' };
 export type ValueCondition = Exclude<Condition, { op: 'no_data' }>;
 
+/**
+ * Who did something: a signed-in person (`id` is their user id) or an API token (`id` is `token:{token id}`), with
+ * the display name actions are shown credited to.
+ */
+export interface Credit {
+  id: string;
+  name: string;
+}
+
 export interface RuleMatch {
   domain?: string;
   type?: string;
@@ -38,6 +47,10 @@ export interface Rule {
   builtin: boolean;
   createdAt: number;
   updatedAt: number;
+  /** Who created it; absent or null for a built-in rule and for rules made before authors were recorded. */
+  createdBy?: Credit | null;
+  /** Who last changed it (an update, or disabling / enabling it); null until someone does. */
+  updatedBy?: Credit | null;
 }
 
 export const ALERT_STATES = ['firing', 'acknowledged', 'resolved'] as const;
@@ -64,8 +77,12 @@ export interface Alert {
   firedAt: number;
   acknowledgedAt: number | null;
   acknowledgedBy: string | null;
+  /** The Credit id of who acknowledged it (absent on alerts recorded before ids were). */
+  acknowledgedById?: string | null;
   resolvedAt: number | null;
   resolvedBy: string | null;
+  /** The Credit id of who resolved it; null when the engine did. */
+  resolvedById?: string | null;
   lastValue: number | null;
   lastValueAt: number | null;
   silenced: boolean;
@@ -83,8 +100,10 @@ export interface TransitionInput {
   kind: TransitionKind;
   at: number;
   value: number | null;
-  /** `system` for the engine, else the API token's name. */
+  /** `system` for the engine, else the display name of the person or API token. */
   actor: string;
+  /** The Credit id of the person or token; null (or absent) for the engine. */
+  actorId?: string | null;
   note?: string;
 }
 
@@ -170,6 +189,8 @@ export interface Silence {
   to: number;
   reason: string;
   createdBy: string;
+  /** The Credit id of its creator (absent on silences made before ids were recorded). */
+  createdById?: string | null;
   createdAt: number;
 }
 

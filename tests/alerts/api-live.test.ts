@@ -152,7 +152,7 @@ describe('alerts, rules and silences over REST and Socket.IO', () => {
 
     // Three transitions while the client is away.
     const id = engine.activeAlerts().find((a) => a.deviceId === dev)!.id;
-    engine.ack(id, 'ops');
+    engine.ack(id, { id: 'user-ops', name: 'ops' });
     engine.evaluate([reading(dev, 'safety', 'smoke', t + 1000, { obscuration: 1 })]);
     engine.evaluate([reading(dev, 'safety', 'smoke', t + 2000, { obscuration: 60 })]);
 

@@ -56,7 +56,7 @@ describe('alert state across a restart', () => {
     const acked = deviceId('gas');
     const firing = deviceId('smoke');
     h.engine.evaluate([reading(acked, 'safety', 'gas', t0, { co: 120 }), reading(firing, 'safety', 'smoke', t0, { obscuration: 20 })]);
-    const ackedAlert = h.engine.ack(h.pushed[0]!.alert.id, 'day shift');
+    const ackedAlert = h.engine.ack(h.pushed[0]!.alert.id, { id: 'user-day-shift', name: 'day shift' });
     h.engine.evaluate([reading(firing, 'safety', 'smoke', t0 + 500, { obscuration: 25 })]);
     const lastEventId = ackedAlert.eventId;
     const dir = h.dir;
@@ -102,7 +102,7 @@ describe('alert state across a restart', () => {
     const dev = deviceId('gas');
     const t0 = Date.now();
     h.engine.evaluate([reading(dev, 'safety', 'gas', t0, { co: 100 })]);
-    h.engine.resolve(h.pushed[0]!.alert.id, 'operator');
+    h.engine.resolve(h.pushed[0]!.alert.id, { id: 'user-operator', name: 'operator' });
     const dir = h.dir;
     await h.close(true);
 

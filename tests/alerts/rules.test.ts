@@ -192,9 +192,9 @@ describe('alert rules and the alert lifecycle', () => {
     const dev = deviceId('gas');
     h.engine.evaluate([reading(dev, 'safety', 'gas', T0, { co: 70 })]);
     const id = h.engine.activeAlerts().find((a) => a.deviceId === dev)!.id;
-    const acked = h.engine.ack(id, 'night shift', 'on my way');
+    const acked = h.engine.ack(id, { id: 'user-night-shift', name: 'night shift' }, 'on my way');
     expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'night shift' });
-    expect(h.engine.ack(id, 'someone else').acknowledgedBy).toBe('night shift');
+    expect(h.engine.ack(id, { id: 'user-someone-else', name: 'someone else' }).acknowledgedBy).toBe('night shift');
     h.engine.evaluate([reading(dev, 'safety', 'gas', T0 + 1000, { co: 20 })]);
     const got = h.engine.getAlert(id)!;
     expect(got.state).toBe('resolved');
@@ -209,9 +209,9 @@ describe('alert rules and the alert lifecycle', () => {
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(3);
     expect(got.eventId).toBe(ids[2]);
-    expect(() => h.engine.ack(id, 'x')).toThrow(/resolved/);
-    expect(() => h.engine.resolve(id, 'x')).toThrow(/resolved/);
-    expect(() => h.engine.ack(999_999, 'x')).toThrow(/not found/);
+    expect(() => h.engine.ack(id, { id: 'user-x', name: 'x' })).toThrow(/resolved/);
+    expect(() => h.engine.resolve(id, { id: 'user-x', name: 'x' })).toThrow(/resolved/);
+    expect(() => h.engine.ack(999_999, { id: 'user-x', name: 'x' })).toThrow(/not found/);
   });
 
   it('after a manual resolve, a breach that goes on raises no second alert; one after the clear level is a new episode', () => {
@@ -219,7 +219,7 @@ describe('alert rules and the alert lifecycle', () => {
     const send = (s: number, co: number) => h.engine.evaluate([reading(dev, 'safety', 'gas', T0 + s * 1000, { co })]);
     send(0, 100);
     const first = h.engine.activeAlerts().find((a) => a.deviceId === dev)!;
-    expect(h.engine.resolve(first.id, 'operator', 'sensor checked')).toMatchObject({ state: 'resolved', resolvedBy: 'operator' });
+    expect(h.engine.resolve(first.id, { id: 'user-operator', name: 'operator' }, 'sensor checked')).toMatchObject({ state: 'resolved', resolvedBy: 'operator' });
     send(1, 110);
     send(2, 40); // between the levels: not yet clear
     send(3, 120);

@@ -15,7 +15,7 @@ describe('silences', () => {
     const quiet = deviceId('smoke');
     const loud = deviceId('smoke');
     const now = Date.now();
-    const s = h.engine.createSilence({ match: { deviceId: quiet }, from: now - 1000, to: now + 400, reason: 'detector maintenance' }, 'ops');
+    const s = h.engine.createSilence({ match: { deviceId: quiet }, from: now - 1000, to: now + 400, reason: 'detector maintenance' }, { id: 'user-ops', name: 'ops' });
     expect(s).toMatchObject({ createdBy: 'ops', reason: 'detector maintenance' });
     h.engine.evaluate([reading(quiet, 'safety', 'smoke', now, { obscuration: 30 }), reading(loud, 'safety', 'smoke', now, { obscuration: 30 })]);
     const [q, l] = [quiet, loud].map((d) => h!.pushed.find((p) => p.alert.deviceId === d)!);
@@ -40,8 +40,8 @@ describe('silences', () => {
     const dev = deviceId('gas');
     h.devices.set(dev, { domain: 'safety', type: 'gas', district: 'Helan' });
     const t = Date.now();
-    const byRule = h.engine.createSilence({ match: { ruleId: 'carbon-monoxide', district: 'Helan' }, from: t - 1, to: t + 3_600_000, reason: 'drill' }, 'ops');
-    expect(() => h!.engine.createSilence({ match: { ruleId: 'nope' }, from: t, to: t + 1000, reason: 'x' }, 'ops')).toThrow(/ruleId/);
+    const byRule = h.engine.createSilence({ match: { ruleId: 'carbon-monoxide', district: 'Helan' }, from: t - 1, to: t + 3_600_000, reason: 'drill' }, { id: 'user-ops', name: 'ops' });
+    expect(() => h!.engine.createSilence({ match: { ruleId: 'nope' }, from: t, to: t + 1000, reason: 'x' }, { id: 'user-ops', name: 'ops' })).toThrow(/ruleId/);
     h.engine.evaluate([reading(dev, 'safety', 'gas', t, { co: 300 })]);
     expect(h.pushed.map((p) => [p.kind, p.alert.silenced])).toEqual([['fired', true]]);
     h.engine.deleteSilence(byRule.id);
@@ -101,7 +101,7 @@ describe('the stale-device sweep', () => {
     clock = T0 + 31_000;
     h.engine.sweep();
     expect(stale().map((p) => p.kind)).toEqual(['fired']);
-    h.engine.resolve(stale()[0]!.alert.id, 'operator', 'battery swapped');
+    h.engine.resolve(stale()[0]!.alert.id, { id: 'user-operator', name: 'operator' }, 'battery swapped');
     for (const s of [41, 120, 600]) {
       clock = T0 + s * 1000;
       h.engine.sweep();

@@ -114,4 +114,30 @@ describe('SQLite alert stores', () => {
       rmSync(old, { recursive: true, force: true });
     }
   });
+
+  it('keeps who did a transition by id (step 4), and reads transitions recorded before that with no id', () => {
+    const old = mkdtempSync(join(tmpdir(), 'citysense-alert-store-v2-'));
+    const odb = openDb(old);
+    try {
+      // A database at step 2 (the release before actor ids), holding an acknowledged alert.
+      odb.exec(ALERT_TABLES_SQL);
+      odb.exec(`CREATE TABLE alert_holds (rule_id TEXT NOT NULL, device_id TEXT NOT NULL, PRIMARY KEY (rule_id, device_id)) WITHOUT ROWID;
+        ALTER TABLE alert_pending ADD COLUMN last_at INTEGER;
+        INSERT INTO alert_meta (key, value) VALUES ('schema', '2');`);
+      odb.prepare("INSERT INTO alerts (rule_id, device_id, domain, severity, state, fired_at, event_id, body) VALUES ('r', 'gas-1', 'safety', 'warning', 'acknowledged', 1, 1, ?)")
+        .run(JSON.stringify({ ...fresh(1), state: 'acknowledged', acknowledgedAt: 2, acknowledgedBy: 'Mei' }));
+      odb.prepare("INSERT INTO alert_events (alert_id, kind, at, value, actor, note, alert) VALUES (1, 'acknowledged', 2, 1, 'Mei', NULL, '{}')").run();
+      const stores = createSqliteAlertStores(odb);
+      expect(stores.alerts.transitions(1)).toEqual([{ eventId: 1, alertId: 1, kind: 'acknowledged', at: 2, value: 1, actor: 'Mei', actorId: null }]);
+      expect(stores.alerts.get(1)).toMatchObject({ acknowledgedBy: 'Mei' });
+      const a = stores.alerts.get(1)!;
+      stores.alerts.transition({ ...a, state: 'resolved', resolvedAt: 3, resolvedBy: 'night desk', resolvedById: 'token:t1' }, { kind: 'resolved', at: 3, value: 1, actor: 'night desk', actorId: 'token:t1' });
+      expect(stores.alerts.transitions(1).map((x) => x.actorId)).toEqual([null, 'token:t1']);
+      expect(stores.alerts.get(1)).toMatchObject({ resolvedBy: 'night desk', resolvedById: 'token:t1' });
+      expect(odb.prepare<[], { value: string }>("SELECT value FROM alert_meta WHERE key = 'schema'").get()!.value).toBe('4');
+    } finally {
+      odb.close();
+      rmSync(old, { recursive: true, force: true });
+    }
+  });
 });

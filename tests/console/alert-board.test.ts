@@ -7,7 +7,7 @@ function alert(over: Partial<Alert> & { eventId: number }): Alert {
   return {
     id: nextId++, ruleId: 'carbon-monoxide', ruleName: 'carbon monoxide', deviceId: 'gas-1', domain: 'safety', type: 'gas',
     district: 'Xingqing', metric: 'co', severity: 'critical', state: 'firing', message: 'carbon monoxide: co 80 (> 50)', value: 80,
-    threshold: 50, firedAt: '2026-01-31T12:00:00.000Z', acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null,
+    threshold: 50, firedAt: '2026-01-31T12:00:00.000Z', acknowledgedAt: null, acknowledgedBy: null, acknowledgedById: null, resolvedAt: null, resolvedBy: null, resolvedById: null,
     lastValue: 80, lastValueAt: '2026-01-31T12:00:00.000Z', silenced: false, ...over,
   };
 }

@@ -69,6 +69,9 @@ describe('people in the operator console', () => {
     expect(await page.locator(`tr[data-device-id="${gas.id}"]`).count()).toBe(0);
     expect(await page.locator(`tr[data-device-id="${gas2.id}"]`).count()).toBe(0);
     await screenshot(page, 'people-health-devices');
+    // The footer counts this scope's connected devices and leaves out the platform's readings counters and spool.
+    await page.waitForSelector('.statusbar .sb-item:text("2 devices connected")', { timeout: 20_000 });
+    expect(await page.locator('.statusbar').textContent()).not.toMatch(/readings accepted|spool/);
 
     // Acknowledging a safety alert by id from this console's session: 404, as if it did not exist.
     const gasAlert = (await t.api('GET', `/api/alerts?deviceId=${gas.id}`)).body.items[0];
@@ -90,6 +93,7 @@ describe('people in the operator console', () => {
     const { page } = await signInAs('ops.centre');
     await expect(page.locator('.user-name').textContent()).resolves.toBe('Operations Centre');
     expect(await page.locator('[data-testid=scope]').count()).toBe(0);
+    await page.waitForSelector('.statusbar .sb-item:text("readings accepted")', { timeout: 20_000 });
     await row(page, heart.id).waitFor();
     await row(page, gas.id).waitFor();
   }, 60_000);

@@ -69,6 +69,9 @@ describe('the console rules page', () => {
     await row.locator('[data-action=toggle-rule]').click();
     await eventually(async () => (await t.api('GET', `/api/rules/${id}`)).body.enabled === false, 'the rule disabled');
     await b.page.waitForSelector(`.rules-table tr[data-rule-id="${id}"] [data-testid=rule-state]:text("disabled")`);
+    // The rules page credits the change: a built-in rule, last changed by the admin token.
+    await b.page.waitForSelector(`.rules-table tr[data-rule-id="${id}"] [data-testid=rule-credit]:text("changed by ADMIN_TOKEN")`);
+    expect(await row.locator('[data-testid=rule-credit]').textContent()).toMatch(/^built in · changed by ADMIN_TOKEN /);
     await row.locator('[data-action=toggle-rule]').click();
     await eventually(async () => (await t.api('GET', `/api/rules/${id}`)).body.enabled === true, 'the rule enabled');
     // The one refused draft is the only failed request the browser saw.

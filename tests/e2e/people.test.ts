@@ -1,6 +1,7 @@
 // People (docs/contract.md section 11): users managed by admins, sign-in sessions in an HTTP-only cookie, the
 // Origin check on cookie-authenticated writes, the per-username sign-in throttle, and sessions that end at once.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,6 +229,56 @@ describe('first start', () => {
       expect(again.lines.some((l) => typeof l === 'string' && /as admin with password/.test(l))).toBe(false);
       again.proc.kill('SIGTERM');
       expect(await again.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('rule changes credited', () => {
+  it('records who created, changed, disabled and enabled a rule, shows it in GET /api/rules, and logs each change at info', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'citysense-rules-credit-'));
+    const adminToken = randomBytes(24).toString('hex');
+    try {
+      const app = await startChildApp({ DATA_DIR: dir, ADMIN_TOKEN: adminToken });
+      const asAdmin = async (method: string, path: string, body?: unknown, token = adminToken) => {
+        const r = await fetch(app.httpUrl + path, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+        const text = await r.text();
+        return { status: r.status, body: text ? JSON.parse(text) : undefined };
+      };
+      const user = (await asAdmin('POST', '/api/users', { username: 'rules.ana', name: 'Ana (Rules)', role: 'admin', password: PASSWORD })).body;
+      const ana = await signIn({ httpUrl: app.httpUrl } as TestApp, 'rules.ana');
+      const token = (await asAdmin('POST', '/api/tokens', { name: 'rules bot', role: 'admin' })).body;
+      const rule = { id: 'co-credit', name: 'co credited', enabled: true, match: { type: 'gas' }, metric: 'co', condition: { op: '>', value: 60 }, for: '0', severity: 'warning' };
+
+      const created = await ana.call('POST', '/api/rules', rule);
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ createdBy: { id: user.id, name: 'Ana (Rules)' }, updatedBy: null });
+      const disabled = await asAdmin('PUT', '/api/rules/co-credit', { ...rule, enabled: false }, token.token);
+      expect(disabled.status).toBe(200);
+      expect(disabled.body).toMatchObject({ enabled: false, createdBy: { id: user.id, name: 'Ana (Rules)' }, updatedBy: { id: `token:${token.id}`, name: 'rules bot' } });
+      expect(Date.parse(disabled.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.body.createdAt));
+      await ana.call('PUT', '/api/rules/co-credit', { ...rule, enabled: true });
+      await ana.call('PUT', '/api/rules/co-credit', { ...rule, name: 'co credited, renamed' });
+      const listed = (await asAdmin('GET', '/api/rules')).body.items;
+      expect(listed.find((r: any) => r.id === 'co-credit')).toMatchObject({ name: 'co credited, renamed', createdBy: { id: user.id, name: 'Ana (Rules)' }, updatedBy: { id: user.id, name: 'Ana (Rules)' } });
+      // The built-in rules have no author and are unchanged.
+      expect(listed.find((r: any) => r.builtin)).toMatchObject({ createdBy: null, updatedBy: null });
+      expect((await asAdmin('DELETE', '/api/rules/co-credit', undefined, token.token)).status).toBe(204);
+
+      const changes = await eventually(() => {
+        const lines = app.lines.filter((l: any) => l?.ruleId === 'co-credit' && l.level === 30) as any[];
+        return lines.length === 5 ? lines : undefined;
+      }, 'five rule change log lines');
+      expect(changes!.map((l) => [l.change, l.by, l.byId])).toEqual([
+        ['created', 'Ana (Rules)', user.id],
+        ['disabled', 'rules bot', `token:${token.id}`],
+        ['enabled', 'Ana (Rules)', user.id],
+        ['updated', 'Ana (Rules)', user.id],
+        ['deleted', 'rules bot', `token:${token.id}`],
+      ]);
+      app.proc.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 // Scopes (docs/contract.md section 11): a department's user or token sees and acts on only its devices, alerts,
 // silences and live events; outside the scope a single resource is 404; the operations centre sees everything.
-// Actions are credited to the person's display name.
+// Actions are credited to the person's display name and id (a token's as token:{id}); stats hold only the scope.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { io, type Socket } from 'socket.io-client';
 import { eventually, startTestApp, type LiveEvent, type Sensor, type TestApp } from '../fixtures/app.js';
@@ -11,7 +11,7 @@ describe('scoped users and tokens', () => {
   let t: TestApp;
   let heart: Sensor;
   let gas: Sensor;
-  let health: { cookie: string; call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }> };
+  let health: { id: string; cookie: string; call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }> };
   let ops: typeof health;
   let healthAlert: any;
   let gasAlert: any;
@@ -24,6 +24,7 @@ describe('scoped users and tokens', () => {
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie')!.split(';', 1)[0]!;
     return {
+      id: created.body.id as string,
       cookie,
       async call(method: string, path: string, body?: unknown) {
         const r = await fetch(t.httpUrl + path, { method, headers: { cookie, origin: t.httpUrl, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -124,6 +125,8 @@ describe('scoped users and tokens', () => {
     expect((await health.call('POST', '/api/silences', { match: { type: 'wearable' }, to: '+1h', reason: 'too wide' })).status).toBe(403);
     const mine = await health.call('POST', '/api/silences', { match: { domain: 'healthcare', type: 'wearable' }, to: '+1h', reason: 'ward drill' });
     expect(mine.status).toBe(201);
+    expect(mine.body).toMatchObject({ createdBy: 'Mei Lin (Health)', createdById: health.id });
+    expect((await health.call('GET', `/api/silences/${mine.body.id}`)).body.createdById).toBe(health.id);
     const theirs = await ops.call('POST', '/api/silences', { match: { domain: 'safety' }, to: '+1h', reason: 'gas works' });
     expect(theirs.status).toBe(201);
     expect((await health.call('GET', '/api/silences')).body.items.map((s: any) => s.id)).toEqual([mine.body.id]);
@@ -171,5 +174,42 @@ describe('scoped users and tokens', () => {
     const scoped = await t.api('GET', '/api/dead-letters?limit=1', undefined, token);
     expect(scoped.body.items.map((d: any) => d.deviceId)).toEqual([heart.id]);
     expect((await t.api('GET', `/api/dead-letters?cursor=${scoped.body.items[0].id}`, undefined, token)).body.items).toEqual([]);
+  });
+
+  it('credits acks and resolves by id too: the user id of a person, token:{id} of a token, none for the engine', async () => {
+    const detail = (await health.call('GET', `/api/alerts/${healthAlert.id}`)).body;
+    expect(detail.acknowledgedById).toBe(health.id);
+    expect(detail.transitions.map((x: any) => [x.kind, x.actor, x.actorId])).toEqual([
+      ['fired', 'system', null],
+      ['acknowledged', 'Mei Lin (Health)', health.id],
+    ]);
+    const gasDetail = (await ops.call('GET', `/api/alerts/${gasAlert.id}`)).body;
+    expect(gasDetail.acknowledgedById).toBe(ops.id);
+    expect(gasDetail.acknowledgedById).not.toBe(health.id);
+    // A token: its id, marked as a token (a person's id is never of this form).
+    const token = (await t.api('POST', '/api/tokens', { name: 'night desk', role: 'operator' })).body;
+    const resolved = await t.api('POST', `/api/alerts/${gasAlert.id}/resolve`, { note: 'vented' }, token.token);
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toMatchObject({ resolvedBy: 'night desk', resolvedById: `token:${token.id}`, acknowledgedBy: 'Operations Centre', acknowledgedById: ops.id });
+    const after = (await t.api('GET', `/api/alerts/${gasAlert.id}`)).body;
+    expect(after.transitions.at(-1)).toMatchObject({ kind: 'resolved', actor: 'night desk', actorId: `token:${token.id}`, note: 'vented' });
+  });
+
+  it('answers a scoped caller\'s stats with its scope only: its connected devices and alerts, no platform counters', async () => {
+    // A second safety device, registered but never connected, and a third in healthcare that connects.
+    await t.device('safety', 'gas', { district: 'Xingqing' });
+    const pulse = await t.sensor('healthcare', 'wearable', { district: 'Jinfeng' });
+    const opsStats = (await ops.call('GET', '/api/stats')).body;
+    expect(opsStats.connectedDevices).toBe(3);
+    expect(opsStats.readings.accepted).toBeGreaterThanOrEqual(2);
+    expect(opsStats.spool).toEqual(expect.objectContaining({ backlog: expect.any(Number) }));
+    const mine = (await health.call('GET', '/api/stats')).body;
+    expect(mine).toEqual({ connectedDevices: 2, activeAlerts: 1, store: { kind: 'sqlite', up: true } });
+    const safety = (await t.api('POST', '/api/tokens', { name: 'safety stats', role: 'viewer', scope: { domains: ['safety'], districts: ['Xingqing'] } })).body.token;
+    expect((await t.api('GET', '/api/stats', undefined, safety)).body).toEqual({ connectedDevices: 1, activeAlerts: 0, store: { kind: 'sqlite', up: true } });
+    const jinfeng = (await t.api('POST', '/api/tokens', { name: 'Jinfeng office', role: 'viewer', scope: { districts: ['Jinfeng'] } })).body.token;
+    expect((await t.api('GET', '/api/stats', undefined, jinfeng)).body.connectedDevices).toBe(2);
+    pulse.client.end(true);
+    await eventually(async () => (await health.call('GET', '/api/stats')).body.connectedDevices === 1, 'the disconnected device no longer counted');
   });
 });

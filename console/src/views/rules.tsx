@@ -5,17 +5,25 @@ import { formatCondition, formatDateTime } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import type { Condition } from '../types.js';
 
-type RuleBody = Record<string, unknown> & { id?: string; name?: string; enabled?: boolean; match?: Record<string, string>; condition?: Condition };
+type Credit = { id: string; name: string } | null | undefined;
+type RuleBody = Record<string, unknown> & {
+  id?: string; name?: string; enabled?: boolean; match?: Record<string, string>; condition?: Condition;
+  createdBy?: Credit; updatedBy?: Credit; updatedAt?: string;
+};
 
 interface BacktestAlert { deviceId: string; district: string | null; firedAt: string; resolvedAt: string | null; value: number | null }
 interface BacktestResult { alerts: BacktestAlert[]; devices: { deviceId: string; readings: number; alerts: number }[]; readings: number; truncated: boolean }
 
 /** What the API returns that a body does not take back (PUT and POST refuse unknown keys). */
-const READ_ONLY = ['builtin', 'createdAt', 'updatedAt'];
+const READ_ONLY = ['builtin', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'];
 const TEMPLATE: RuleBody = { name: 'new rule', match: { type: 'gas' }, metric: 'co', condition: { op: '>', value: 50 }, for: '0', severity: 'warning' };
 const RANGES = [{ from: '-1d', label: 'last day' }, { from: '-7d', label: 'last week' }];
 
 const bodyOf = (r: RuleBody): RuleBody => Object.fromEntries(Object.entries(r).filter(([k]) => !READ_ONLY.includes(k)));
+/** Who made the rule and who last changed it (built-in rules have no author). */
+const creditText = (r: RuleBody) =>
+  [r.createdBy ? `created by ${r.createdBy.name}` : r.builtin ? 'built in' : '', r.updatedBy ? `changed by ${r.updatedBy.name}${r.updatedAt ? ` ${formatDateTime(r.updatedAt)}` : ''}` : '']
+    .filter(Boolean).join(' · ');
 const matchText = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).map(([k, v]) => `${k} = ${v}`).join(', ') || 'all devices';
 
 export function RulesPage() {
@@ -63,7 +71,7 @@ export function RulesPage() {
           <tbody>
             {rules.map((r) => (
               <tr key={r.id} data-rule-id={r.id}>
-                <td>{r.name}</td>
+                <td>{r.name}<div class="muted small" data-testid="rule-credit">{creditText(r)}</div></td>
                 <td>{matchText(r.match)}</td>
                 <td>{r.metric ? `${r.metric} ` : ''}{formatCondition(r.condition)}</td>
                 <td>{String(r.for ?? '0')}</td>

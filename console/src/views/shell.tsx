@@ -156,7 +156,8 @@ function StatusBar() {
   const stats = useObservable(session.stats);
   useSubscription(session.devices);
   const devices = session.devices.list();
-  const refused = stats ? Object.values(stats.readings.refused).reduce((a, b) => a + b, 0) : 0;
+  // A scoped user's stats leave out the platform-wide readings counters and spool: so does the footer.
+  const refused = stats?.readings ? Object.values(stats.readings.refused).reduce((a, b) => a + b, 0) : 0;
   return (
     <footer class="statusbar">
       {stats ? (
@@ -164,10 +165,10 @@ function StatusBar() {
           <span class={`sb-item${stats.store.up ? '' : ' bad'}`}>
             <span class={`dot ${stats.store.up ? 'ok' : 'bad'}`} /> store {stats.store.kind} {stats.store.up ? 'up' : 'DOWN'}
           </span>
-          <span class={`sb-item${stats.spool.backlog > 10_000 ? ' warn' : ''}`}>spool {formatCount(stats.spool.backlog)}</span>
+          {stats.spool && <span class={`sb-item${stats.spool.backlog > 10_000 ? ' warn' : ''}`}>spool {formatCount(stats.spool.backlog)}</span>}
           <span class="sb-item" title={`${formatCount(devices.length)} registered`}>{formatCount(stats.connectedDevices)} devices connected</span>
-          <span class="sb-item">{formatCount(stats.readings.accepted)} readings accepted</span>
-          <span class={`sb-item${refused ? ' warn' : ''}`}>{formatCount(refused)} refused</span>
+          {stats.readings && <span class="sb-item">{formatCount(stats.readings.accepted)} readings accepted</span>}
+          {stats.readings && <span class={`sb-item${refused ? ' warn' : ''}`}>{formatCount(refused)} refused</span>}
         </>
       ) : (
         <span class="sb-item">system status loading…</span>

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { AppError, notFound } from '../../core/index.js';
 import { ALERT_STATES, SEVERITIES, alertView, transitionView, type AlertEngine, type AlertState } from '../../alerts/index.js';
+import { creditOf } from '../auth.js';
 import type { ApiDefinition } from '../define.js';
 import { alertSchema, alertWithTransitionsSchema, page } from '../schemas.js';
 import { inScope, scopedPage } from '../scope.js';
@@ -93,7 +94,7 @@ export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
     { method: 'post', path: '/api/alerts/{id}/ack', tag: 'alerts', summary: 'Acknowledge an alert', role: 'operator', body: alertNoteSchema,
       responses: { 200: { description: 'the alert, now acknowledged', schema: alertSchema } }, errors: [404, 409] },
     (req, res, { params, body }) => {
-      res.json(alertView(engine.ack(scopedId(params.id, req), req.principal!.name, body.note)));
+      res.json(alertView(engine.ack(scopedId(params.id, req), creditOf(req.principal!), body.note)));
     },
   );
 
@@ -101,7 +102,7 @@ export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
     { method: 'post', path: '/api/alerts/{id}/resolve', tag: 'alerts', summary: 'Resolve an alert by hand', role: 'operator', body: alertNoteSchema,
       responses: { 200: { description: 'the alert, now resolved', schema: alertSchema } }, errors: [404, 409] },
     (req, res, { params, body }) => {
-      res.json(alertView(engine.resolve(scopedId(params.id, req), req.principal!.name, body.note)));
+      res.json(alertView(engine.resolve(scopedId(params.id, req), creditOf(req.principal!), body.note)));
     },
   );
 

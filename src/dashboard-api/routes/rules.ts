@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { notFound } from '../../core/index.js';
 import { ruleInputSchema, ruleView, type AlertEngine } from '../../alerts/index.js';
+import { creditOf } from '../auth.js';
 import type { ApiDefinition } from '../define.js';
 import { ruleSchema } from '../schemas.js';
 
@@ -28,24 +29,24 @@ export function rulesRoutes(api: ApiDefinition, engine: AlertEngine) {
     { method: 'post', path: '/api/rules', tag: 'rules', summary: 'Create a rule', role: 'admin', body: ruleInputSchema,
       description: 'Checked against the catalog: an unknown metric, an impossible range or a malformed duration is a 400 naming the field.',
       responses: { 201: { description: 'created', schema: ruleSchema } }, errors: [409] },
-    (_req, res, { body }) => {
-      const rule = engine.createRule(body);
+    (req, res, { body }) => {
+      const rule = engine.createRule(body, creditOf(req.principal!));
       res.status(201).location(`/api/rules/${encodeURIComponent(rule.id)}`).json(ruleView(rule));
     },
   );
   op(
     { method: 'put', path: '/api/rules/{id}', tag: 'rules', summary: 'Replace a rule', role: 'admin', body: ruleInputSchema,
       responses: { 200: { description: 'the rule as stored', schema: ruleSchema } }, errors: [404] },
-    (_req, res, { params, body }) => {
+    (req, res, { params, body }) => {
       if (!engine.getRule(params.id!)) throw notFound(`rule ${params.id}`);
-      res.json(ruleView(engine.updateRule(params.id!, body)));
+      res.json(ruleView(engine.updateRule(params.id!, body, creditOf(req.principal!))));
     },
   );
   op(
     { method: 'delete', path: '/api/rules/{id}', tag: 'rules', summary: 'Delete a rule (its open alerts are resolved)', role: 'admin',
       responses: { 204: { description: 'deleted' } }, errors: [404] },
-    (_req, res, { params }) => {
-      engine.deleteRule(params.id!);
+    (req, res, { params }) => {
+      engine.deleteRule(params.id!, creditOf(req.principal!));
       res.status(204).end();
     },
   );

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { AppError, isDateMs, notFound } from '../../core/index.js';
 import { silenceView, type AlertEngine } from '../../alerts/index.js';
+import { creditOf } from '../auth.js';
 import type { ApiDefinition } from '../define.js';
 import { silenceSchema } from '../schemas.js';
 import { inScope, type Scoped } from '../scope.js';
@@ -97,7 +98,7 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
     if (!inside(req, match)) {
       throw new AppError('forbidden', `body match: a silence must lie inside your scope (${JSON.stringify(req.principal!.scope)}): name its domain and district, or one device of it`, 403);
     }
-    const silence = engine.createSilence({ match, from, to, reason: input.reason }, req.principal!.name);
+    const silence = engine.createSilence({ match, from, to, reason: input.reason }, creditOf(req.principal!));
     res.status(201).location(`/api/silences/${silence.id}`).json(silenceView(silence, t));
   });
 

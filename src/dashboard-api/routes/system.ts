@@ -4,7 +4,8 @@ import { REFUSAL_REASONS, type Catalog } from '../../core/index.js';
 import type { DeadLetterStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
 import { catalogSchema, deadLetterSchema, healthSchema, page, readySchema, statsSchema } from '../schemas.js';
-import { inScope, scopedPage, type Scoped } from '../scope.js';
+import { inScope, scopedPage } from '../scope.js';
+import { scopedStats, type StatsScoping } from '../scoped-stats.js';
 
 export interface Readiness {
   /** Names of the parts that are not ready (empty: all ready). */
@@ -19,8 +20,8 @@ export interface SystemDeps {
   metrics: Registry;
   readiness: Readiness;
   stats: () => z.input<typeof statsSchema>;
-  /** For scoped callers: the active alerts (counted in their scope) and device lookup (their dead letters). */
-  scoping?: { activeAlerts(): Scoped[]; devices: { get(id: string): Scoped | undefined } };
+  /** For scoped callers: active alerts, devices and presence (their stats), device lookup (their dead letters). */
+  scoping?: StatsScoping;
 }
 
 export const deadLetterQuery = z.object({
@@ -68,13 +69,12 @@ export function systemRoutes(api: ApiDefinition, deps: SystemDeps) {
   );
   op(
     { method: 'get', path: '/api/stats', tag: 'operations', summary: 'Counters: devices, readings, spool, alerts', role: 'viewer',
+      description: 'A scoped caller gets only what its scope holds: its connected devices and active alerts (and the store\'s health); the platform-wide readings counters and spool are left out.',
       responses: { 200: { description: 'current counters', schema: statsSchema } } },
     (req, res) => {
       const scope = req.principal?.scope;
       const stats = deps.stats();
-      // A scoped caller's active alerts are those of its scope; the platform's counters (readings, spool) stay whole.
-      if (scope && deps.scoping) stats.activeAlerts = deps.scoping.activeAlerts().filter((a) => inScope(scope, a)).length;
-      res.json(stats);
+      res.json(scope && deps.scoping ? scopedStats(stats, scope, deps.scoping) : stats);
     },
   );
   op(

@@ -98,6 +98,8 @@ export const ALERT_MIGRATIONS: readonly string[] = [
   'ALTER TABLE alert_pending ADD COLUMN last_at INTEGER;',
   // 3: a device that said goodbye (its own `offline`, a clean DISCONNECT) is not swept as stale until it is back.
   'ALTER TABLE alert_devices ADD COLUMN left_at INTEGER;',
+  // 4: a transition keeps who did it by id too (a user id, or `token:{id}`); null for the engine and older rows.
+  'ALTER TABLE alert_events ADD COLUMN actor_id TEXT;',
 ];
 
 function migrateAlertTables(db: Database): void {
@@ -113,11 +115,11 @@ function migrateAlertTables(db: Database): void {
 }
 
 interface AlertRow { id: number; event_id: number; body: string }
-interface EventRow { event_id: number; alert_id: number; kind: Transition['kind']; at: number; value: number | null; actor: string; note: string | null; alert: string }
+interface EventRow { event_id: number; alert_id: number; kind: Transition['kind']; at: number; value: number | null; actor: string; actor_id: string | null; note: string | null; alert: string }
 
 const toAlert = (r: AlertRow): Alert => ({ ...(JSON.parse(r.body) as Alert), id: r.id, eventId: r.event_id });
 const toTransition = (r: EventRow): Transition => ({
-  eventId: r.event_id, alertId: r.alert_id, kind: r.kind, at: r.at, value: r.value, actor: r.actor, ...(r.note !== null ? { note: r.note } : {}),
+  eventId: r.event_id, alertId: r.alert_id, kind: r.kind, at: r.at, value: r.value, actor: r.actor, actorId: r.actor_id, ...(r.note !== null ? { note: r.note } : {}),
 });
 
 /** The alert engine's stores on an open better-sqlite3 database (tables are created when missing). */
@@ -127,7 +129,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
   const s = {
     insertAlert: db.prepare('INSERT INTO alerts (rule_id, device_id, domain, severity, state, fired_at, event_id, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?)'),
     updateAlert: db.prepare('UPDATE alerts SET state = ?, severity = ?, event_id = ?, body = ? WHERE id = ?'),
-    insertEvent: db.prepare('INSERT INTO alert_events (alert_id, kind, at, value, actor, note, alert) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insertEvent: db.prepare('INSERT INTO alert_events (alert_id, kind, at, value, actor, actor_id, note, alert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     getAlert: db.prepare<[number], AlertRow>('SELECT id, event_id, body FROM alerts WHERE id = ?'),
     active: db.prepare<[], AlertRow>("SELECT id, event_id, body FROM alerts WHERE state <> 'resolved' ORDER BY id"),
     transitions: db.prepare<[number], EventRow>('SELECT * FROM alert_events WHERE alert_id = ? ORDER BY event_id'),
@@ -162,7 +164,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
   };
   let recordHook: RecordHook | undefined;
   const record = (alert: Alert, t: TransitionInput): number =>
-    Number(s.insertEvent.run(alert.id, t.kind, t.at, t.value, t.actor, t.note ?? null, bodyOf(alert)).lastInsertRowid);
+    Number(s.insertEvent.run(alert.id, t.kind, t.at, t.value, t.actor, t.actorId ?? null, t.note ?? null, bodyOf(alert)).lastInsertRowid);
   const recorded = (alert: Alert, t: TransitionInput): void => {
     if (recordHook) recordHook({ ...t, eventId: alert.eventId, alertId: alert.id, alert });
   };
