@@ -112,7 +112,7 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('backtest over recorded history
   it('offline, over the recording, the CLI gives the same alerts as the API on the same readings', async () => {
     const rules = (await t.api('GET', '/api/rules')).body.items as Record<string, unknown>[];
     for (const name of ['carbon monoxide', 'wearable spo2 low', 'wearable heart_rate high']) {
-      const { id, builtin: _b, createdAt: _c, updatedAt: _u, ...body } = rules.find((r) => r.name === name)!;
+      const { id, builtin: _b, createdAt: _c, updatedAt: _u, createdBy: _cb, updatedBy: _ub, ...body } = rules.find((r) => r.name === name)!;
       const ruleFile = join(dir, `${id}.json`);
       writeFileSync(ruleFile, JSON.stringify(body));
       const offline = await cli(['backtest', '--rule', ruleFile, '--recording', file, '--json', '--expect-fire']);
