@@ -61,11 +61,13 @@ export default tseslint.config(
     files: ['console/src/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      // The console talks to the server only over HTTP and Socket.IO; of the server's code it shares types only
-      // (the event maps, the notification views the REST API answers with) and the districts' geometry, plain data
-      // that the simulator places devices by (core's door also brings Node-only modules).
-      'no-restricted-imports': ['error', { patterns: [
-        { regex: '^(\\.\\./)+src/(?!dashboard-api/live-events\\.js$|notifications/view\\.js$|core/districts\\.js$)', message: 'The console imports only the types of src/dashboard-api/live-events.ts and src/notifications/view.ts, and src/core/districts.ts, from the server.' },
+      // The console talks to the server only over HTTP and Socket.IO; of the server's code it shares the contract's
+      // types (every REST body and Socket.IO payload, from src/dashboard-api's door: erased at build, so no server
+      // code is bundled) and the districts' geometry, plain data that the simulator places devices by (core's door
+      // also brings Node-only modules).
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [
+        { regex: '^(\\.\\./)+src/(?!dashboard-api/index\\.js$|notifications/view\\.js$|core/districts\\.js$)', message: 'The console imports from the server only the types of src/dashboard-api/index.ts (the API contract) and src/notifications/view.ts, and src/core/districts.ts.' },
+        { regex: '^(\\.\\./)+src/dashboard-api/index\\.js$', allowTypeImports: true, message: 'The console imports only types from src/dashboard-api (import type …): a value would bundle server code.' },
       ] }],
     },
   },

@@ -1,4 +1,5 @@
-// What the console receives. The live event maps are the server's own (type-only import, nothing is bundled);
+// What the console receives. The live event maps are the server's own (type-only import through dashboard-api's door,
+// nothing is bundled);
 // REST bodies follow the OpenAPI document at /api/openapi.json.
 import type {
   ClientToServerEvents,
@@ -7,7 +8,7 @@ import type {
   ReadingEvent,
   ServerToClientEvents,
   SubscribeAck,
-} from '../../src/dashboard-api/live-events.js';
+} from '../../src/dashboard-api/index.js';
 
 export type { ClientToServerEvents, DeviceStatus, DeviceStatusEvent, ReadingEvent, ServerToClientEvents, SubscribeAck };
 

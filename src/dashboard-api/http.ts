@@ -4,7 +4,6 @@ import compression from 'compression';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
 import type { AlertEngine, Backtester } from '../alerts/index.js';
 import type { Catalog, DeviceSecrets, Logger } from '../core/index.js';
 import type { Notifications } from '../notifications/index.js';
@@ -13,6 +12,7 @@ import type { Authenticate } from './auth.js';
 import { ApiDefinition } from './define.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { openApiSchema } from './schemas/index.js';
 import { inScope } from './scope.js';
 import { CONSOLE_ROUTE, labelRoute, requestMetrics } from './request-metrics.js';
 import { alertsRoutes } from './routes/alerts.js';
@@ -107,7 +107,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   let document: unknown;
   docs.op(
     { method: 'get', path: '/api/openapi.json', tag: 'operations', summary: 'This OpenAPI 3.1 document',
-      responses: { 200: { description: 'the document', schema: z.object({ openapi: z.string() }).loose() } } },
+      responses: { 200: { description: 'the document', schema: openApiSchema } } },
     (_req, res) => {
       document ??= openApiDocument(definition.operations, { title: 'citysense API', version: deps.version ?? '0.1.0' });
       res.json(document);

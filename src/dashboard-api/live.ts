@@ -1,9 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
-import { z } from 'zod';
-import { DEVICE_ID, type Logger, type Reading } from '../core/index.js';
-import { SEVERITIES, alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
+import type { z } from 'zod';
+import type { Logger, Reading } from '../core/index.js';
+import { alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
 import type { Authenticate, Principal } from './auth.js';
 import { DEFAULT_LIVE_LIMITS, SubscribeRate, backlog, overBound, whenDrained, type LiveLimits } from './live-flow.js';
 import { endConnections } from './live-ends.js';
@@ -11,12 +11,15 @@ import { inScope } from './scope.js';
 import { SESSION_COOKIE, cookieValue, sameOrigin } from './sessions.js';
 import {
   MAX_WATCHED,
+  subscribeSchema,
+  watchSchema,
   type ClientToServerEvents,
   type DeviceStatus,
+  type LiveError,
   type LiveFilter,
   type ServerToClientEvents,
   type WatchAck,
-} from './live-events.js';
+} from './schemas/index.js';
 
 export interface LiveDeps {
   alerts: Pick<AlertEngine, 'activeAlerts' | 'eventsAfter' | 'onTransition'>;
@@ -62,21 +65,10 @@ interface SocketData {
 
 type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-const names = z.array(z.string().min(1).max(100)).max(1000);
-const subscribeSchema = z.strictObject({
-  domains: names.optional(),
-  types: names.optional(),
-  severities: z.array(z.enum(SEVERITIES)).optional(),
-  districts: names.optional(),
-  deviceIds: z.array(z.string().regex(DEVICE_ID)).max(10_000).optional(),
-  since: z.number().int().nonnegative().optional(),
-});
-const watchSchema = z.strictObject({ deviceIds: z.array(z.string().regex(DEVICE_ID, 'must be device ids')).max(MAX_WATCHED) });
-
 const room = (deviceId: string) => `device:${deviceId}`;
 const toSet = (list?: readonly string[]) => (list === undefined ? undefined : new Set(list));
 const allows = (set: Set<string> | undefined, v: string | null | undefined) => set === undefined || (v != null && set.has(v));
-const refusal = (err: z.ZodError) => {
+const refusal = (err: z.ZodError): LiveError => {
   const i = err.issues[0]!;
   return { error: { code: 'bad_request', message: `${i.path.join('.') || 'request'}: ${i.message}` } };
 };

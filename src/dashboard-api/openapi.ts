@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Operation } from './define.js';
-import { errorSchema } from './schemas.js';
+import { errorSchema } from './schemas/index.js';
 
 type Json = Record<string, unknown>;
 

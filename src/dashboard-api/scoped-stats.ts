@@ -1,9 +1,6 @@
-import type { z } from 'zod';
 import type { Scope } from '../storage/index.js';
-import type { statsSchema } from './schemas.js';
+import type { Stats } from './schemas/index.js';
 import { inScope, type Scoped } from './scope.js';
-
-type Stats = z.input<typeof statsSchema>;
 
 /** What a scoped caller's stats are computed from. */
 export interface StatsScoping {

@@ -12,7 +12,7 @@ import { hashToken, newSecret } from '../../src/core/index.js';
 import { createAuthenticator } from '../../src/dashboard-api/auth.js';
 import { errorHandler, notFoundRoute } from '../../src/dashboard-api/errors.js';
 import { attachLive, type Live } from '../../src/dashboard-api/live.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/dashboard-api/live-events.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/dashboard-api/index.js';
 import { ApiDefinition } from '../../src/dashboard-api/define.js';
 import { alertsRoutes } from '../../src/dashboard-api/routes/alerts.js';
 import { rulesRoutes } from '../../src/dashboard-api/routes/rules.js';

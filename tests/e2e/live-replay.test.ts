@@ -11,7 +11,7 @@ import { newSecret } from '../../src/core/index.js';
 import { createAuthenticator } from '../../src/dashboard-api/auth.js';
 import { attachLive, type Live } from '../../src/dashboard-api/live.js';
 import type { LiveLimits } from '../../src/dashboard-api/live-flow.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/dashboard-api/live-events.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/dashboard-api/index.js';
 import type { TokenStore } from '../../src/storage/index.js';
 import { deviceId, log, reading, startEngine, until, type EngineHarness } from '../alerts/fixture.js';
 import { metricValue } from '../broker/fixture.js';

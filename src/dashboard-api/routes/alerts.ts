@@ -1,10 +1,9 @@
 import type { Request } from 'express';
-import { z } from 'zod';
 import { AppError, notFound } from '../../core/index.js';
-import { ALERT_STATES, SEVERITIES, alertView, transitionView, type AlertEngine, type AlertState } from '../../alerts/index.js';
+import { alertView, transitionView, type AlertEngine, type AlertState } from '../../alerts/index.js';
 import { creditOf } from '../auth.js';
 import type { ApiDefinition } from '../define.js';
-import { alertSchema, alertWithTransitionsSchema, page } from '../schemas.js';
+import { alertListQuery, alertNoteSchema, alertSchema, alertWithTransitionsSchema, page } from '../schemas/index.js';
 import { inScope, scopedPage } from '../scope.js';
 import { parseTime } from '../time.js';
 
@@ -12,26 +11,6 @@ export interface AlertsDeps {
   engine: AlertEngine;
   now: () => number;
 }
-
-const STATE_FILTERS = [...ALERT_STATES, 'active'] as const;
-
-export const alertListQuery = z.object({
-  // One state or several, comma-separated: `state=firing,acknowledged`.
-  state: z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()))
-    .pipe(z.array(z.enum(STATE_FILTERS, { message: `each must be one of ${STATE_FILTERS.join(', ')}` })))
-    .optional(),
-  severity: z.enum(SEVERITIES).optional(),
-  domain: z.string().min(1).optional(),
-  deviceId: z.string().min(1).optional(),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^[1-9]\d{0,15}$/, 'must be the nextCursor of a previous page').optional(),
-});
-
-export const alertNoteSchema = z.strictObject({ note: z.string().trim().min(1).max(1000).optional() });
 
 /** Alerts: list with filters and cursor paging, one with its transitions, ack and resolve. */
 export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { notFound, type Catalog } from '../../core/index.js';
-import { draftRule, ruleInputSchema, type AlertEngine, type Backtester, type BacktestResult } from '../../alerts/index.js';
+import { draftRule, type AlertEngine, type Backtester, type BacktestResult } from '../../alerts/index.js';
 import type { ApiDefinition } from '../define.js';
+import { backtestBodySchema, backtestResultSchema, type BacktestResult as BacktestBody } from '../schemas/index.js';
 import { bodyTime } from '../time.js';
 
 export interface BacktestRouteDeps {
@@ -11,36 +11,8 @@ export interface BacktestRouteDeps {
   now: () => number;
 }
 
-const timeInput = z.union([z.string(), z.number()]);
-const label = z.string().trim().min(1).max(100);
-
-export const backtestBodySchema = z
-  .strictObject({
-    rule: ruleInputSchema.optional().describe('a draft rule (docs/contract.md 5.1), not saved'),
-    ruleId: z.string().min(1).max(64).optional().describe('a saved rule'),
-    from: timeInput.describe('RFC 3339, epoch ms, or relative (-1d)'),
-    to: timeInput.default('now'),
-    match: z.strictObject({ domain: label.optional(), type: label.optional(), deviceId: label.optional(), district: label.optional() }).optional(),
-  })
-  .refine((b) => (b.rule === undefined) !== (b.ruleId === undefined), { message: 'give either rule (a draft) or ruleId (a saved rule)', path: ['rule'] });
-
-const iso = z.string().describe('RFC 3339 time');
-const backtestAlertSchema = z.object({
-  ruleId: z.string(), ruleName: z.string(), deviceId: z.string(), domain: z.string(), type: z.string(), district: z.string().nullable(),
-  severity: z.string(), metric: z.string().nullable(), threshold: z.unknown(), value: z.number().nullable(), lastValue: z.number().nullable(),
-  firedAt: iso, resolvedAt: iso.nullable(),
-});
-export const backtestResultSchema = z
-  .object({
-    alerts: z.array(backtestAlertSchema),
-    devices: z.array(z.object({ deviceId: z.string(), district: z.string().nullable(), readings: z.number(), alerts: z.number() })),
-    readings: z.number().describe('readings read'),
-    truncated: z.boolean().describe('more alerts than the answer holds (10,000)'),
-  })
-  .meta({ id: 'BacktestResult' });
-
 /** The answer with RFC 3339 times. */
-export function backtestView(r: BacktestResult) {
+export function backtestView(r: BacktestResult): BacktestBody {
   return {
     ...r,
     alerts: r.alerts.map((a) => ({ ...a, firedAt: new Date(a.firedAt).toISOString(), resolvedAt: a.resolvedAt === null ? null : new Date(a.resolvedAt).toISOString() })),

@@ -1,35 +1,12 @@
-import { z } from 'zod';
-import { REFUSAL_REASONS, type RefusalReason } from '../../core/index.js';
 import type { DeadLetterSelection } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
+import { replayAnswerSchema, replayBodySchema, type ReplayAnswer } from '../schemas/index.js';
 import { bodyTime } from '../time.js';
 
-export interface DeadLetterReplayAnswer {
-  replayed: number;
-  readings: number;
-  stillRefused: Partial<Record<RefusalReason, number>>;
-}
-
 export interface DeadLetterRoutesDeps {
-  replay: (selection: DeadLetterSelection) => Promise<DeadLetterReplayAnswer>;
+  replay: (selection: DeadLetterSelection) => Promise<ReplayAnswer>;
   now: () => number;
 }
-
-const timeInput = z.union([z.string(), z.number()]);
-export const replayBodySchema = z.strictObject({
-  reason: z.enum(REFUSAL_REASONS).optional(),
-  deviceId: z.string().min(1).max(64).optional(),
-  from: timeInput.optional().describe('receivedAt from (inclusive): RFC 3339, epoch ms, or relative (-1d)'),
-  to: timeInput.optional().describe('receivedAt to (exclusive)'),
-});
-
-const replayAnswerSchema = z
-  .object({
-    replayed: z.number().describe('letters that passed and were stored (they left the dead letters)'),
-    readings: z.number().describe('readings those letters held'),
-    stillRefused: z.record(z.string(), z.number()).describe('letters still refused, by their (possibly new) reason'),
-  })
-  .meta({ id: 'DeadLetterReplay' });
 
 /** POST /api/dead-letters/replay (docs/contract.md 10). */
 export function deadLetterRoutes(api: ApiDefinition, deps: DeadLetterRoutesDeps) {

@@ -1,9 +1,11 @@
 import type { Request } from 'express';
-import { z } from 'zod';
-import { AppError, DEVICE_ID, newSecret, notFound, type Catalog, type DeviceSecrets } from '../../core/index.js';
-import { AGGREGATES, type Device, type DeviceRegistry, type ReadingStore } from '../../storage/index.js';
+import { AppError, newSecret, notFound, type Catalog, type DeviceSecrets } from '../../core/index.js';
+import { type Device, type DeviceRegistry, type ReadingStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
-import { credentialsSchema, deviceCreatedSchema, deviceSchema, historySchema, page } from '../schemas.js';
+import {
+  MAX_POINTS, credentialsRotatedSchema, deviceCreatedSchema, deviceListQuery, deviceSchema, historyQuery, historySchema, newDeviceSchema, page,
+  type Device as DeviceBody, type DeviceStatus,
+} from '../schemas/index.js';
 import { inScope, scopedPage } from '../scope.js';
 import { queryEvery, queryRange } from '../time.js';
 
@@ -27,39 +29,6 @@ export interface DevicesDeps {
   now: () => number;
 }
 
-const MAX_POINTS = 10_000;
-
-export const newDeviceSchema = z.strictObject({
-  // '.' and '..' match the pattern, but browsers and curl normalise them out of /api/devices/{id}: unreachable.
-  id: z.string().regex(DEVICE_ID, 'must be 1–64 of A-Z a-z 0-9 _ . -').refine((id) => id !== '.' && id !== '..', "must not be '.' or '..' (a URL cannot name such a device)"),
-  domain: z.string().min(1),
-  type: z.string().min(1),
-  name: z.string().trim().min(1).max(200).optional(),
-  district: z.string().trim().min(1).max(100).optional(),
-  location: z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).optional(),
-});
-
-export const deviceListQuery = z.object({
-  domain: z.string().optional(),
-  type: z.string().optional(),
-  district: z.string().optional(),
-  status: z.enum(['online', 'offline', 'stale']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(DEVICE_ID).optional(),
-});
-
-export const historyQuery = z.object({
-  metric: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a catalog metric name'),
-  from: z.string().default('-1h'),
-  to: z.string().default('now'),
-  every: z.string().optional(),
-  agg: z.enum(AGGREGATES).optional(),
-  // Default: 1000 raw points; with `every`, every bucket (their number is bounded by MAX_POINTS above).
-  limit: z.coerce.number().int().min(1).max(MAX_POINTS).optional(),
-});
-
-export type DeviceStatus = 'online' | 'offline' | 'stale';
-
 /** Devices: registration, listing with presence, credentials, history. */
 export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
   const { catalog, registry, secrets, readings, presence, now } = deps;
@@ -70,7 +39,7 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
     if (d.lastSeen !== undefined && now() - d.lastSeen > 3 * interval) return 'stale';
     return presence.isOnline(d.id) ? 'online' : 'offline';
   }
-  const view = (d: Device) => ({
+  const view = (d: Device): DeviceBody => ({
     id: d.id,
     domain: d.domain,
     type: d.type,
@@ -151,7 +120,7 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
   op(
     { method: 'post', path: '/api/devices/{id}/credentials', tag: 'devices', summary: 'Rotate a device secret', role: 'admin',
       description: 'The old secret stops working and the device is disconnected; the new password is shown only here.',
-      responses: { 200: { description: 'the new credentials', schema: z.object({ credentials: credentialsSchema }) } }, errors: [404] },
+      responses: { 200: { description: 'the new credentials', schema: credentialsRotatedSchema } }, errors: [404] },
     (req, res, { params }) => {
       const id = mustGet(params.id!, req).id;
       const { username, password, hash } = issueSecret(id);

@@ -1,26 +1,10 @@
 import { z } from 'zod';
-import { DEVICE_ID } from '../../core/index.js';
-import { AGGREGATES } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
+import { exportQuery } from '../schemas/index.js';
 import { EXPORT_COLUMNS, streamExport, type ExportDeps, type ExportRequest } from '../export-stream.js';
 import { queryEvery, queryRange } from '../time.js';
 
 export type ExportRouteDeps = ExportDeps & { now: () => number };
-
-const label = z.string().trim().min(1).max(100);
-
-export const exportQuery = z.object({
-  from: z.string().describe('RFC 3339 or relative (-7d)'),
-  to: z.string().default('now'),
-  domain: label.optional(),
-  type: label.optional(),
-  district: label.optional(),
-  deviceId: z.string().regex(DEVICE_ID, 'must be a device id (1–64 of A-Z a-z 0-9 _ . -)').optional(),
-  metric: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a catalog metric name').optional(),
-  every: z.string().optional().describe('bucket width (≥ 1s): one row per bucket and metric instead of per reading'),
-  agg: z.enum(AGGREGATES).optional().describe('with every; default mean'),
-  format: z.enum(['csv', 'ndjson']).default('csv'),
-});
 
 const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson' } as const;
 

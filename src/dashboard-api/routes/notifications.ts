@@ -1,29 +1,16 @@
-import { z } from 'zod';
 import { notFound } from '../../core/index.js';
 import type { AlertEngine } from '../../alerts/index.js';
-import { contactPointInputSchema, policyInputSchema, type Notifications } from '../../notifications/index.js';
+import type { Notifications } from '../../notifications/index.js';
 import type { ApiDefinition } from '../define.js';
+import {
+  contactPointCreatedSchema, contactPointInputSchema, contactPointSchema, deliverySchema, list, policyInputSchema, policySchema, testDeliverySchema,
+} from '../schemas/index.js';
 
 export interface NotificationsRoutesDeps {
   notifications: Notifications;
   engine: AlertEngine;
 }
 
-const contactPointSchema = z.object({
-  id: z.string(), name: z.string(), kind: z.enum(['webhook', 'email']), url: z.string().optional(), format: z.string().optional(),
-  secretSet: z.boolean().optional(), to: z.array(z.string()).optional(), disabled: z.boolean(), disabledAt: z.string().nullable(),
-  disabledReason: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
-}).loose();
-const policySchema = z.object({
-  id: z.string(), name: z.string(), match: z.record(z.string(), z.unknown()), contactPoints: z.array(z.string()), on: z.array(z.string()),
-  repeatEvery: z.string().optional(), escalate: z.object({ after: z.string(), contactPoints: z.array(z.string()) }).optional(),
-  createdAt: z.string(), updatedAt: z.string(),
-}).loose();
-const deliverySchema = z.object({
-  id: z.string(), contactPointId: z.string(), kind: z.string(), transition: z.string(), attempt: z.number().int(),
-  status: z.enum(['pending', 'delivered', 'failed']), httpStatus: z.number().int().optional(), error: z.string().optional(),
-  createdAt: z.string(), at: z.string().optional(), deliveredAt: z.string().optional(), nextAt: z.string().optional(),
-}).loose();
 const id = (v: string | undefined) => {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 1) throw notFound(`alert ${v}`);
@@ -36,14 +23,14 @@ export function notificationsRoutes(api: ApiDefinition, deps: NotificationsRoute
   const { router, op } = api.router('/api');
 
   op({ method: 'get', path: '/api/contact-points', tag: 'notifications', summary: 'List contact points', role: 'viewer',
-    responses: { 200: { description: 'every contact point (secrets are never shown)', schema: z.object({ items: z.array(contactPointSchema) }) } } },
+    responses: { 200: { description: 'every contact point (secrets are never shown)', schema: list(contactPointSchema) } } },
   (_req, res) => { res.json({ items: n.listContactPoints() }); });
   op({ method: 'get', path: '/api/contact-points/{id}', tag: 'notifications', summary: 'One contact point', role: 'viewer',
     responses: { 200: { description: 'the contact point', schema: contactPointSchema } }, errors: [404] },
   (_req, res, { params }) => { res.json(n.getContactPoint(params.id!)); });
   op({ method: 'post', path: '/api/contact-points', tag: 'notifications', summary: 'Create a contact point', role: 'admin', body: contactPointInputSchema,
     description: 'A webhook without `secret` gets a generated Standard Webhooks key, returned here as `secret` and never again.',
-    responses: { 201: { description: 'created', schema: contactPointSchema.extend({ secret: z.string().optional() }) } }, errors: [409] },
+    responses: { 201: { description: 'created', schema: contactPointCreatedSchema } }, errors: [409] },
   (_req, res, { body }) => {
     const { contactPoint, secret } = n.createContactPoint(body);
     res.status(201).location(`/api/contact-points/${encodeURIComponent(contactPoint.id)}`).json({ ...contactPoint, ...(secret ? { secret } : {}) });
@@ -57,11 +44,11 @@ export function notificationsRoutes(api: ApiDefinition, deps: NotificationsRoute
     responses: { 204: { description: 'deleted' } }, errors: [404, 409] },
   (_req, res, { params }) => { n.deleteContactPoint(params.id!); res.status(204).end(); });
   op({ method: 'post', path: '/api/contact-points/{id}/test', tag: 'notifications', summary: 'Send a test notification now', role: 'admin',
-    responses: { 200: { description: "the delivery's outcome", schema: deliverySchema.extend({ delivered: z.boolean() }) } }, errors: [404] },
+    responses: { 200: { description: "the delivery's outcome", schema: testDeliverySchema } }, errors: [404] },
   async (_req, res, { params }) => { res.json(await n.testContactPoint(params.id!)); });
 
   op({ method: 'get', path: '/api/notification-policies', tag: 'notifications', summary: 'List notification policies', role: 'viewer',
-    responses: { 200: { description: 'every policy, in creation order', schema: z.object({ items: z.array(policySchema) }) } } },
+    responses: { 200: { description: 'every policy, in creation order', schema: list(policySchema) } } },
   (_req, res) => { res.json({ items: n.listPolicies() }); });
   op({ method: 'get', path: '/api/notification-policies/{id}', tag: 'notifications', summary: 'One notification policy', role: 'viewer',
     responses: { 200: { description: 'the policy', schema: policySchema } }, errors: [404] },
@@ -82,7 +69,7 @@ export function notificationsRoutes(api: ApiDefinition, deps: NotificationsRoute
 
   op({ method: 'get', path: '/api/alerts/{id}/notifications', tag: 'alerts', summary: "An alert's notification deliveries", role: 'viewer',
     description: 'One entry per try (a failed try that will be retried is `pending`); a delivery not yet tried shows as `attempt` 0.',
-    responses: { 200: { description: 'the deliveries, oldest first', schema: z.object({ items: z.array(deliverySchema) }) } }, errors: [404] },
+    responses: { 200: { description: 'the deliveries, oldest first', schema: list(deliverySchema) } }, errors: [404] },
   (_req, res, { params }) => {
     const alertId = id(params.id);
     if (!engine.getAlert(alertId)) throw notFound(`alert ${alertId}`);

@@ -1,9 +1,8 @@
-import { z } from 'zod';
 import { notFound } from '../../core/index.js';
-import { ruleInputSchema, ruleView, type AlertEngine } from '../../alerts/index.js';
+import { ruleView, type AlertEngine } from '../../alerts/index.js';
 import { creditOf } from '../auth.js';
 import type { ApiDefinition } from '../define.js';
-import { ruleSchema } from '../schemas.js';
+import { list, ruleInputSchema, ruleSchema } from '../schemas/index.js';
 
 /** Alert rules (docs/contract.md 5.1): viewers read, admins create, replace and delete. */
 export function rulesRoutes(api: ApiDefinition, engine: AlertEngine) {
@@ -11,7 +10,7 @@ export function rulesRoutes(api: ApiDefinition, engine: AlertEngine) {
 
   op(
     { method: 'get', path: '/api/rules', tag: 'rules', summary: 'List alert rules', role: 'viewer',
-      responses: { 200: { description: 'every rule, in creation order', schema: z.object({ items: z.array(ruleSchema) }) } } },
+      responses: { 200: { description: 'every rule, in creation order', schema: list(ruleSchema) } } },
     (_req, res) => {
       res.json({ items: engine.listRules().map(ruleView) });
     },

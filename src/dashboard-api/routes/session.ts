@@ -1,25 +1,12 @@
 import type { Request } from 'express';
-import { z } from 'zod';
 import { AppError, type Logger } from '../../core/index.js';
-import { ROLES, type UserStore } from '../../storage/index.js';
+import type { UserStore } from '../../storage/index.js';
 import type { Authenticate } from '../auth.js';
 import type { ApiDefinition } from '../define.js';
 import type { LoginThrottle } from '../login-throttle.js';
 import { verifyPassword } from '../passwords.js';
-import { scopeSchema } from '../schemas.js';
+import { signInSchema, signedInSchema, whoamiSchema, type SignedIn, type Whoami } from '../schemas/index.js';
 import { SESSION_COOKIE, cookieValue, sameOrigin, type Sessions } from '../sessions.js';
-
-export const whoamiSchema = z
-  .object({
-    name: z.string().describe('the token\'s name, or the signed-in person\'s display name'),
-    role: z.enum(ROLES),
-    scope: scopeSchema.optional(),
-    userId: z.string().optional().describe('a signed-in person: their user id'),
-    username: z.string().optional(),
-  })
-  .meta({ id: 'Principal' });
-
-const signInSchema = z.strictObject({ username: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) });
 
 /** Who the bearer token or session cookie belongs to: the console shows it and only what the role may do. */
 export function sessionRoutes(api: ApiDefinition) {
@@ -30,7 +17,7 @@ export function sessionRoutes(api: ApiDefinition) {
       responses: { 200: { description: 'the caller\'s principal', schema: whoamiSchema } } },
     (req, res) => {
       const p = req.principal!;
-      res.json({ name: p.name, role: p.role, ...(p.scope ? { scope: p.scope } : {}), ...(p.user ? { userId: p.user.id, username: p.user.username } : {}) });
+      res.json({ name: p.name, role: p.role, ...(p.scope ? { scope: p.scope } : {}), ...(p.user ? { userId: p.user.id, username: p.user.username } : {}) } satisfies Whoami);
     },
   );
   return router;
@@ -65,7 +52,7 @@ export function signInRoutes(api: ApiDefinition, { users, sessions, authenticate
   op(
     { method: 'post', path: '/api/session', tag: 'session', summary: 'Sign in with a username and password', body: signInSchema,
       description: `Sets an HTTP-only, SameSite=Strict cookie \`${SESSION_COOKIE}\` (Secure behind HTTPS); the session ends after ${Math.round(sessions.idleMs / 60_000)} min without a request, at sign-out, or when the user is disabled or deleted. Writes signed in with the cookie must carry the console's own \`Origin\`. After 10 failed sign-ins for one username in a minute, that username is refused (429) for the rest of it.`,
-      responses: { 200: { description: 'signed in; the cookie is set', schema: z.object({ user: whoamiSchema, idleTimeoutS: z.number() }) } },
+      responses: { 200: { description: 'signed in; the cookie is set', schema: signedInSchema } },
       errors: [401, 403, 429] },
     async (req, res, { body }) => {
       checkOrigin(req);
@@ -89,7 +76,7 @@ export function signInRoutes(api: ApiDefinition, { users, sessions, authenticate
       res.json({
         user: { name: u.name, role: u.role, ...(u.scope ? { scope: u.scope } : {}), userId: u.id, username: u.username },
         idleTimeoutS: Math.round(sessions.idleMs / 1000),
-      });
+      } satisfies SignedIn);
     },
   );
   op(

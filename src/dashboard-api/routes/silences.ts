@@ -1,10 +1,9 @@
 import type { Request } from 'express';
-import { z } from 'zod';
 import { AppError, isDateMs, notFound } from '../../core/index.js';
 import { silenceView, type AlertEngine } from '../../alerts/index.js';
 import { creditOf } from '../auth.js';
 import type { ApiDefinition } from '../define.js';
-import { silenceSchema } from '../schemas.js';
+import { list, newSilenceSchema, silenceListQuery, silenceSchema, type SilenceMatch } from '../schemas/index.js';
 import { inScope, type Scoped } from '../scope.js';
 import { parseTime } from '../time.js';
 
@@ -14,26 +13,6 @@ export interface SilencesDeps {
   /** Device lookup: a silence of one device lies in a scope when its device does. Absent: scopes are not applied to silences. */
   devices?: { get(id: string): Scoped | undefined };
 }
-
-type SilenceMatch = { domain?: string; deviceId?: string; district?: string };
-
-const label = z.string().trim().min(1).max(100);
-const timeInput = z.union([z.string().trim().min(1), z.number().int().nonnegative()]);
-const MATCH_KEYS = 'domain, type, deviceId, district, ruleId';
-
-export const newSilenceSchema = z.strictObject({
-  match: z
-    .strictObject({ domain: label.optional(), type: label.optional(), deviceId: label.optional(), district: label.optional(), ruleId: label.optional() })
-    .refine((m) => Object.values(m).some((v) => v !== undefined), `name at least one of ${MATCH_KEYS}`),
-  from: timeInput.optional(),
-  to: timeInput,
-  reason: z.string().trim().min(1).max(500),
-});
-
-export const silenceListQuery = z.object({
-  // current: in force now or still to come (the default); active: in force now; expired; all.
-  state: z.enum(['current', 'active', 'expired', 'all']).default('current'),
-});
 
 /** Maintenance windows: viewers read, operators create and end them. */
 export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
@@ -63,7 +42,7 @@ export function silencesRoutes(api: ApiDefinition, deps: SilencesDeps) {
   op(
     { method: 'get', path: '/api/silences', tag: 'silences', summary: 'List silences (maintenance windows)', role: 'viewer', query: silenceListQuery,
       description: '`current` (default): in force now or still to come; `active`: in force now; `expired`; `all`.',
-      responses: { 200: { description: 'the silences', schema: z.object({ items: z.array(silenceSchema) }) } } },
+      responses: { 200: { description: 'the silences', schema: list(silenceSchema) } } },
     (req, res, { query: { state } }) => {
     const t = now();
     const keep = {

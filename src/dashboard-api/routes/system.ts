@@ -1,9 +1,8 @@
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
-import { REFUSAL_REASONS, type Catalog } from '../../core/index.js';
+import type { Catalog } from '../../core/index.js';
 import type { DeadLetterStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
-import { catalogSchema, deadLetterSchema, healthSchema, page, readySchema, statsSchema } from '../schemas.js';
+import { catalogSchema, deadLetterQuery, deadLetterSchema, healthSchema, page, readySchema, statsSchema, type Catalog as CatalogBody, type Ready, type Stats } from '../schemas/index.js';
 import { inScope, scopedPage } from '../scope.js';
 import { scopedStats, type StatsScoping } from '../scoped-stats.js';
 
@@ -19,16 +18,10 @@ export interface SystemDeps {
   deadLetters: DeadLetterStore;
   metrics: Registry;
   readiness: Readiness;
-  stats: () => z.input<typeof statsSchema>;
+  stats: () => Stats;
   /** For scoped callers: active alerts, devices and presence (their stats), device lookup (their dead letters). */
   scoping?: StatsScoping;
 }
-
-export const deadLetterQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  reason: z.enum(REFUSAL_REASONS).optional(),
-  cursor: z.coerce.number().int().positive().optional(),
-});
 
 const firstKiB = (payload: string) => (payload.length <= 256 ? payload : Buffer.from(payload).subarray(0, 1024).toString('utf8'));
 
@@ -48,7 +41,7 @@ export function systemRoutes(api: ApiDefinition, deps: SystemDeps) {
     (_req, res) => {
       const notReady = deps.readiness.notReady();
       const sinks = deps.readiness.sinks?.();
-      res.status(notReady.length ? 503 : 200).json({ ...(notReady.length ? { status: 'not_ready', notReady } : { status: 'ready' }), ...(sinks ? { sinks } : {}) });
+      res.status(notReady.length ? 503 : 200).json({ ...(notReady.length ? { status: 'not_ready', notReady } : { status: 'ready' }), ...(sinks ? { sinks } : {}) } satisfies Ready);
     },
   );
   root.op(
@@ -64,7 +57,7 @@ export function systemRoutes(api: ApiDefinition, deps: SystemDeps) {
     { method: 'get', path: '/api/catalog', tag: 'catalog', summary: 'The sensor catalog: domains, types, metrics, units, ranges, intervals', role: 'viewer',
       responses: { 200: { description: 'the catalog', schema: catalogSchema } } },
     (_req, res) => {
-      res.json(deps.catalog.toJSON());
+      res.json(deps.catalog.toJSON() satisfies CatalogBody);
     },
   );
   op(

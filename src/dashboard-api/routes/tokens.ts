@@ -1,10 +1,7 @@
-import { z } from 'zod';
 import { hashToken, newSecret, notFound } from '../../core/index.js';
-import { ROLES, type ApiToken, type TokenStore } from '../../storage/index.js';
+import { type ApiToken, type TokenStore } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
-import { scopeSchema, tokenCreatedSchema, tokenSchema } from '../schemas.js';
-
-export const newTokenSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES), scope: scopeSchema.optional() });
+import { list, newTokenSchema, tokenCreatedSchema, tokenSchema, type Token } from '../schemas/index.js';
 
 export interface TokensDeps {
   tokens: TokenStore;
@@ -15,7 +12,7 @@ export interface TokensDeps {
 /** API tokens: created by admins, shown once, stored hashed; revoking one also ends its Socket.IO connections. */
 export function tokensRoutes(api: ApiDefinition, { tokens, revoke }: TokensDeps) {
   const { router, op } = api.router('/api');
-  const view = (t: ApiToken) => ({ ...t, createdAt: new Date(t.createdAt).toISOString() });
+  const view = (t: ApiToken): Token => ({ ...t, createdAt: new Date(t.createdAt).toISOString() });
 
   op(
     { method: 'post', path: '/api/tokens', tag: 'tokens', summary: 'Create an API token', role: 'admin', body: newTokenSchema,
@@ -29,7 +26,7 @@ export function tokensRoutes(api: ApiDefinition, { tokens, revoke }: TokensDeps)
   );
   op(
     { method: 'get', path: '/api/tokens', tag: 'tokens', summary: 'List API tokens (never the secrets)', role: 'admin',
-      responses: { 200: { description: 'every token', schema: z.object({ items: z.array(tokenSchema) }) } } },
+      responses: { 200: { description: 'every token', schema: list(tokenSchema) } } },
     (_req, res) => {
       res.json({ items: tokens.list().map(view) });
     },

@@ -1,27 +1,8 @@
-import { z } from 'zod';
 import { AppError, notFound, type Logger } from '../../core/index.js';
-import { ROLES, type User, type UserStore, type UserUpdate } from '../../storage/index.js';
+import { type User, type UserStore, type UserUpdate } from '../../storage/index.js';
 import type { ApiDefinition } from '../define.js';
 import { hashPassword } from '../passwords.js';
-import { page, scopeSchema, userSchema } from '../schemas.js';
-
-const username = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits and . _ @ - (at most 64, starting with a letter or digit)');
-const displayName = z.string().trim().min(1).max(100);
-const password = z.string().min(10, 'at least 10 characters').max(256, 'at most 256 characters');
-
-export const newUserSchema = z.strictObject({
-  username, name: displayName, role: z.enum(ROLES), scope: scopeSchema.optional(), disabled: z.boolean().optional(), password,
-});
-export const userUpdateSchema = z
-  .strictObject({
-    username: username.optional(), name: displayName.optional(), role: z.enum(ROLES).optional(),
-    scope: scopeSchema.nullable().optional().describe('null removes the scope'), disabled: z.boolean().optional(), password: password.optional(),
-  })
-  .refine((u) => Object.keys(u).length > 0, 'name at least one field to change');
-const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(64).optional(),
-});
+import { newUserSchema, page, userListQuery, userSchema, userUpdateSchema, type User as UserBody } from '../schemas/index.js';
 
 export interface UsersDeps {
   users: UserStore;
@@ -30,7 +11,7 @@ export interface UsersDeps {
   log: Logger;
 }
 
-export const userView = (u: User) => ({ ...u, createdAt: new Date(u.createdAt).toISOString(), updatedAt: new Date(u.updatedAt).toISOString() });
+export const userView = (u: User): UserBody => ({ ...u, createdAt: new Date(u.createdAt).toISOString(), updatedAt: new Date(u.updatedAt).toISOString() });
 
 /** People: managed by admins; passwords hashed with scrypt; disabling or deleting one ends their sessions at once. */
 export function usersRoutes(api: ApiDefinition, { users, endUser, log }: UsersDeps) {
@@ -49,7 +30,7 @@ export function usersRoutes(api: ApiDefinition, { users, endUser, log }: UsersDe
     },
   );
   op(
-    { method: 'get', path: '/api/users', tag: 'users', summary: 'List users (never their passwords)', role: 'admin', query: listQuery,
+    { method: 'get', path: '/api/users', tag: 'users', summary: 'List users (never their passwords)', role: 'admin', query: userListQuery,
       description: 'Ordered by username; `cursor` is the `nextCursor` of the page before.',
       responses: { 200: { description: 'a page of users', schema: page(userSchema) } } },
     (_req, res, { query }) => {
