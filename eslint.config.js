@@ -66,7 +66,7 @@ export default tseslint.config(
       // code is bundled) and the districts' geometry, plain data that the simulator places devices by (core's door
       // also brings Node-only modules).
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [
-        { regex: '^(\\.\\./)+src/(?!dashboard-api/index\\.js$|notifications/view\\.js$|core/districts\\.js$)', message: 'The console imports from the server only the types of src/dashboard-api/index.ts (the API contract) and src/notifications/view.ts, and src/core/districts.ts.' },
+        { regex: '^(\\.\\./)+src/(?!dashboard-api/index\\.js$|core/districts\\.js$)', message: 'The console imports from the server only the types of src/dashboard-api/index.ts (the API contract) and src/core/districts.ts.' },
         { regex: '^(\\.\\./)+src/dashboard-api/index\\.js$', allowTypeImports: true, message: 'The console imports only types from src/dashboard-api (import type …): a value would bundle server code.' },
       ] }],
     },

@@ -1,32 +1,16 @@
 // The REST client: every call carries the session's bearer token; a 401 ends the session.
-import type { Aggregate, Alert, Catalog, Device, HistoryPoint, Principal, Rule, Silence, SilenceMatch, Stats } from '../types.js';
+import type {
+  Alert, ApiErrorBody, BacktestBody, BacktestResult, Catalog, Device, DeviceListQuery, ExportQuery, History, HistoryQuery, NewRule, NewSilence, Page,
+  Principal, Rule, SignedIn, Silence, Stats,
+} from '../types.js';
+
+export type { ExportQuery };
 
 /** An API error with the server's code and message (`{"error": {code, message}}`). */
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
   }
-}
-
-export interface DeviceQuery {
-  domain?: string;
-  type?: string;
-  district?: string;
-}
-
-export interface HistoryQuery {
-  metric: string;
-  from: string;
-  to?: string;
-  every?: string;
-  agg?: Aggregate;
-  limit?: number;
-}
-
-export interface NewSilence {
-  match: SilenceMatch;
-  to: string;
-  reason: string;
 }
 
 export type Api = ReturnType<typeof createApi>;
@@ -64,21 +48,7 @@ export function apiCaller(token: string, onUnauthorized: () => void = () => unde
   return call;
 }
 
-/** What a history export covers (docs/export.md). */
-export interface ExportQuery {
-  from: string;
-  to?: string;
-  domain?: string;
-  type?: string;
-  district?: string;
-  deviceId?: string;
-  metric?: string;
-  every?: string;
-  agg?: string;
-  format: 'csv' | 'ndjson';
-}
-
-/** The export's URL (relative to the console, as every API call is). */
+/** The export's URL (relative to the console, as every API call is); what it covers: docs/export.md. */
 export const exportUrl = (q: ExportQuery) => `api/export/readings${query(q)}`;
 
 /** A client for /api bound to one token; `onUnauthorized` runs when the server no longer accepts it. */
@@ -95,7 +65,7 @@ export function createApi(token: string, onUnauthorized: () => void = () => unde
         const err = ((await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined)?.error;
         throw new ApiError(res.status, err?.code ?? 'error', err?.message ?? `export: HTTP ${res.status}`);
       }
-      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `citysense-readings.${exportQuery.format}`;
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `citysense-readings.${exportQuery.format ?? 'csv'}`;
       const href = URL.createObjectURL(await res.blob());
       const a = Object.assign(document.createElement('a'), { href, download: name });
       a.click();
@@ -105,11 +75,11 @@ export function createApi(token: string, onUnauthorized: () => void = () => unde
     stats: () => call<Stats>('GET', '/stats'),
     rules: async () => (await call<{ items: Rule[] }>('GET', '/rules')).items,
     /** Every device (pages of 1000 followed to the end, at most 20,000). */
-    async devices(q: DeviceQuery = {}): Promise<Device[]> {
+    async devices(q: Omit<DeviceListQuery, 'limit' | 'cursor'> = {}): Promise<Device[]> {
       const all: Device[] = [];
       let cursor: string | undefined;
       do {
-        const page = await call<{ items: Device[]; nextCursor?: string }>('GET', `/devices${query({ ...q, limit: 1000, cursor })}`);
+        const page = await call<Page<Device>>('GET', `/devices${query({ ...q, limit: 1000, cursor })}`);
         all.push(...page.items);
         cursor = page.nextCursor;
       } while (cursor && all.length < 20_000);
@@ -117,19 +87,18 @@ export function createApi(token: string, onUnauthorized: () => void = () => unde
     },
     device: (id: string) => call<Device>('GET', `/devices/${encodeURIComponent(id)}`),
     history: (id: string, q: HistoryQuery) =>
-      call<{ deviceId: string; metric: string; points: HistoryPoint[] }>('GET', `/devices/${encodeURIComponent(id)}/readings${query(q)}`),
+      call<History>('GET', `/devices/${encodeURIComponent(id)}/readings${query(q)}`),
     alerts: async (q: { state?: string; deviceId?: string; limit?: number } = {}) =>
-      (await call<{ items: Alert[]; nextCursor?: string }>('GET', `/alerts${query(q)}`)).items,
+      (await call<Page<Alert>>('GET', `/alerts${query(q)}`)).items,
     ack: (id: number, note?: string) => call<Alert>('POST', `/alerts/${id}/ack`, note ? { note } : {}),
     resolve: (id: number, note?: string) => call<Alert>('POST', `/alerts/${id}/resolve`, note ? { note } : {}),
     silences: async (state: 'current' | 'expired' | 'all' = 'current') => (await call<{ items: Silence[] }>('GET', `/silences${query({ state })}`)).items,
     createSilence: (s: NewSilence) => call<Silence>('POST', '/silences', s),
     endSilence: (id: string) => call<void>('DELETE', `/silences/${encodeURIComponent(id)}`),
-    // Rules as whole bodies (the rules page edits them as JSON) and their backtest.
-    ruleBodies: async () => (await call<{ items: Record<string, unknown>[] }>('GET', '/rules')).items,
-    createRule: (body: unknown) => call<Record<string, unknown>>('POST', '/rules', body),
-    updateRule: (id: string, body: unknown) => call<Record<string, unknown>>('PUT', `/rules/${encodeURIComponent(id)}`, body),
-    backtest: <T>(body: unknown) => call<T>('POST', '/rules/backtest', body),
+    // Rule bodies (the rules page edits them as JSON; the server checks them) and their backtest.
+    createRule: (body: NewRule) => call<Rule>('POST', '/rules', body),
+    updateRule: (id: string, body: NewRule) => call<Rule>('PUT', `/rules/${encodeURIComponent(id)}`, body),
+    backtest: (body: BacktestBody) => call<BacktestResult>('POST', '/rules/backtest', body),
   };
 }
 
@@ -141,7 +110,7 @@ export async function signInWithPassword(username: string, password: string): Pr
   } catch {
     throw new ApiError(0, 'network', 'the server cannot be reached');
   }
-  const data = (await res.json().catch(() => undefined)) as { user?: Principal; error?: { code?: string; message?: string } } | undefined;
+  const data = (await res.json().catch(() => undefined)) as Partial<SignedIn & ApiErrorBody> | undefined;
   if (!res.ok || !data?.user) throw new ApiError(res.status, data?.error?.code ?? 'error', data?.error?.message ?? `sign-in: HTTP ${res.status}`);
   return data.user;
 }

@@ -2,7 +2,7 @@
 import { SEVERITY_RANK } from './alert-board.js';
 import type { Alert, Condition, Device, Rule, Severity } from '../types.js';
 
-export type Latest = Record<string, { v: number | boolean; t: string }>;
+export type Latest = Device['latest'];
 
 /** The newest value of a metric: the device's own `latest`, or the history's newest point when that is newer. */
 export function latestOf(device: Device, newest: Latest, name: string): { v: number | boolean; t: string } | undefined {

@@ -139,6 +139,8 @@ function History({ device, metrics, onNewest }: { device: Device; metrics: Catal
   const seconds = RANGES.find((r) => r.id === range)?.seconds ?? 3600;
   const effective: 'raw' | Aggregate = agg === 'auto' ? (seconds <= 3600 ? 'raw' : 'mean') : agg;
   const every = effective === 'raw' ? undefined : bucketFor(seconds);
+  // The bucket width and aggregate that the history and its export are asked for (none: raw points).
+  const buckets = effective === 'raw' || every === undefined ? {} : { every: durationText(every), agg: effective };
   const metricKey = metrics.map((m) => m.name).join(',');
 
   useEffect(() => {
@@ -151,7 +153,7 @@ function History({ device, metrics, onNewest }: { device: Device; metrics: Catal
           metrics.map((m) =>
             session.api.history(device.id, {
               metric: m.name, from: `-${durationText(seconds)}`, limit: 10_000,
-              ...(every ? { every: durationText(every), agg: effective as Aggregate } : {}),
+              ...buckets,
             }),
           ),
         );
@@ -218,7 +220,7 @@ function History({ device, metrics, onNewest }: { device: Device; metrics: Catal
           </select>
         </label>
         <span class="muted small">{every ? `${effective} per ${durationText(every)}` : 'raw points, live'}</span>
-        <ExportLinks query={{ deviceId: device.id, from: `-${durationText(seconds)}`, ...(every ? { every: durationText(every), agg: effective } : {}) }} />
+        <ExportLinks query={{ deviceId: device.id, from: `-${durationText(seconds)}`, ...buckets }} />
       </div>
       {error && <div class="form-error pad">{error}</div>}
       <div class="charts">

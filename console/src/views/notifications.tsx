@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { notifyApi, type ContactPoint, type NotificationPolicy } from '../lib/notify-api.js';
 import { useSession } from '../lib/session.js';
-import { SEVERITIES } from '../types.js';
+import { SEVERITIES, type Severity, type WebhookFormat } from '../types.js';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -109,7 +109,7 @@ function ContactPointForm({ onCreated }: { onCreated(): void }) {
   const [name, setName] = useState('');
   const [kind, setKind] = useState<'webhook' | 'email'>('webhook');
   const [target, setTarget] = useState('');
-  const [format, setFormat] = useState('citysense');
+  const [format, setFormat] = useState<WebhookFormat>('citysense');
   const [secret, setSecret] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
 
@@ -140,7 +140,7 @@ function ContactPointForm({ onCreated }: { onCreated(): void }) {
       <label>{kind === 'webhook' ? 'URL' : 'Addresses'}<input name="target" value={target} required onInput={(e) => setTarget(e.currentTarget.value)} /></label>
       {kind === 'webhook' && (
         <label>Format
-          <select value={format} onChange={(e) => setFormat(e.currentTarget.value)}>
+          <select value={format} onChange={(e) => setFormat(e.currentTarget.value as WebhookFormat)}>
             <option value="citysense">citysense</option>
             <option value="alertmanager">Alertmanager</option>
             <option value="slack">Slack</option>
@@ -156,14 +156,14 @@ function ContactPointForm({ onCreated }: { onCreated(): void }) {
 
 function PolicyForm({ points, onCreated }: { points: ContactPoint[]; onCreated(): void }) {
   const [name, setName] = useState('');
-  const [severity, setSeverity] = useState<string[]>(['critical']);
+  const [severity, setSeverity] = useState<Severity[]>(['critical']);
   const [district, setDistrict] = useState('');
   const [tell, setTell] = useState<string[]>([]);
   const [repeatEvery, setRepeat] = useState('');
   const [after, setAfter] = useState('');
   const [escalateTo, setEscalateTo] = useState<string[]>([]);
   const [error, setError] = useState<string | undefined>();
-  const toggle = (list: string[], v: string) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
+  const toggle = <T,>(list: T[], v: T) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
 
   const submit = async (e: Event) => {
     e.preventDefault();

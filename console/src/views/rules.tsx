@@ -3,49 +3,40 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatCondition, formatDateTime } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
-import type { Condition } from '../types.js';
-
-type Credit = { id: string; name: string } | null | undefined;
-type RuleBody = Record<string, unknown> & {
-  id?: string; name?: string; enabled?: boolean; match?: Record<string, string>; condition?: Condition;
-  createdBy?: Credit; updatedBy?: Credit; updatedAt?: string;
-};
-
-interface BacktestAlert { deviceId: string; district: string | null; firedAt: string; resolvedAt: string | null; value: number | null }
-interface BacktestResult { alerts: BacktestAlert[]; devices: { deviceId: string; readings: number; alerts: number }[]; readings: number; truncated: boolean }
+import type { BacktestResult, NewRule, Rule } from '../types.js';
 
 /** What the API returns that a body does not take back (PUT and POST refuse unknown keys). */
 const READ_ONLY = ['builtin', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'];
-const TEMPLATE: RuleBody = { name: 'new rule', match: { type: 'gas' }, metric: 'co', condition: { op: '>', value: 50 }, for: '0', severity: 'warning' };
+const TEMPLATE: NewRule = { name: 'new rule', match: { type: 'gas' }, metric: 'co', condition: { op: '>', value: 50 }, for: '0', severity: 'warning' };
 const RANGES = [{ from: '-1d', label: 'last day' }, { from: '-7d', label: 'last week' }];
 
-const bodyOf = (r: RuleBody): RuleBody => Object.fromEntries(Object.entries(r).filter(([k]) => !READ_ONLY.includes(k)));
+const bodyOf = (r: Rule): NewRule => Object.fromEntries(Object.entries(r).filter(([k]) => !READ_ONLY.includes(k))) as NewRule;
 /** Who made the rule and who last changed it (built-in rules have no author). */
-const creditText = (r: RuleBody) =>
+const creditText = (r: Rule) =>
   [r.createdBy ? `created by ${r.createdBy.name}` : r.builtin ? 'built in' : '', r.updatedBy ? `changed by ${r.updatedBy.name}${r.updatedAt ? ` ${formatDateTime(r.updatedAt)}` : ''}` : '']
     .filter(Boolean).join(' · ');
-const matchText = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).map(([k, v]) => `${k} = ${v}`).join(', ') || 'all devices';
+const matchText = (m: Rule['match']) => Object.entries(m ?? {}).map(([k, v]) => `${k} = ${v}`).join(', ') || 'all devices';
 
 export function RulesPage() {
   const session = useSession();
   const isAdmin = session.principal.role === 'admin';
-  const [rules, setRules] = useState<RuleBody[]>([]);
+  const [rules, setRules] = useState<Rule[]>([]);
   const [editing, setEditing] = useState<{ id?: string; text: string } | undefined>();
   const [error, setError] = useState<string | undefined>();
 
   const load = () =>
-    session.api.ruleBodies().then(
+    session.api.rules().then(
       (items) => {
-        setRules(items as RuleBody[]);
+        setRules(items);
         setError(undefined);
       },
       (e) => setError(e instanceof Error ? e.message : String(e)),
     );
   useEffect(() => void load(), []);
 
-  const toggle = async (r: RuleBody) => {
+  const toggle = async (r: Rule) => {
     try {
-      await session.api.updateRule(r.id!, { ...bodyOf(r), enabled: !r.enabled });
+      await session.api.updateRule(r.id, { ...bodyOf(r), enabled: !r.enabled });
       session.toasts.show(`${r.name} ${r.enabled ? 'disabled' : 'enabled'}.`);
       void load();
     } catch (e) {
@@ -74,8 +65,8 @@ export function RulesPage() {
                 <td>{r.name}<div class="muted small" data-testid="rule-credit">{creditText(r)}</div></td>
                 <td>{matchText(r.match)}</td>
                 <td>{r.metric ? `${r.metric} ` : ''}{formatCondition(r.condition)}</td>
-                <td>{String(r.for ?? '0')}</td>
-                <td><span class={`sev sev-${String(r.severity)}`}>{String(r.severity)}</span></td>
+                <td>{r.for}</td>
+                <td><span class={`sev sev-${r.severity}`}>{r.severity}</span></td>
                 <td data-testid="rule-state">{r.enabled ? 'enabled' : 'disabled'}</td>
                 <td class="col-actions">
                   <button class="btn btn-sm" data-action="open-rule" onClick={() => setEditing({ id: r.id, text: JSON.stringify(bodyOf(r), null, 2) })}>{isAdmin ? 'Edit' : 'View'}</button>
@@ -97,9 +88,10 @@ function RuleEditor({ id, initial, editable, onClose, onSaved }: { id?: string; 
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ label: string; r: BacktestResult } | undefined>();
 
-  const parsed = (): RuleBody | undefined => {
+  // The JSON as written: the server checks it and answers a 400 naming the field.
+  const parsed = (): NewRule | undefined => {
     try {
-      return JSON.parse(text) as RuleBody;
+      return JSON.parse(text) as NewRule;
     } catch (e) {
       setError(`The rule is not valid JSON: ${e instanceof Error ? e.message : e}`);
       return undefined;
@@ -113,7 +105,7 @@ function RuleEditor({ id, initial, editable, onClose, onSaved }: { id?: string; 
     try {
       // The draft as written, not the saved rule: this is what it would have raised.
       const { id: _id, ...draft } = rule;
-      setResult({ label, r: await session.api.backtest<BacktestResult>({ rule: draft, from, to: 'now' }) });
+      setResult({ label, r: await session.api.backtest({ rule: draft, from, to: 'now' }) });
     } catch (e) {
       setResult(undefined);
       setError(e instanceof Error ? e.message : String(e));
