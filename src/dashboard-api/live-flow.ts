@@ -1,7 +1,9 @@
 // Bounds on what one Socket.IO client can make the server hold: the replay of `subscribe {since}` goes in pages,
 // each sent once the previous one has left; `subscribe` is rate-limited; a client whose unsent backlog passes a
 // bound is told so and dropped.
+import { Counter, type Registry } from 'prom-client';
 import type { Socket } from 'socket.io';
+import type { Logger } from '../core/index.js';
 
 /** The bounds, overridable for tests. */
 export interface LiveLimits {
@@ -79,4 +81,42 @@ export class SubscribeRate {
     this.count++;
     return undefined;
   }
+}
+
+/** What dropping a slow client needs of its socket. */
+interface Droppable extends Socket {
+  data: { principal: { name: string }; live: boolean };
+}
+
+/**
+ * Drops clients whose unsent backlog passed the bounds: checked every second and by `drop` callers, counted in
+ * `citysense_socketio_clients_dropped_total`. Returns `drop` (for callers that found one over the bound) and `close`.
+ */
+export function slowConsumers(sockets: () => Iterable<Droppable>, limits: LiveLimits, metrics: Registry, log: Logger) {
+  const dropped = new Counter({
+    name: 'citysense_socketio_clients_dropped_total',
+    help: 'Socket.IO clients disconnected because their unsent backlog passed its bound (they did not read)',
+    registers: [metrics],
+  });
+
+  /** Tells a client that does not read that it is dropped (an event it sees if it reads again), then drops it. */
+  function drop(socket: Droppable): void {
+    const { packets, bytes } = backlog(socket);
+    dropped.inc();
+    log.info({ token: socket.data.principal.name, address: socket.handshake.address, packets, bytes }, 'Socket.IO client dropped: its unsent backlog passed the bound (it does not read)');
+    socket.data.live = false;
+    socket.emit('live:overflow', { code: 'slow_consumer', message: `more than ${limits.maxBufferedPackets} packets or ${limits.maxBufferedBytes} bytes waited for this client: disconnected; reconnect and subscribe with since to catch up` });
+    socket.disconnect(true);
+    // A client that does not read never lets the close through its backlog: end the transport so the memory goes.
+    setTimeout(() => {
+      const ws = (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket;
+      if (ws?.terminate) ws.terminate();
+      else socket.conn.close(true);
+    }, 5000).unref();
+  }
+  const sweep = setInterval(() => {
+    for (const socket of sockets()) if (overBound(socket, limits)) drop(socket);
+  }, 1000);
+  sweep.unref();
+  return { drop, close: () => clearInterval(sweep) };
 }

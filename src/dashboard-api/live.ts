@@ -1,25 +1,15 @@
 import type { Server as HttpServer } from 'node:http';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { Server, type Socket } from 'socket.io';
-import type { z } from 'zod';
+import { Gauge, type Registry } from 'prom-client';
+import { Server } from 'socket.io';
 import type { Logger, Reading } from '../core/index.js';
 import { alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
 import type { Authenticate, Principal } from './auth.js';
-import { DEFAULT_LIVE_LIMITS, SubscribeRate, backlog, overBound, whenDrained, type LiveLimits } from './live-flow.js';
+import { DEFAULT_LIVE_LIMITS, overBound, slowConsumers, whenDrained, type LiveLimits } from './live-flow.js';
 import { endConnections } from './live-ends.js';
+import { listenRequests, type RequestContext } from './live-requests.js';
+import { admit, room, type LiveSocket, type Matcher, type SocketData } from './live-socket.js';
 import { inScope } from './scope.js';
-import { SESSION_COOKIE, cookieValue, sameOrigin } from './sessions.js';
-import {
-  MAX_WATCHED,
-  subscribeSchema,
-  watchSchema,
-  type ClientToServerEvents,
-  type DeviceStatus,
-  type LiveError,
-  type LiveFilter,
-  type ServerToClientEvents,
-  type WatchAck,
-} from './schemas/index.js';
+import type { ClientToServerEvents, DeviceStatus, ServerToClientEvents } from './schemas/index.js';
 
 export interface LiveDeps {
   alerts: Pick<AlertEngine, 'activeAlerts' | 'eventsAfter' | 'onTransition'>;
@@ -43,71 +33,13 @@ export interface Live {
   close(): Promise<void>;
 }
 
-interface Matcher {
-  domains?: Set<string>;
-  types?: Set<string>;
-  severities?: Set<string>;
-  districts?: Set<string>;
-  deviceIds?: Set<string>;
-}
-
-interface SocketData {
-  principal: Principal;
-  filter: LiveFilter;
-  matcher: Matcher;
-  watched: Set<string>;
-  /** False while a replay runs or after a capped one: live transitions then wait in the store for the replay. */
-  live: boolean;
-  /** Which subscribe's replay is current; a newer subscribe ends the older replay. */
-  replayGen: number;
-  rate: SubscribeRate;
-}
-
-type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-
-const room = (deviceId: string) => `device:${deviceId}`;
-const toSet = (list?: readonly string[]) => (list === undefined ? undefined : new Set(list));
 const allows = (set: Set<string> | undefined, v: string | null | undefined) => set === undefined || (v != null && set.has(v));
-const refusal = (err: z.ZodError): LiveError => {
-  const i = err.issues[0]!;
-  return { error: { code: 'bad_request', message: `${i.path.join('.') || 'request'}: ${i.message}` } };
-};
 
 function emitAlert(socket: LiveSocket, kind: PushKind, alert: Alert): void {
   const view = alertView(alert);
   if (kind === 'fired') socket.emit('alert:fired', view);
   else if (kind === 'acknowledged') socket.emit('alert:acknowledged', view);
   else socket.emit('alert:resolved', view);
-}
-
-/** Admits a handshake, or names its refusal: the address is locked out, or the token (or session cookie) is missing or bad. */
-async function admit(authenticate: Authenticate, socket: LiveSocket, limits: LiveLimits): Promise<'rate_limited' | 'unauthorized' | undefined> {
-  // One failure count with REST (its 429): bad tokens cannot be tried here without limit instead.
-  // A valid token is never locked out: only attempts without one are throttled.
-  const { address } = socket.handshake;
-  const token: unknown = socket.handshake.auth?.token;
-  let principal = typeof token === 'string' ? authenticate(token) : undefined;
-  const { headers } = socket.handshake;
-  // A signed-in console connects with its session cookie; from another site's page the cookie counts for nothing.
-  // Browsers name the page's origin on every cross-origin request and WebSocket; only a same-origin GET (the
-  // polling transport's) comes without one.
-  if (!principal && token === undefined && (headers.origin === undefined || sameOrigin(headers.origin, headers.host))) principal = authenticate.session(cookieValue(headers.cookie, SESSION_COOKIE));
-  if (!principal) {
-    if (await authenticate.throttle.lockedOut(address)) {
-      authenticate.throttle.refused(address, 'socketio');
-      return 'rate_limited';
-    }
-    await authenticate.throttle.failed(address, 'socketio', token === undefined ? 'no_token' : 'bad_token');
-    return 'unauthorized';
-  }
-  socket.data.principal = principal;
-  socket.data.filter = {};
-  socket.data.matcher = {};
-  socket.data.watched = new Set();
-  socket.data.live = true;
-  socket.data.replayGen = 0;
-  socket.data.rate = new SubscribeRate(limits.subscribesPerMinute);
-  return undefined;
 }
 
 /** Attaches the Socket.IO server (docs/contract.md section 6) to `server` at the default path `/socket.io/`. */
@@ -128,31 +60,13 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     registers: [deps.metrics],
     collect() { this.set(sockets().size); },
   });
-  const dropped = new Counter({
-    name: 'citysense_socketio_clients_dropped_total',
-    help: 'Socket.IO clients disconnected because their unsent backlog passed its bound (they did not read)',
-    registers: [deps.metrics],
-  });
+  const slow = slowConsumers(() => sockets().values(), limits, deps.metrics, log);
 
-  /** Tells a client that does not read that it is dropped (an event it sees if it reads again), then drops it. */
-  function drop(socket: LiveSocket): void {
-    const { packets, bytes } = backlog(socket);
-    dropped.inc();
-    log.info({ token: socket.data.principal.name, address: socket.handshake.address, packets, bytes }, 'Socket.IO client dropped: its unsent backlog passed the bound (it does not read)');
-    socket.data.live = false;
-    socket.emit('live:overflow', { code: 'slow_consumer', message: `more than ${limits.maxBufferedPackets} packets or ${limits.maxBufferedBytes} bytes waited for this client: disconnected; reconnect and subscribe with since to catch up` });
-    socket.disconnect(true);
-    // A client that does not read never lets the close through its backlog: end the transport so the memory goes.
-    setTimeout(() => {
-      const ws = (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket;
-      if (ws?.terminate) ws.terminate();
-      else socket.conn.close(true);
-    }, 5000).unref();
+  /** Live events from now on, after a fresh snapshot of the active alerts the filter covers. */
+  function goLive(socket: LiveSocket): void {
+    socket.data.live = true;
+    socket.emit('alerts:snapshot', snapshot(socket));
   }
-  const sweep = setInterval(() => {
-    for (const socket of sockets().values()) if (overBound(socket, limits)) drop(socket);
-  }, 1000);
-  sweep.unref();
 
   /**
    * Sends the transitions after `since` in pages, each once the previous one has left the process, then the snapshot
@@ -169,18 +83,14 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
         const kind = pushKindOf(e);
         if (kind && matches(socket, e.alert, matcher)) emitAlert(socket, kind, e.alert);
       }
-      if (events.length < limits.replayPage) {
-        socket.data.live = true;
-        socket.emit('alerts:snapshot', snapshot(socket));
-        return;
-      }
+      if (events.length < limits.replayPage) return goLive(socket);
       after = events[events.length - 1]!.eventId;
       sent += events.length;
       if (sent >= limits.replayMax) {
         socket.emit('replay:capped', { since: after, message: `a replay sends at most ${limits.replayMax} transitions: subscribe again with since ${after} for the rest` });
         return;
       }
-      if (overBound(socket, limits)) return drop(socket);
+      if (overBound(socket, limits)) return slow.drop(socket);
       if (!(await whenDrained(socket, stale))) return;
     }
   }
@@ -200,67 +110,10 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     return d !== undefined && inScope(scope, d);
   };
 
+  const requests: RequestContext = { limits, log, drop: slow.drop, goLive, replay, isInScope };
   io.on('connection', (socket: LiveSocket) => {
     socket.emit('alerts:snapshot', snapshot(socket));
-
-    socket.on('subscribe', (request, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => undefined;
-      // A burst of requests from a client that does not read is caught here, before it is sent anything more.
-      if (overBound(socket, limits)) return drop(socket);
-      const wait = socket.data.rate.take();
-      if (wait !== undefined) {
-        return reply({ error: { code: 'rate_limited', message: `at most ${limits.subscribesPerMinute} subscribe requests a minute: try again in ${wait} s` } });
-      }
-      const parsed = subscribeSchema.safeParse(request ?? {});
-      if (!parsed.success) return reply(refusal(parsed.error));
-      const { since, ...filter } = parsed.data;
-      const matcher: Matcher = {
-        domains: toSet(filter.domains), types: toSet(filter.types), severities: toSet(filter.severities),
-        districts: toSet(filter.districts), deviceIds: toSet(filter.deviceIds),
-      };
-      socket.data.filter = filter;
-      socket.data.matcher = matcher;
-      reply(filter);
-      const gen = ++socket.data.replayGen;
-      if (since === undefined) {
-        socket.data.live = true;
-        socket.emit('alerts:snapshot', snapshot(socket));
-        return;
-      }
-      socket.data.live = false;
-      replay(socket, since, matcher, gen).catch((err: unknown) => {
-        log.error({ err, token: socket.data.principal.name }, 'Socket.IO replay failed: client disconnected');
-        socket.disconnect(true);
-      });
-    });
-
-    const watchReply = (): WatchAck => ({ deviceIds: [...socket.data.watched] });
-    socket.on('watch', (request, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => undefined;
-      const parsed = watchSchema.safeParse(request ?? {});
-      if (!parsed.success) return reply(refusal(parsed.error));
-      const scope = socket.data.principal.scope;
-      // A scoped client watches only devices of its scope; others (and unknown ids) are left out of the answer.
-      const fresh = parsed.data.deviceIds.filter((id) => !socket.data.watched.has(id) && (!scope || isInScope(scope, id)));
-      if (socket.data.watched.size + new Set(fresh).size > MAX_WATCHED) {
-        return reply({ error: { code: 'too_many_watched', message: `a client may watch at most ${MAX_WATCHED} devices; unwatch some first` } });
-      }
-      for (const id of fresh) {
-        socket.data.watched.add(id);
-        void socket.join(room(id));
-      }
-      reply(watchReply());
-    });
-    socket.on('unwatch', (request, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => undefined;
-      const parsed = watchSchema.safeParse(request ?? {});
-      if (!parsed.success) return reply(refusal(parsed.error));
-      for (const id of parsed.data.deviceIds) {
-        socket.data.watched.delete(id);
-        void socket.leave(room(id));
-      }
-      reply(watchReply());
-    });
+    listenRequests(socket, requests);
   });
 
   // Notifications go out only on transitions; a silenced alert's firing is recorded but not pushed.
@@ -299,7 +152,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
     async close() {
       unsubscribe();
       stopEnding();
-      clearInterval(sweep);
+      slow.close();
       io.disconnectSockets(true);
       io.engine.close();
       log.debug('socket.io closed');

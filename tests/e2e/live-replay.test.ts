@@ -7,9 +7,9 @@ import { Registry } from 'prom-client';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import type { AlertView } from '../../src/alerts/index.js';
-import { newSecret } from '../../src/core/index.js';
+import { hashToken, newSecret } from '../../src/core/index.js';
 import { createAuthenticator } from '../../src/dashboard-api/auth.js';
-import { attachLive, type Live } from '../../src/dashboard-api/live.js';
+import { attachLive, type Live, type LiveDeps } from '../../src/dashboard-api/live.js';
 import type { LiveLimits } from '../../src/dashboard-api/live-flow.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/dashboard-api/index.js';
 import type { TokenStore } from '../../src/storage/index.js';
@@ -24,20 +24,20 @@ interface Received { event: string; payload: any }
 const noTokens = { findByHash: () => undefined, delete: () => false } as unknown as TokenStore;
 
 /** A real alert engine (SQLite) with a Socket.IO server attached under the given limits. */
-async function startLive(limits: Partial<LiveLimits>) {
+async function startLive(limits: Partial<LiveLimits>, extra: { tokens?: TokenStore; devices?: LiveDeps['devices'] } = {}) {
   const h = await startEngine();
   const token = newSecret();
   const metrics = new Registry();
   const server: Server = createServer((_req, res) => res.end('ok'));
-  const live: Live = attachLive(server, { alerts: h.engine, authenticate: createAuthenticator(noTokens, token), log, metrics, limits });
+  const live: Live = attachLive(server, { alerts: h.engine, authenticate: createAuthenticator(extra.tokens ?? noTokens, token), devices: extra.devices, log, metrics, limits });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clients: Client[] = [];
   return {
     h, live, metrics, base, token,
     /** A socket.io-client that records every event from the handshake on. */
-    async connect(): Promise<{ socket: Client; got: Received[] }> {
-      const socket: Client = connectClient(base, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    async connect(as = token): Promise<{ socket: Client; got: Received[] }> {
+      const socket: Client = connectClient(base, { auth: { token: as }, transports: ['websocket'], reconnection: false, forceNew: true });
       clients.push(socket);
       const got: Received[] = [];
       socket.onAny((event: string, payload: unknown) => got.push({ event, payload }));
@@ -166,4 +166,28 @@ describe('Socket.IO replay and slow consumers', () => {
       await s.close();
     }
   }, 60_000);
+
+  it('answers a request whose handling fails with an internal error, and the server and the connection live on', async () => {
+    // A scoped client's watch looks each device up; here the lookup fails as a store that lost its disk would.
+    const scoped = newSecret();
+    const tokens = {
+      findByHash: (hash: string) => (hash === hashToken(scoped) ? { id: 'north', name: 'north desk', role: 'viewer', scope: { districts: ['Xixia'] }, createdAt: 0 } : undefined),
+      delete: () => false,
+    } as unknown as TokenStore;
+    const devices = { get: (id: string) => { if (id === 'broken-1') throw new Error('disk I/O error'); return { domain: 'safety', type: 'gas', district: 'Xixia' }; } };
+    const s = await startLive({}, { tokens, devices });
+    try {
+      const { socket } = await s.connect(scoped);
+      expect(await socket.timeout(5000).emitWithAck('watch', { deviceIds: ['gas-1', 'broken-1'] }))
+        .toEqual({ error: { code: 'internal', message: expect.stringMatching(/failed to handle this request/) } });
+      // Bad input is still answered naming the field, and the same connection goes on being served.
+      expect(await socket.timeout(5000).emitWithAck('watch', { deviceIds: ['no spaces'] }))
+        .toEqual({ error: { code: 'bad_request', message: expect.stringMatching(/^deviceIds\.0: must be device ids/) } });
+      expect(await socket.timeout(5000).emitWithAck('watch', { deviceIds: ['gas-1'] })).toEqual({ deviceIds: ['gas-1'] });
+      expect(await socket.timeout(5000).emitWithAck('subscribe', { severities: ['critical'] })).toEqual({ severities: ['critical'] });
+      expect(socket.connected).toBe(true);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
 });
