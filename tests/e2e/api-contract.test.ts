@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { eventually, startTestApp, type TestApp } from '../fixtures/app.js';
 import { OpenApiChecker } from '../fixtures/openapi.js';
+import { startReceiver } from '../notifications/receiver.js';
 
 // The routes of CONTRACT.md section 5, each of which the document must describe.
 const CONTRACT_ROUTES = [
@@ -170,6 +171,53 @@ describe('the API against its OpenAPI document', () => {
     expect((await call('DELETE', `/api/silences/${silence.body.id}`, undefined, operator)).status).toBe(204);
     expect((await call('DELETE', `/api/silences/${silence.body.id}`, undefined, operator)).status).toBe(404);
   });
+
+  it('answers contact points, policies and deliveries as documented, errors included', async () => {
+    const rx = await startReceiver();
+    try {
+      const hook = await call('POST', '/api/contact-points', { id: 'oa-hook', name: 'dispatch', kind: 'webhook', url: rx.url, format: 'slack' });
+      expect(hook.status).toBe(201);
+      expect(hook.body).toMatchObject({ kind: 'webhook', format: 'slack', secretSet: true, secret: expect.stringMatching(/^whsec_/) });
+      const mail = await call('POST', '/api/contact-points', { id: 'oa-mail', name: 'duty desk', kind: 'email', to: ['duty@city.example'] });
+      expect(mail.body).toMatchObject({ kind: 'email', to: ['duty@city.example'], disabled: false, disabledAt: null });
+      expect((await call('POST', '/api/contact-points', { name: 'x', kind: 'webhook' })).status).toBe(400);
+      expect((await call('POST', '/api/contact-points', { name: 'x', kind: 'email', to: ['a@b.example'] }, operator)).status).toBe(403);
+      expect((await call('GET', '/api/contact-points', undefined, viewer)).body.items.map((c: any) => c.id)).toEqual(expect.arrayContaining(['oa-hook', 'oa-mail']));
+      expect((await call('GET', '/api/contact-points/oa-hook', undefined, viewer)).body.secretSet).toBe(true);
+      expect((await call('PUT', '/api/contact-points/oa-hook', { name: 'dispatch', kind: 'webhook', url: rx.url })).body.format).toBe('citysense');
+      expect((await call('POST', '/api/contact-points/oa-hook/test')).body).toMatchObject({ delivered: true, transition: 'test', status: 'delivered' });
+
+      const policy = await call('POST', '/api/notification-policies', {
+        id: 'oa-policy', name: 'gas to dispatch', match: { type: 'gas', severity: ['critical'] }, contactPoints: ['oa-hook'],
+        repeatEvery: '10m', escalate: { after: '15m', contactPoints: ['oa-mail'] },
+      });
+      expect(policy.status).toBe(201);
+      expect(policy.body.on).toEqual(['fired', 'resolved']);
+      expect((await call('POST', '/api/notification-policies', { name: 'x', contactPoints: ['none'] })).status).toBe(400);
+      expect((await call('GET', '/api/notification-policies', undefined, viewer)).body.items.map((p: any) => p.id)).toContain('oa-policy');
+      expect((await call('GET', '/api/notification-policies/oa-policy', undefined, viewer)).body.escalate).toEqual({ after: '15m', contactPoints: ['oa-mail'] });
+      expect((await call('PUT', '/api/notification-policies/oa-policy', { name: 'gas to dispatch', match: { type: 'gas' }, contactPoints: ['oa-hook'], on: ['fired'] })).body.on).toEqual(['fired']);
+
+      const d = await t.device('safety', 'gas');
+      const c = await t.connect(d);
+      await c.publishAsync(d.topic, JSON.stringify({ co: 80 }), { qos: 1 });
+      const fired = await eventually(async () => (await call('GET', `/api/alerts?deviceId=${d.id}&state=active`, undefined, viewer)).body.items[0], 'a CO alert');
+      const deliveries = await eventually(async () => {
+        const r = await call('GET', `/api/alerts/${fired.id}/notifications`, undefined, viewer);
+        return r.body.items.some((x: any) => x.status === 'delivered') ? r.body.items : undefined;
+      }, 'the delivered notification');
+      expect(deliveries[0]).toMatchObject({ contactPointId: 'oa-hook', kind: 'webhook', transition: 'fired' });
+      expect((await call('GET', '/api/alerts/999999/notifications', undefined, viewer)).status).toBe(404);
+
+      expect((await call('DELETE', '/api/contact-points/oa-hook')).status).toBe(409);
+      expect((await call('DELETE', '/api/notification-policies/oa-policy')).status).toBe(204);
+      expect((await call('DELETE', '/api/contact-points/oa-hook')).status).toBe(204);
+      expect((await call('DELETE', '/api/contact-points/oa-mail')).status).toBe(204);
+      expect((await call('GET', '/api/contact-points/oa-mail', undefined, viewer)).status).toBe(404);
+    } finally {
+      await rx.close();
+    }
+  }, 60_000);
 
   it('refuses or neutralises injection in every parameter that reaches a query, and the data stays', async () => {
     const d = await t.device('safety', 'flood');
