@@ -15,6 +15,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Defaults to application/json when `schema` is given. */
   contentType?: string;
+  /** Other media types the same answer may come as (the `format` a query asks for), each with its schema if any. */
+  alternatives?: { contentType: string; schema?: z.ZodType; description?: string }[];
 }
 
 /** One API operation: how it is routed, who may call it, what it takes and answers. Documented in /api/openapi.json. */

@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { Catalog, Logger } from '../core/index.js';
 import type { Aggregate, Device, DeviceFilter, DeviceRegistry, ReadingStore } from '../storage/index.js';
 import type { Principal } from './auth.js';
+import type { ExportFormat } from './schemas/index.js';
 
 /** Readings (or buckets) read from the store per request to it. */
 const PAGE = 2000;
@@ -12,8 +13,6 @@ const DEVICE_PAGE = 500;
 const CHUNK_CHARS = 64 * 1024;
 /** Aggregates that a boolean metric has an answer for (the store refuses the others). */
 const BOOLEAN_AGGREGATES: readonly Aggregate[] = ['count', 'last'];
-
-export type ExportFormat = 'csv' | 'ndjson';
 
 export const EXPORT_COLUMNS = ['ts', 'deviceId', 'domain', 'type', 'district', 'metric', 'value', 'unit'] as const;
 

@@ -66,10 +66,11 @@ export function openApiDocument(operations: readonly Operation[], info: { title:
     const responses: Json = {};
     for (const [status, r] of Object.entries(op.responses)) {
       const contentType = r.contentType ?? (r.schema ? 'application/json' : undefined);
-      responses[status] = {
-        description: r.description,
-        ...(contentType ? { content: { [contentType]: r.schema ? { schema: toSchema(r.schema, 'output', components) } : {} } } : {}),
-      };
+      const content: Json = {};
+      const media = (schema?: z.ZodType, description?: string) => ({ ...(schema ? { schema: toSchema(schema, 'output', components) } : {}), ...(description ? { description } : {}) });
+      if (contentType) content[contentType] = media(r.schema);
+      for (const alt of r.alternatives ?? []) content[alt.contentType] = media(alt.schema, alt.description);
+      responses[status] = { description: r.description, ...(Object.keys(content).length ? { content } : {}) };
     }
     const errors = new Set<number>(op.errors ?? []);
     if (op.role) [401, 403].forEach((s) => errors.add(s));

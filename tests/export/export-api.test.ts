@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Reading } from '../../src/core/index.js';
+import { exportRowSchema } from '../../src/dashboard-api/index.js';
 import { startTestApp, uniqueId, type TestApp } from '../fixtures/app.js';
 import { readExport } from './read-export.js';
 
@@ -56,6 +57,8 @@ describe('history export', () => {
     expect(r.headers['content-disposition']).toContain(`citysense-readings-${ids.fridge}-`);
     const rows = r.lines.map((l) => JSON.parse(l));
     expect(rows).toHaveLength(12);
+    // Each line is the contract's ExportRow (the rows are written by hand for speed: this holds them to it).
+    for (const row of rows) expect(exportRowSchema.safeParse(row).error).toBeUndefined();
     expect(rows[0]).toEqual({ ts: iso(T0), deviceId: ids.fridge, domain: 'healthcare', type: 'cold_chain', district: 'Xixia', metric: 'temp', value: 4, unit: 'Cel' });
     expect(rows.filter((x) => x.metric === 'door_open').map((x) => x.value)).toEqual([false, false, false, true, false, false]);
     expect(rows.find((x) => x.metric === 'door_open').unit).toBeNull();
@@ -64,6 +67,7 @@ describe('history export', () => {
   it('with every and agg, one row per bucket and metric (booleans only where the aggregate has an answer)', async () => {
     const r = await readExport(url(`district=Xixia&every=1m&agg=max&format=ndjson`), viewer, { keep: true });
     const rows = r.lines.map((l) => JSON.parse(l));
+    for (const row of rows) expect(exportRowSchema.safeParse(row).error).toBeUndefined();
     const co = rows.filter((x) => x.deviceId === ids.a && x.metric === 'co');
     expect(co.map((x) => [x.ts, x.value])).toEqual([[iso(T0), 1], [iso(T0 + 60_000), 3], [iso(T0 + 120_000), 5]]);
     // The other district's device is left out; door_open has no max.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiDefinition } from '../define.js';
-import { exportQuery } from '../schemas/index.js';
+import { exportQuery, exportRowSchema } from '../schemas/index.js';
 import { EXPORT_COLUMNS, streamExport, type ExportDeps, type ExportRequest } from '../export-stream.js';
 import { queryEvery, queryRange } from '../time.js';
 
@@ -35,7 +35,10 @@ export function exportRoutes(api: ApiDefinition, deps: ExportRouteDeps) {
         'devices in id order, each in time order; any length (read from the store a page at a time). CSV per RFC 4180 with a header row. ' +
         'An error after the first row ends the response: NDJSON with a last `{"error": …}` line, CSV by aborting the connection.',
       responses: {
-        200: { description: 'the rows', contentType: 'text/csv' },
+        200: {
+          description: 'the rows', contentType: 'text/csv',
+          alternatives: [{ contentType: 'application/x-ndjson', schema: exportRowSchema, description: 'with format=ndjson: one such object a line' }],
+        },
       },
       errors: [503] },
     async (req, res, { query: q }) => {

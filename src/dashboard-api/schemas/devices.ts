@@ -91,6 +91,15 @@ export const exportQuery = z.object({
   format: z.enum(EXPORT_FORMATS).default('csv'),
 });
 export type ExportQuery = z.input<typeof exportQuery>;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** One NDJSON line of an export: a reading's metric, or with `every` a bucket's aggregate (ts: the bucket's start). */
+export const exportRowSchema = z
+  .strictObject({
+    ts: time, deviceId: z.string(), domain: z.string(), type: z.string(), district: z.string().nullable(),
+    metric: z.string(), value, unit: z.string().nullable().describe('the catalog unit; null for a metric without one'),
+  })
+  .meta({ id: 'ExportRow' });
+export type ExportRow = z.infer<typeof exportRowSchema>;
 
 export const catalogMetricSchema = z.object({ name: z.string(), kind: z.enum(['number', 'boolean']), unit: z.string().optional(), min: z.number().optional(), max: z.number().optional() });
 export const catalogTypeSchema = z.object({ name: z.string(), intervalMs: z.number(), metrics: z.array(catalogMetricSchema) });
