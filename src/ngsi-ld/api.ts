@@ -104,10 +104,10 @@ export function createNgsiLdApi(deps: NgsiLdDeps): Router {
     const q = parseQuery(typesQuery, req.query);
     const found = visibleTypes(select, req, baseUrl(req));
     if (q.details === 'true') {
-      respond(req, res, [...found].map(([name, attrs]) => ({ id: name, type: 'EntityType', typeName: name, attributeNames: [...attrs].sort() })));
+      respond(req, res, [...found].map(([name, attrs]) => ({ id: models.typeIri(name), type: 'EntityType', typeName: name, attributeNames: [...attrs].sort() })));
       return;
     }
-    respond(req, res, { id: `urn:ngsi-ld:EntityTypeList:${[...found.keys()].join(',') || 'none'}`, type: 'EntityTypeList', typeList: [...found.keys()] });
+    respond(req, res, { id: 'urn:ngsi-ld:EntityTypeList:citysense', type: 'EntityTypeList', typeList: [...found.keys()] });
   });
 
   router.get('/v1/temporal/entities/:id', label('/ngsi-ld/v1/temporal/entities/{id}'), async (req, res) => {

@@ -25,17 +25,18 @@ export interface Models {
   readonly all: readonly Modelled[];
   /** The model of a type (a `DeviceMeasurement` for a type the catalog no longer has). */
   of(domain: string, type: string): Modelled;
-  /** Every entity type this API can show: the catalog's models, then `Alert`. */
-  readonly typeNames: readonly string[];
+  /** A type's IRI, as the @context expands it (`https://smartdatamodels.org/dataModel.Environment/AirQualityObserved`). */
+  typeIri(name: string): string;
 }
 
 export function createModels(catalog: Catalog): Models {
   const byKey = new Map<string, Modelled>();
   for (const sensor of catalog.types.values()) byKey.set(`${sensor.domain}/${sensor.type}`, { sensor, model: ngsiModelOf(sensor) });
   const all = [...byKey.values()];
+  const subjects = new Map<string, string>([['Alert', 'dataModel.Alert'], ...all.map((m): [string, string] => [m.model.type, m.model.subject])]);
   return {
     all,
-    typeNames: [...new Set([...all.map((m) => m.model.type), 'Alert'])],
+    typeIri: (name) => (subjects.has(name) ? `https://smartdatamodels.org/${subjects.get(name)}/${name}` : name),
     of(domain, type) {
       const found = byKey.get(`${domain}/${type}`);
       if (found) return found;

@@ -13,6 +13,8 @@ interface TemporalRequest {
   to: number;
   /** Metric → attribute, the ones asked for. */
   metrics: [string, Modelled['model']['attributes'][string]][];
+  /** The metrics whose values are true/false: only `totalCount` aggregates them (the store refuses the rest). */
+  booleans: ReadonlySet<string>;
   lastN?: number;
   aggregate?: { every: number; methods: AggrMethod[] };
   temporalValues: boolean;
@@ -48,10 +50,11 @@ export function temporalRequest(q: TemporalQuery, m: Modelled, now: number): Tem
     throw badRequestData(`query attrs: ${unknown.join(', ')} not an attribute with history of ${m.model.type} (it has ${all.map(([, s]) => s.name).join(', ')})`);
   }
   const metrics = asked ? all.filter(([, spec]) => asked.includes(spec.name)) : all;
+  const booleans = new Set([...m.sensor.metrics.values()].filter((x) => x.kind === 'boolean').map((x) => x.name));
   const methods = list(q.aggrMethods);
   if (!methods) {
     if (q.aggrPeriodDuration !== undefined || options.has('aggregatedValues')) throw badRequestData('query aggrMethods: required to aggregate (avg, min, max, sum, totalCount)');
-    return { from, to, metrics, lastN: q.lastN, temporalValues: options.has('temporalValues') };
+    return { from, to, metrics, booleans, lastN: q.lastN, temporalValues: options.has('temporalValues') };
   }
   const bad = methods.filter((x) => !(x in AGGR_METHODS));
   if (bad.length) throw badRequestData(`query aggrMethods: ${bad.join(', ')} not supported (use ${Object.keys(AGGR_METHODS).join(', ')})`);
@@ -61,7 +64,7 @@ export function temporalRequest(q: TemporalQuery, m: Modelled, now: number): Tem
   if ((to - from) / every > MAX_INSTANCES) {
     throw tooManyResults(`more than ${MAX_INSTANCES} periods of ${q.aggrPeriodDuration} in the range: narrow timeAt/endTimeAt or lengthen aggrPeriodDuration`);
   }
-  return { from, to, metrics, aggregate: { every, methods: methods as AggrMethod[] }, temporalValues: false };
+  return { from, to, metrics, booleans, aggregate: { every, methods: methods as AggrMethod[] }, temporalValues: false };
 }
 
 /** Raw points of a range, the first MAX_INSTANCES; more is a TooManyResults. */
@@ -102,6 +105,7 @@ export async function temporalAttributes(store: ReadingStore, deviceId: string, 
       const { every, methods } = r.aggregate;
       const attr: Record<string, unknown> = { type: 'Property', ...unit };
       for (const method of methods) {
+        if (r.booleans.has(metric) && method !== 'totalCount') continue;
         const agg: Aggregate = AGGR_METHODS[method];
         const buckets = await store.query({ ...base, every, agg, limit: MAX_INSTANCES + 1 });
         // A count is a number of values, in no unit and never scaled.

@@ -186,7 +186,10 @@ describe('NGSI-LD entities', () => {
     expect(body.type).toBe('EntityTypeList');
     expect([...body.typeList].sort()).toEqual(['AirQualityObserved', 'Alert', 'DeviceMeasurement', 'FloodMonitoring', 'NoiseLevelObserved', 'OffStreetParking', 'TrafficFlowObserved', 'Vehicle']);
     const details = (await json('/ngsi-ld/v1/types?details=true')).body;
-    expect(details.find((d: any) => d.typeName === 'FloodMonitoring')).toMatchObject({ type: 'EntityType', attributeNames: expect.arrayContaining(['currentLevel', 'location']) });
+    expect(details.find((d: any) => d.typeName === 'FloodMonitoring')).toMatchObject({
+      id: 'https://smartdatamodels.org/dataModel.Environment/FloodMonitoring', type: 'EntityType', attributeNames: expect.arrayContaining(['currentLevel', 'location']),
+    });
+    expect(details.find((d: any) => d.typeName === 'Alert').id).toBe('https://smartdatamodels.org/dataModel.Alert/Alert');
   });
 
   it('answers bad input and unknown entities with NGSI-LD ProblemDetails (application/problem+json) naming the field', async () => {

@@ -9,6 +9,7 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('NGSI-LD temporal entities (%s)
   let t: TestApp;
   let air: Sensor;
   let traffic: Sensor;
+  let fridge: Sensor;
   // Twelve readings a minute apart, starting on a five-minute boundary 40 minutes ago (the buckets are epoch-aligned).
   const base = Math.floor((Date.now() - 40 * MIN) / (5 * MIN)) * 5 * MIN;
   const T0 = new Date(base).toISOString();
@@ -30,11 +31,14 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('NGSI-LD temporal entities (%s)
     t = await startTestApp(store);
     air = await t.sensor('safety', 'air');
     traffic = await t.sensor('transport', 'traffic');
+    fridge = await t.sensor('healthcare', 'cold_chain');
     for (let i = 0; i < 12; i++) {
+      await fridge.send({ temp: 4 + (i % 4), door_open: i % 5 === 0 }, base + i * MIN);
       await air.send({ pm25: 10 + ((i * 7) % 11), pm10: 30 + i, no2: 5 + (i % 3) }, base + i * MIN);
       await traffic.send({ flow: 20 + i, speed: 40, occupancy: 10 + i * 5 }, base + i * MIN);
     }
-    await eventually(async () => (await history(air, `metric=pm25&from=${T0}&to=${T1}`)).length === 12 && (await history(traffic, `metric=occupancy&from=${T0}&to=${T1}`)).length === 12, 'the readings stored', 20_000);
+    await eventually(async () => (await history(air, `metric=pm25&from=${T0}&to=${T1}`)).length === 12 && (await history(traffic, `metric=occupancy&from=${T0}&to=${T1}`)).length === 12
+      && (await history(fridge, `metric=door_open&from=${T0}&to=${T1}`)).length === 12, 'the readings stored', 20_000);
   }, 60_000);
   afterAll(async () => t?.close());
 
@@ -65,6 +69,16 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('NGSI-LD temporal entities (%s)
         expect({ attr, method, got: body[attr][method] }).toEqual({ attr, method, got: expected });
       }
     }
+  });
+
+  it('aggregates a true/false attribute by totalCount only, leaving out the methods that need numbers', async () => {
+    const body = await temporal(urnOf('DeviceMeasurement', fridge), `timerel=between&timeAt=${T0}&endTimeAt=${T1}&aggrMethods=avg,totalCount&aggrPeriodDuration=PT5M`);
+    const counts = await history(fridge, `metric=door_open&from=${T0}&to=${T1}&every=5m&agg=count`);
+    expect(Object.keys(body.door_open).sort()).toEqual(['totalCount', 'type']);
+    expect(body.door_open.totalCount.map((x: any[]) => x[0])).toEqual(counts.map((b) => b.v));
+    const means = await history(fridge, `metric=temp&from=${T0}&to=${T1}&every=5m&agg=mean`);
+    expect(body.temp.avg.map((x: any[]) => x[0])).toEqual(means.map((b) => b.v));
+    expect(body.temp.unitCode).toBe('CEL');
   });
 
   it('shows every attribute by default, in the model\'s names and units (a percentage as its fraction)', async () => {
