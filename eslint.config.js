@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 
 // The rooms of src/ and the rooms each may import (docs/architecture.md). A room is entered only through its
 // index.ts; `app` is the composition root and may import every room.
-const ROOMS = ['core', 'storage', 'broker', 'ingest', 'alerts', 'notifications', 'dashboard-api', 'simulator', 'stream', 'app'];
+const ROOMS = ['core', 'storage', 'broker', 'ingest', 'alerts', 'notifications', 'dashboard-api', 'simulator', 'stream', 'ngsi-ld', 'app'];
 const MAY_IMPORT = {
   core: [],
   storage: ['core'],
@@ -16,9 +16,10 @@ const MAY_IMPORT = {
   ingest: ['core', 'storage'],
   alerts: ['core', 'storage'],
   notifications: ['core', 'storage'],
-  'dashboard-api': ['core', 'storage', 'alerts', 'notifications'],
+  'dashboard-api': ['core', 'storage', 'alerts', 'notifications', 'ngsi-ld'],
   simulator: ['core'],
   stream: ['core', 'storage'],
+  'ngsi-ld': ['core', 'storage'],
   app: ROOMS.filter((r) => r !== 'app'),
 };
 const roomImports = (room) => {

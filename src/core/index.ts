@@ -7,5 +7,6 @@ export * from './districts.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './logger.js';
+export * from './ngsi-models.js';
 export * from './secrets.js';
 export * from './time.js';

@@ -7,8 +7,9 @@ import type { Registry } from 'prom-client';
 import type { AlertEngine, Backtester } from '../alerts/index.js';
 import type { Catalog, DeviceSecrets, Logger } from '../core/index.js';
 import type { Notifications } from '../notifications/index.js';
+import { createNgsiLdApi } from '../ngsi-ld/index.js';
 import type { DeadLetterStore, DeviceRegistry, ReadingStore, TokenStore, UserStore } from '../storage/index.js';
-import type { Authenticate } from './auth.js';
+import { requireRole, type Authenticate } from './auth.js';
 import { ApiDefinition } from './define.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -135,6 +136,12 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   api.use(docs.router);
   for (const r of routers) api.use(r);
   app.use('/api', api);
+  // NGSI-LD (docs/ngsi-ld.md): the same tokens, and the caller's scope through the same inScope, as /api.
+  app.use('/ngsi-ld', createNgsiLdApi({
+    catalog: deps.catalog, registry: deps.registry, readings: deps.readings, alerts: deps.alerts, log: deps.log, now,
+    guard: [deps.authenticate.gate, requireRole(deps.authenticate, 'viewer')],
+    visible: (req, thing) => inScope(req.principal?.scope, thing),
+  }));
   if (deps.consoleDir) app.use(consoleFiles(deps.consoleDir));
 
   app.use(notFoundRoute);
