@@ -110,6 +110,8 @@ export interface DeviceSeen {
 export interface DeviceRegistry {
   /** Throws AppError `conflict` (409) when the id exists. */
   create(device: NewDevice, secretHash: string): Device;
+  /** Registers many devices at once, all or none: throws AppError `conflict` (and keeps none) when an id exists or repeats. */
+  createMany(devices: readonly { device: NewDevice; secretHash: string }[]): void;
   get(id: string): Device | undefined;
   list(filter?: DeviceFilter): Device[];
   delete(id: string): boolean;

@@ -4,48 +4,65 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, type DeadLetter } from '../../src/core/index.js';
-import { createSqliteMetaStores, type SqliteMetaStores } from '../../src/storage/index.js';
+import { createSqliteStores, type SqliteStores } from '../../src/storage/index.js';
 import { META_MIGRATIONS } from '../../src/storage/sqlite/meta-migrations.js';
+import { openMetaDb } from '../../src/storage/sqlite/stores.js';
 
 let dir: string;
-let stores: SqliteMetaStores;
+let stores: SqliteStores;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'citysense-meta-'));
-  stores = createSqliteMetaStores(join(dir, 'nested'));
+  stores = createSqliteStores(join(dir, 'nested'));
 });
-afterEach(() => {
-  stores.close();
+afterEach(async () => {
+  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Runs `query` on a second, raw connection to the citysense.db in `dataDir` (the stores hand out no handle). */
+function onFile<T>(dataDir: string, query: (db: Database.Database) => T): T {
+  const db = new Database(join(dataDir, 'citysense.db'), { fileMustExist: true });
+  try {
+    return query(db);
+  } finally {
+    db.close();
+  }
+}
+const userVersion = (dataDir: string) => onFile(dataDir, (db) => db.pragma('user_version', { simple: true }) as number);
+
 describe('citysense.db', () => {
   it('is created with its folder, in WAL mode with foreign keys on, at the latest schema version', () => {
-    expect(stores.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(stores.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(stores.db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
-    expect(stores.db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(1);
+    // The connection settings, on a connection opened as createSqliteStores opens its own.
+    const db = openMetaDb(join(dir, 'nested'));
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+    expect(onFile(join(dir, 'nested'), (raw) => raw.pragma('journal_mode', { simple: true }))).toBe('wal'); // kept in the file
+    expect(userVersion(join(dir, 'nested'))).toBeGreaterThanOrEqual(1);
   });
 
-  it('keeps its data across a reopen and does not migrate twice', () => {
+  it('keeps its data across a reopen and does not migrate twice', async () => {
     stores.devices.create({ id: 'keep-1', domain: 'safety', type: 'flood' }, 'h');
-    const version = stores.db.pragma('user_version', { simple: true });
-    stores.close();
-    stores = createSqliteMetaStores(join(dir, 'nested'));
+    const version = userVersion(join(dir, 'nested'));
+    await stores.close();
+    stores = createSqliteStores(join(dir, 'nested'));
     expect(stores.devices.get('keep-1')?.type).toBe('flood');
-    expect(stores.db.pragma('user_version', { simple: true })).toBe(version);
+    expect(userVersion(join(dir, 'nested'))).toBe(version);
   });
 
-  it('refuses a file whose schema is newer than this build', () => {
-    const version = stores.db.pragma('user_version', { simple: true }) as number;
-    stores.db.pragma('user_version = 999');
-    stores.close();
-    expect(() => createSqliteMetaStores(join(dir, 'nested'))).toThrow(/newer/);
+  it('refuses a file whose schema is newer than this build', async () => {
+    const version = userVersion(join(dir, 'nested'));
+    onFile(join(dir, 'nested'), (raw) => raw.pragma('user_version = 999'));
+    await stores.close();
+    expect(() => createSqliteStores(join(dir, 'nested'))).toThrow(/newer/);
     // put the version back so that afterEach has stores to close
-    const raw = new Database(join(dir, 'nested', 'citysense.db'));
-    raw.pragma(`user_version = ${version}`);
-    raw.close();
-    stores = createSqliteMetaStores(join(dir, 'nested'));
+    onFile(join(dir, 'nested'), (raw) => raw.pragma(`user_version = ${version}`));
+    stores = createSqliteStores(join(dir, 'nested'));
   });
 });
 
@@ -245,11 +262,11 @@ describe('dead letter store: what a replay needs', () => {
 describe('dead letter store bound', () => {
   it('keeps whole payloads but at most its bound of payload bytes: past it the oldest go', () => {
     const dir = mkdtempSync(join(tmpdir(), 'citysense-dl-bytes-'));
-    const bounded = createSqliteMetaStores(dir, { deadLetterMaxBytes: 100 * 1024 });
+    const bounded = createSqliteStores(dir, { deadLetterMaxBytes: 100 * 1024 });
     try {
       const payload = 'x'.repeat(10 * 1024);
       const letter = (i: number) => ({ receivedAt: 1000 + i, deviceId: 'd', topic: 't', reason: 'malformed_json' as const, detail: `detail ${i}`, payload });
-      const bytes = () => bounded.db.prepare('SELECT sum(length(payload)) FROM dead_letters').pluck().get() as number;
+      const bytes = () => onFile(dir, (db) => db.prepare('SELECT sum(length(payload)) FROM dead_letters').pluck().get() as number);
       for (let i = 0; i < 10; i++) bounded.deadLetters.add([letter(i)]);
       expect(bytes()).toBe(100 * 1024);
       expect(bounded.deadLetters.list({ limit: 1 })[0]!.payload).toBe(payload);
@@ -267,10 +284,10 @@ describe('dead letter store bound', () => {
 
   it('never holds more than its bound: past it an add removes the oldest, down to 1% below', () => {
     const dir = mkdtempSync(join(tmpdir(), 'citysense-dl-bound-'));
-    const bounded = createSqliteMetaStores(dir, { deadLetterMaxRows: 200 });
+    const bounded = createSqliteStores(dir, { deadLetterMaxRows: 200 });
     try {
       const letter = (i: number) => ({ receivedAt: 1000 + i, deviceId: 'd', topic: 't', reason: 'malformed_json' as const, detail: `detail ${i}`, payload: '{' });
-      const count = () => bounded.db.prepare('SELECT count(*) FROM dead_letters').pluck().get() as number;
+      const count = () => onFile(dir, (db) => db.prepare('SELECT count(*) FROM dead_letters').pluck().get() as number);
       for (let i = 0; i < 199; i++) bounded.deadLetters.add([letter(i)]);
       expect(count()).toBe(199);
       bounded.deadLetters.add([letter(199), letter(200)]); // 201 > 200: the oldest go, to 198
@@ -289,32 +306,32 @@ describe('dead letter store bound', () => {
 });
 
 describe('installation values', () => {
-  it('makes the device secret key once (32 random bytes) and gives the same one after a reopen', () => {
+  it('makes the device secret key once (32 random bytes) and gives the same one after a reopen', async () => {
     const key = stores.installation.deviceSecretKey();
     expect(key).toBeInstanceOf(Buffer);
     expect(key.length).toBe(32);
     expect(stores.installation.deviceSecretKey().equals(key)).toBe(true);
-    stores.close();
-    stores = createSqliteMetaStores(join(dir, 'nested'));
+    await stores.close();
+    stores = createSqliteStores(join(dir, 'nested'));
     expect(stores.installation.deviceSecretKey().equals(key)).toBe(true);
   });
 
-  it('keeps the key in the database itself: a second opener of the same file (another node) reads the same key, and another database has its own', () => {
-    const other = createSqliteMetaStores(join(dir, 'nested')); // opened before the first has made its key
-    const elsewhere = createSqliteMetaStores(join(dir, 'elsewhere'));
+  it('keeps the key in the database itself: a second opener of the same file (another node) reads the same key, and another database has its own', async () => {
+    const other = createSqliteStores(join(dir, 'nested')); // opened before the first has made its key
+    const elsewhere = createSqliteStores(join(dir, 'elsewhere'));
     try {
       const key = other.installation.deviceSecretKey();
       expect(stores.installation.deviceSecretKey().equals(key)).toBe(true);
       expect(elsewhere.installation.deviceSecretKey().equals(key)).toBe(false);
-      expect(stores.db.prepare("SELECT value FROM installation WHERE name = 'device_secret_key'").pluck().get()).toEqual(key);
+      expect(onFile(join(dir, 'nested'), (db) => db.prepare("SELECT value FROM installation WHERE name = 'device_secret_key'").pluck().get())).toEqual(key);
     } finally {
-      other.close();
-      elsewhere.close();
+      await other.close();
+      await elsewhere.close();
     }
   });
 
-  it('adds its table to a citysense.db of an earlier version, whose devices keep their scrypt hashes', () => {
-    stores.close();
+  it('adds its table to a citysense.db of an earlier version, whose devices keep their scrypt hashes', async () => {
+    await stores.close();
     const file = join(dir, 'old', 'citysense.db');
     mkdirSync(join(dir, 'old'));
     const raw = new Database(file);
@@ -322,8 +339,8 @@ describe('installation values', () => {
     raw.pragma('user_version = 1');
     raw.prepare("INSERT INTO devices (id, domain, type, secret_hash, created_at) VALUES ('old-1', 'safety', 'gas', 'scrypt$16384$8$1$s$h', 0)").run();
     raw.close();
-    stores = createSqliteMetaStores(join(dir, 'old'));
-    expect(stores.db.pragma('user_version', { simple: true })).toBe(META_MIGRATIONS.length);
+    stores = createSqliteStores(join(dir, 'old'));
+    expect(userVersion(join(dir, 'old'))).toBe(META_MIGRATIONS.length);
     expect(stores.installation.deviceSecretKey().length).toBe(32);
     expect(stores.devices.secretHash('old-1')).toBe('scrypt$16384$8$1$s$h');
   });
