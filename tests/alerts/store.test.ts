@@ -3,8 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteStores, type AlertStores, type NewAlert, type SqliteStores } from '../../src/storage/index.js';
-import { ALERT_TABLES_SQL } from '../../src/storage/sqlite/alert-stores.js';
-import { openDb } from './fixture.js';
 
 const fresh = (i: number, over: Partial<NewAlert> = {}): NewAlert => ({
   ruleId: 'carbon-monoxide', ruleName: 'carbon monoxide', deviceId: `gas-${i % 3}`, domain: 'safety', type: 'gas', district: null, metric: 'co',
@@ -76,78 +74,5 @@ describe('SQLite alert stores', () => {
     expect(s.rules.get('r2')).toMatchObject({ condition: { value: 7 } });
     expect(s.rules.seedBuiltins([rule, r2, r3], [])).toEqual([]);
     expect(() => s.rules.create({ ...rule, id: 'r2' })).toThrow(/exists/);
-  });
-
-  it('on a database the first release seeded (no record of which rules), adds only the built-in rules it did not have', async () => {
-    const old = mkdtempSync(join(tmpdir(), 'citysense-alert-store-seeded-'));
-    const odb = openDb(old);
-    let stores: SqliteStores | undefined;
-    try {
-      const rule = { id: 'smoke', name: 'smoke', enabled: true, match: {}, metric: 'co', condition: { op: '>' as const, value: 1 }, for: '0', severity: 'info' as const, builtin: true, createdAt: 1, updatedAt: 1 };
-      odb.exec(ALERT_TABLES_SQL); // as the first release left it: rules seeded, then 'noise' deleted by an admin
-      odb.prepare('INSERT INTO alert_rules (id, body) VALUES (?, ?)').run('smoke', JSON.stringify({ ...rule, condition: { op: '>', value: 12 } }));
-      odb.prepare("INSERT INTO alert_meta (key, value) VALUES ('rules_seeded', '1')").run();
-      odb.close();
-      const { rules } = (stores = createSqliteStores(old)).alertStores;
-      const added = rules.seedBuiltins([rule, { ...rule, id: 'noise' }, { ...rule, id: 'methane-warning' }], ['smoke', 'noise']);
-      expect(added.map((r) => r.id)).toEqual(['methane-warning']);
-      expect(rules.list().map((r) => [r.id, r.condition])).toEqual([['smoke', { op: '>', value: 12 }], ['methane-warning', { op: '>', value: 1 }]]);
-    } finally {
-      odb.close();
-      await stores?.close();
-      rmSync(old, { recursive: true, force: true });
-    }
-  });
-
-  it('brings the alert tables of an older version up to date, keeping what they hold, and runs each step once', async () => {
-    const old = mkdtempSync(join(tmpdir(), 'citysense-alert-store-old-'));
-    const odb = openDb(old);
-    let stores: SqliteStores | undefined;
-    try {
-      odb.exec(ALERT_TABLES_SQL); // the tables as the first release created them
-      odb.prepare('INSERT INTO alert_pending (rule_id, device_id, since, value, due_at) VALUES (?, ?, ?, ?, ?)').run('r', 'd', 1, 2, 3);
-      odb.close();
-      stores = createSqliteStores(old);
-      // A pending row from before lastAt was kept: its newest reading is taken to be its first.
-      expect(stores.alertStores.state.pending()).toEqual([{ ruleId: 'r', deviceId: 'd', since: 1, value: 2, lastAt: 1, dueAt: 3 }]);
-      stores.alertStores.state.putHold('carbon-monoxide', 'gas-1');
-      await stores.close();
-      stores = createSqliteStores(old);
-      expect(stores.alertStores.state.holds()).toEqual([{ ruleId: 'carbon-monoxide', deviceId: 'gas-1' }]);
-    } finally {
-      odb.close();
-      await stores?.close();
-      rmSync(old, { recursive: true, force: true });
-    }
-  });
-
-  it('keeps who did a transition by id (step 4), and reads transitions recorded before that with no id', async () => {
-    const old = mkdtempSync(join(tmpdir(), 'citysense-alert-store-v2-'));
-    let odb = openDb(old);
-    let opened: SqliteStores | undefined;
-    try {
-      // A database at step 2 (the release before actor ids), holding an acknowledged alert.
-      odb.exec(ALERT_TABLES_SQL);
-      odb.exec(`CREATE TABLE alert_holds (rule_id TEXT NOT NULL, device_id TEXT NOT NULL, PRIMARY KEY (rule_id, device_id)) WITHOUT ROWID;
-        ALTER TABLE alert_pending ADD COLUMN last_at INTEGER;
-        INSERT INTO alert_meta (key, value) VALUES ('schema', '2');`);
-      odb.prepare("INSERT INTO alerts (rule_id, device_id, domain, severity, state, fired_at, event_id, body) VALUES ('r', 'gas-1', 'safety', 'warning', 'acknowledged', 1, 1, ?)")
-        .run(JSON.stringify({ ...fresh(1), state: 'acknowledged', acknowledgedAt: 2, acknowledgedBy: 'Mei' }));
-      odb.prepare("INSERT INTO alert_events (alert_id, kind, at, value, actor, note, alert) VALUES (1, 'acknowledged', 2, 1, 'Mei', NULL, '{}')").run();
-      odb.close();
-      const stores = (opened = createSqliteStores(old)).alertStores;
-      odb = openDb(old);
-      expect(stores.alerts.transitions(1)).toEqual([{ eventId: 1, alertId: 1, kind: 'acknowledged', at: 2, value: 1, actor: 'Mei', actorId: null }]);
-      expect(stores.alerts.get(1)).toMatchObject({ acknowledgedBy: 'Mei' });
-      const a = stores.alerts.get(1)!;
-      stores.alerts.transition({ ...a, state: 'resolved', resolvedAt: 3, resolvedBy: 'night desk', resolvedById: 'token:t1' }, { kind: 'resolved', at: 3, value: 1, actor: 'night desk', actorId: 'token:t1' });
-      expect(stores.alerts.transitions(1).map((x) => x.actorId)).toEqual([null, 'token:t1']);
-      expect(stores.alerts.get(1)).toMatchObject({ resolvedBy: 'night desk', resolvedById: 'token:t1' });
-      expect(odb.prepare<[], { value: string }>("SELECT value FROM alert_meta WHERE key = 'schema'").get()!.value).toBe('4');
-    } finally {
-      odb.close();
-      await opened?.close();
-      rmSync(old, { recursive: true, force: true });
-    }
   });
 });
