@@ -1,4 +1,4 @@
-// The port of the ingest spool's durable log (DESIGN.md, Durability and "Sinks of the spool"). Local to a node
+// The port of the ingest spool's durable log (docs/architecture.md, "Durability" and "Sinks of the spool"). Local to a node
 // (SQLite on its own disk) and synchronous, as better-sqlite3 is: an append is durable when it returns, before
 // the PUBACKs of its readings are sent. What is not storage (the in-memory tail, the per-sink counts, which rows
 // every sink is past, the bound) is the ingest's.
