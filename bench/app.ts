@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createDeviceSecrets, createLogger, hashSecret } from '../src/core/index.js';
-import { createInfluxReadingStore, createSqliteMetaStores, createSqliteReadingStore, type ReadingStore } from '../src/storage/index.js';
+import { createInfluxReadingStore, createSqliteReadingStore, createSqliteStores, type ReadingStore } from '../src/storage/index.js';
 import { ROOT, cpuSeconds, rssMb, startNodeFlags } from './children.js';
 import { fleetDevice } from './readings.js';
 
@@ -139,18 +139,15 @@ export function startApp(o: AppOptions, timeoutMs = 30_000): Promise<AppUnderTes
 export async function seedDevices(
   dataDir: string, fleets: Array<{ prefix: string; count: number; domain?: string; type?: string }>, secret: string, o: { legacy?: boolean } = {},
 ): Promise<void> {
-  const meta = createSqliteMetaStores(dataDir);
+  const meta = createSqliteStores(dataDir);
   try {
     const hash = o.legacy ? await hashSecret(secret) : createDeviceSecrets(meta.installation.deviceSecretKey()).hash(secret);
-    meta.db.transaction(() => {
-      for (const f of fleets) {
-        for (let i = 0; i < f.count; i++) {
-          const d = fleetDevice(f.prefix, i);
-          meta.devices.create({ id: d.id, domain: f.domain ?? d.domain, type: f.type ?? d.type, district: 'bench' }, hash);
-        }
-      }
-    })();
+    const devices = fleets.flatMap((f) => Array.from({ length: f.count }, (_, i) => {
+      const d = fleetDevice(f.prefix, i);
+      return { device: { id: d.id, domain: f.domain ?? d.domain, type: f.type ?? d.type, district: 'bench' }, secretHash: hash };
+    }));
+    meta.devices.createMany(devices); // one transaction
   } finally {
-    meta.close();
+    await meta.close();
   }
 }

@@ -18,16 +18,7 @@ import { timedPublishHandler } from './observe/publish.js';
 import { refusalSummary } from './observe/refusals.js';
 import { createDeadLetterReplay } from './replay-dead-letters.js';
 import { createEventStream } from '../stream/index.js';
-import {
-  createInfluxReadingStore,
-  createSqliteAlertStores,
-  createSqliteMetaStores,
-  createSqliteNotificationStores,
-  createSqlitePositionStore,
-  createSqliteReadingStore,
-  type DeviceSeen,
-  type ReadingStore,
-} from '../storage/index.js';
+import { createInfluxReadingStore, createSqliteStores, type DeviceSeen, type ReadingStore } from '../storage/index.js';
 
 export interface Started {
   httpPort: number;
@@ -86,22 +77,23 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const catalog = loadCatalog(config.catalogFile);
-  const meta = createSqliteMetaStores(config.dataDir, { deadLetterMaxRows: DEAD_LETTER_MAX_ROWS });
+  // Every SQLite store (citysense.db, and readings.db without InfluxDB), closed by one meta.close().
+  const meta = createSqliteStores(config.dataDir, { deadLetterMaxRows: DEAD_LETTER_MAX_ROWS, ...(config.influx ? {} : { readings: { log } }) });
   // Made on first start and kept in citysense.db (the shared state), so every node verifies with the same key.
   const secrets = createDeviceSecrets(meta.installation.deviceSecretKey());
-  const sqliteReadings = config.influx ? undefined : createSqliteReadingStore({ file: join(config.dataDir, 'readings.db'), log });
+  const sqliteReadings = meta.readings;
   const readings: ReadingStore = sqliteReadings ?? createInfluxReadingStore({ ...config.influx!, log });
   // What the operators see (logs at info, /metrics) is wired here, at the rooms' doors: listeners and wrappers.
   const refusals = refusalSummary(() => ingest.stats().refused, log);
   const onAuthFailure = observeAuthFailures(log, metrics);
-  const alertStores = createSqliteAlertStores(meta.db);
+  const alertStores = meta.alertStores;
   // The event stream (NATS_URL): a second sink of the spool, and a publisher of alert transitions from the store.
   const stream = config.natsUrl
     ? createEventStream({
       url: config.natsUrl, catalog, log, metrics,
       districtOf: (id) => meta.devices.get(id)?.district ?? null,
       alerts: alertStores.alerts,
-      positions: createSqlitePositionStore(meta.db),
+      positions: meta.positions,
       alertBody: (e) => ({ transition: transitionView(e), alert: alertView(e.alert) }),
     })
     : undefined;
@@ -121,7 +113,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   const evaluate = observeAlerts(alerts, log, metrics);
   let listeningUrl = `http://localhost:${config.httpPort}`;
   const notifications = createNotifications({
-    stores: createSqliteNotificationStores(meta.db), catalog, log, metrics,
+    stores: meta.notificationStores, catalog, log, metrics,
     alert: (id) => alerts.getAlert(id), ruleExists: (id) => alerts.getRule(id) !== undefined, alertView,
     publicUrl: () => config.publicUrl ?? listeningUrl, smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom,
   });
@@ -334,7 +326,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     await alerts.stop();
     await notifications.stop(Math.max(0, deadline - Date.now()));
     await readings.close();
-    meta.close();
+    await meta.close();
     log.info('citysense stopped');
   }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { deadLetterPayload, REFUSAL_REASONS, type DeadLetter, type InboundMessage, type Reading, type RefusalReason, type RefusedMessage } from '../core/index.js';
+import { createSqliteSpoolStore } from '../storage/index.js';
 import { SeqMemory } from './dedupe.js';
 import type { DecodedReading } from './decode/types.js';
 import { createIngestMetrics } from './metrics.js';
@@ -240,7 +241,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   return {
     async start() {
       if (state !== 'new') throw new Error(`ingest cannot start: it is ${state}`);
-      const s = new Spool(join(deps.dataDir, 'spool.db'), undefined, sinkNames);
+      const s = new Spool(createSqliteSpoolStore({ file: join(deps.dataDir, 'spool.db'), sinks: sinkNames }), sinkNames);
       // Receive times given before a restart may lie up to MAX_RECEIVE_DRIFT_MS ahead of the clock, and are not
       // remembered: taking messages only once the clock is past them keeps new ones from landing on them.
       const horizon = s.previousRun === 'fresh' ? 0 : s.previousRun === 'stopped' ? s.stoppedAt! : Date.now() + MAX_RECEIVE_DRIFT_MS;

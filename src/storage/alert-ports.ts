@@ -142,7 +142,7 @@ export interface AlertStore {
   transitions(alertId: number): Transition[];
   /** Newest first (id descending): a page never repeats or skips an alert while new ones are inserted. */
   list(filter: AlertListFilter): Alert[];
-  /** Every alert not yet resolved. */
+  /** Every alert not yet resolved, oldest first. */
   active(): Alert[];
   /** Transitions with eventId above `after`, in eventId order, at most `limit`. */
   eventsAfter(after: number, limit: number): AlertEvent[];

@@ -1,11 +1,9 @@
 export * from './ports.js';
 export * from './user-ports.js';
-export { createSqliteMetaStores, type SqliteMetaStores } from './sqlite/meta-stores.js';
-export { createSqliteReadingStore, type SqliteReadingStore } from './sqlite/readings.js';
-export type { SqliteDb, Migration } from './sqlite/open.js';
-export { createInfluxReadingStore, type InfluxStoreOptions } from './influx/reading-store.js';
 export * from './alert-ports.js';
-export { createSqliteAlertStores } from './sqlite/alert-stores.js';
 export * from './notify-ports.js';
-export { createSqliteNotificationStores } from './sqlite/notify-stores.js';
-export { createSqlitePositionStore } from './sqlite/positions.js';
+export * from './spool-ports.js';
+export { createSqliteStores, type SqliteStores, type SqliteStoresOptions } from './sqlite/stores.js';
+export { createSqliteReadingStore, type SqliteReadingStore } from './sqlite/readings.js';
+export { createSqliteSpoolStore } from './sqlite/spool.js';
+export { createInfluxReadingStore, type InfluxStoreOptions } from './influx/reading-store.js';

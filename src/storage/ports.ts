@@ -45,7 +45,7 @@ export interface StoredReading {
   values: Record<string, number | boolean>;
 }
 
-/** Where readings end up: InfluxDB or the embedded SQLite store. Every adapter passes tests/storage/contract. */
+/** Where readings end up: InfluxDB or the embedded SQLite store. Every adapter passes tests/storage/reading-store.contract.ts. */
 export interface ReadingStore {
   readonly kind: 'influxdb' | 'sqlite';
   /** Connects; for InfluxDB detects the API from /ping and creates a missing 1.x database. */
@@ -110,6 +110,8 @@ export interface DeviceSeen {
 export interface DeviceRegistry {
   /** Throws AppError `conflict` (409) when the id exists. */
   create(device: NewDevice, secretHash: string): Device;
+  /** Registers many devices at once, all or none: throws AppError `conflict` (and keeps none) when an id exists or repeats. */
+  createMany(devices: readonly { device: NewDevice; secretHash: string }[]): void;
   get(id: string): Device | undefined;
   list(filter?: DeviceFilter): Device[];
   delete(id: string): boolean;
@@ -163,6 +165,10 @@ export interface DeadLetterSelection {
   to?: number;
 }
 
+/**
+ * Refused messages, each with its payload whole (for a replay). An adapter is opened with a bound of letters and of
+ * payload bytes: past either, an add removes the oldest. Every adapter passes tests/storage/dead-letter-store.contract.ts.
+ */
 export interface DeadLetterStore {
   add(letters: readonly DeadLetter[]): void;
   /** Newest first; `before` pages (ids below it). */

@@ -17,8 +17,7 @@ import { ApiDefinition } from '../../src/dashboard-api/define.js';
 import { alertsRoutes } from '../../src/dashboard-api/routes/alerts.js';
 import { rulesRoutes } from '../../src/dashboard-api/routes/rules.js';
 import { silencesRoutes } from '../../src/dashboard-api/routes/silences.js';
-import { createSqliteMetaStores, type SqliteMetaStores } from '../../src/storage/index.js';
-import { createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
+import { createSqliteStores, type SqliteStores } from '../../src/storage/index.js';
 import { catalog, deviceId, log, reading, until } from './fixture.js';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -26,7 +25,7 @@ interface Received { event: string; payload: any }
 
 describe('alerts, rules and silences over REST and Socket.IO', () => {
   let dir: string;
-  let meta: SqliteMetaStores;
+  let meta: SqliteStores;
   let engine: AlertEngine;
   let server: Server;
   let live: Live;
@@ -36,10 +35,10 @@ describe('alerts, rules and silences over REST and Socket.IO', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'citysense-alerts-api-'));
-    meta = createSqliteMetaStores(dir);
+    meta = createSqliteStores(dir);
     for (const role of ['admin', 'operator', 'viewer'] as const) meta.tokens.create(`${role} desk`, role, hashToken(tokens[role]));
     const metrics = new Registry();
-    engine = createAlertEngine({ catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, log, metrics, sweepSchedule: false });
+    engine = createAlertEngine({ catalog, store: meta.alertStores, devices: meta.devices, log, metrics, sweepSchedule: false });
     await engine.start();
     const authenticate = createAuthenticator(meta.tokens);
     const api = express.Router();
@@ -63,7 +62,7 @@ describe('alerts, rules and silences over REST and Socket.IO', () => {
     await live.close();
     await new Promise((resolve) => server.close(resolve));
     await engine.stop();
-    meta.close();
+    await meta.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createAlertEngine, type Alert, type AlertDeviceInfo, type AlertEngine, type AlertEngineDeps, type PushKind } from '../../src/alerts/index.js';
 import { createLogger, loadCatalog, type Reading } from '../../src/core/index.js';
-import { createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
+import { createSqliteStores, type SqliteStores } from '../../src/storage/index.js';
 
 export const catalog = loadCatalog();
 export const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
-/** A temp dir holding one real SQLite file, opened as the app opens its meta database. */
+/** A second, raw connection to the citysense.db in `dir`, for SQL that no port offers (an older version's rows, a look at a table). */
 export function openDb(dir: string): Database.Database {
   const db = new Database(join(dir, 'citysense.db'));
   db.pragma('journal_mode = WAL');
@@ -25,24 +25,25 @@ export interface Pushed {
 
 export interface EngineHarness {
   dir: string;
-  db: Database.Database;
+  /** The SQLite stores of `dir`, as the app opens them (the engine runs on their alert stores). */
+  stores: SqliteStores;
   engine: AlertEngine;
   /** Every transition the engine announced, in order. */
   pushed: Pushed[];
   /** The device registry the engine looks devices up in (a plain map: the registry is beside the point here). */
   devices: Map<string, AlertDeviceInfo>;
-  /** Stops the engine and closes the database; `keep` leaves the directory for a restart. */
+  /** Stops the engine and closes the stores; `keep` leaves the directory for a restart. */
   close(keep?: boolean): Promise<void>;
 }
 
 /** Starts an engine on a real SQLite file in `dir` (a new temp dir when absent); no cron sweep unless asked. */
 export async function startEngine(opts: Partial<Pick<AlertEngineDeps, 'now' | 'graceMs' | 'sweepSchedule'>> & { dir?: string; devices?: Map<string, AlertDeviceInfo> } = {}): Promise<EngineHarness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'citysense-alerts-'));
-  const db = openDb(dir);
+  const stores = createSqliteStores(dir);
   const devices = opts.devices ?? new Map<string, AlertDeviceInfo>();
   const engine = createAlertEngine({
     catalog,
-    store: createSqliteAlertStores(db),
+    store: stores.alertStores,
     devices: { get: (id) => devices.get(id) },
     log,
     metrics: new Registry(),
@@ -55,13 +56,13 @@ export async function startEngine(opts: Partial<Pick<AlertEngineDeps, 'now' | 'g
   await engine.start();
   return {
     dir,
-    db,
+    stores,
     engine,
     pushed,
     devices,
     async close(keep = false) {
       await engine.stop();
-      db.close();
+      await stores.close();
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
+import { createSqliteStores } from '../../src/storage/index.js';
 import { deviceId, openDb, reading, sleep, startEngine, until, type EngineHarness } from './fixture.js';
 
 describe('alert state across a restart', () => {
@@ -87,9 +87,9 @@ describe('alert state across a restart', () => {
     await h.close(true);
     const dev = deviceId('gas');
     const now = Date.now();
-    const db = openDb(dir);
-    createSqliteAlertStores(db).state.putWatermarks([{ deviceId: dev, domain: 'safety', type: 'gas', district: null, lastTs: now + 120_000, lastSeen: now, registered: false }]);
-    db.close();
+    const stores = createSqliteStores(dir);
+    stores.alertStores.state.putWatermarks([{ deviceId: dev, domain: 'safety', type: 'gas', district: null, lastTs: now + 120_000, lastSeen: now, registered: false }]);
+    await stores.close();
 
     h = await startEngine({ dir });
     const at = Date.now();

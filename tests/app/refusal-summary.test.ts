@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { refusalSummary } from '../../src/app/observe/refusals.js';
 import type { DeadLetter } from '../../src/core/index.js';
-import { createSqliteMetaStores } from '../../src/storage/index.js';
+import { createSqliteStores } from '../../src/storage/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ describe('refusal summary', () => {
     const lines: any[] = [];
     const log = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb(); } }));
     const dir = mkdtempSync(join(tmpdir(), 'citysense-summary-'));
-    const meta = createSqliteMetaStores(dir, { deadLetterMaxRows: 1000 });
+    const meta = createSqliteStores(dir, { deadLetterMaxRows: 1000 });
     const counts: Record<string, number> = { malformed_json: 0, too_fast: 0 };
     const summary = refusalSummary(() => ({ ...counts }), log, 300);
     const letters = summary.wrap(meta.deadLetters);
@@ -47,7 +47,7 @@ describe('refusal summary', () => {
       expect(lines.filter((l) => l.msg === 'messages refused (summary)').at(-1)).toMatchObject({ total: 1, topDevices: [{ deviceId: 'late-one', refused: 1 }] });
     } finally {
       summary.stop();
-      meta.close();
+      await meta.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

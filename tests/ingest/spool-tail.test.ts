@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Reading } from '../../src/core/index.js';
 import { Spool } from '../../src/ingest/spool.js';
+import { createSqliteSpoolStore } from '../../src/storage/index.js';
 import { spoolRows, tempDir } from './fakes.js';
 
 const t0 = Date.now() - 60_000;
@@ -20,7 +21,7 @@ describe('the spool read back from memory and from disk', () => {
     while (cleanups.length) cleanups.pop()!();
   });
   function open(dir: string, tailMax?: number): Spool {
-    const s = new Spool(join(dir, 'spool.db'), tailMax);
+    const s = new Spool(createSqliteSpoolStore({ file: join(dir, 'spool.db'), sinks: ['store'] }), ['store'], tailMax);
     cleanups.push(() => s.close());
     return s;
   }

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { eventually } from '../fixtures/app.js';
 import { BUILTIN_CATALOG, Catalog } from '../../src/core/index.js';
 import { createNotifications } from '../../src/notifications/index.js';
-import { createSqliteMetaStores, createSqliteNotificationStores, type Alert, type AlertEvent } from '../../src/storage/index.js';
+import { createSqliteStores, type Alert, type AlertEvent } from '../../src/storage/index.js';
 import { startReceiver } from './receiver.js';
 
 jest.setTimeout(60_000);
@@ -26,14 +26,14 @@ const fired = (a: Alert): AlertEvent => ({ kind: 'fired', at: a.firedAt, value: 
 function service(sub: string, options = {}) {
   const lines: any[] = [];
   const log = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } }));
-  const meta = createSqliteMetaStores(join(dir, sub));
-  const stores = createSqliteNotificationStores(meta.db);
+  const meta = createSqliteStores(join(dir, sub));
+  const stores = meta.notificationStores;
   const metrics = new Registry();
   const n = createNotifications({
     stores, catalog: new Catalog(BUILTIN_CATALOG), log, metrics, alert: () => undefined, ruleExists: () => true, alertView: (a) => ({ ...a }),
     publicUrl: () => 'http://console.test', smtpFrom: 'citysense@test', options: { retryBaseMs: 100, retryMaxMs: 400, pollMs: 50, ...options },
   });
-  return { n, lines, metrics, stores, close: async () => { await n.stop(); meta.close(); } };
+  return { n, lines, metrics, stores, close: async () => { await n.stop(); await meta.close(); } };
 }
 
 describe('the delivery loop', () => {

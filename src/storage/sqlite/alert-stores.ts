@@ -19,101 +19,6 @@ import type {
   TransitionInput,
 } from '../alert-ports.js';
 
-/**
- * The alert tables (idempotent: every statement is IF NOT EXISTS), usable as a step of the meta migrations.
- * Alerts keep their filterable fields in columns and the whole object as JSON, so adding a field needs no
- * migration. AUTOINCREMENT on alert_events makes eventIds strictly increasing and never reused.
- */
-export const ALERT_TABLES_SQL = `
-CREATE TABLE IF NOT EXISTS alert_rules (
-  id TEXT PRIMARY KEY,
-  body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alerts (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  rule_id TEXT NOT NULL,
-  device_id TEXT NOT NULL,
-  domain TEXT NOT NULL,
-  severity TEXT NOT NULL,
-  state TEXT NOT NULL,
-  fired_at INTEGER NOT NULL,
-  event_id INTEGER NOT NULL,
-  body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alerts_active ON alerts (id) WHERE state <> 'resolved';
-CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, id);
-CREATE INDEX IF NOT EXISTS alerts_device ON alerts (device_id, id);
-CREATE TABLE IF NOT EXISTS alert_events (
-  event_id INTEGER PRIMARY KEY AUTOINCREMENT,
-  alert_id INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  value REAL,
-  actor TEXT NOT NULL,
-  note TEXT,
-  alert TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events (alert_id, event_id);
-CREATE TABLE IF NOT EXISTS alert_silences (
-  id TEXT PRIMARY KEY,
-  from_ts INTEGER NOT NULL,
-  to_ts INTEGER NOT NULL,
-  body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alert_pending (
-  rule_id TEXT NOT NULL,
-  device_id TEXT NOT NULL,
-  since INTEGER NOT NULL,
-  value REAL NOT NULL,
-  due_at INTEGER NOT NULL,
-  PRIMARY KEY (rule_id, device_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alert_devices (
-  device_id TEXT PRIMARY KEY,
-  domain TEXT NOT NULL,
-  type TEXT NOT NULL,
-  district TEXT,
-  last_ts INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL,
-  registered INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alert_meta (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
-`;
-
-/**
- * Steps after ALERT_TABLES_SQL, which older versions have already run on their databases (so it is never
- * edited): `alert_meta`'s `schema` counts the steps done. Append a step, never edit a released one.
- */
-export const ALERT_MIGRATIONS: readonly string[] = [
-  // 1: a (rule, device) pair whose alert was resolved by hand waits for its clear condition before a new episode.
-  `CREATE TABLE alert_holds (
-    rule_id TEXT NOT NULL,
-    device_id TEXT NOT NULL,
-    PRIMARY KEY (rule_id, device_id)
-  ) WITHOUT ROWID;`,
-  // 2: a pending `for` keeps its newest reading's event time (the alert's lastValueAt when its timer fires).
-  'ALTER TABLE alert_pending ADD COLUMN last_at INTEGER;',
-  // 3: a device that said goodbye (its own `offline`, a clean DISCONNECT) is not swept as stale until it is back.
-  'ALTER TABLE alert_devices ADD COLUMN left_at INTEGER;',
-  // 4: a transition keeps who did it by id too (a user id, or `token:{id}`); null for the engine and older rows.
-  'ALTER TABLE alert_events ADD COLUMN actor_id TEXT;',
-];
-
-function migrateAlertTables(db: Database): void {
-  db.exec(ALERT_TABLES_SQL);
-  db.transaction(() => {
-    const row = db.prepare<[], { value: string }>("SELECT value FROM alert_meta WHERE key = 'schema'").get();
-    const done = row ? Number(row.value) : 0;
-    if (done > ALERT_MIGRATIONS.length) throw new Error(`alert tables: schema step ${done} is newer than this build knows (${ALERT_MIGRATIONS.length})`);
-    if (done === ALERT_MIGRATIONS.length) return;
-    for (const step of ALERT_MIGRATIONS.slice(done)) db.exec(step);
-    db.prepare("INSERT OR REPLACE INTO alert_meta (key, value) VALUES ('schema', ?)").run(String(ALERT_MIGRATIONS.length));
-  }).immediate();
-}
-
 interface AlertRow { id: number; event_id: number; body: string }
 interface EventRow { event_id: number; alert_id: number; kind: Transition['kind']; at: number; value: number | null; actor: string; actor_id: string | null; note: string | null; alert: string }
 
@@ -122,10 +27,8 @@ const toTransition = (r: EventRow): Transition => ({
   eventId: r.event_id, alertId: r.alert_id, kind: r.kind, at: r.at, value: r.value, actor: r.actor, actorId: r.actor_id, ...(r.note !== null ? { note: r.note } : {}),
 });
 
-/** The alert engine's stores on an open better-sqlite3 database (tables are created when missing). */
+/** The alert engine's stores on citysense.db, opened with the meta migrations (steps 5–9 are the alert tables). */
 export function createSqliteAlertStores(db: Database): AlertStores {
-  migrateAlertTables(db);
-
   const s = {
     insertAlert: db.prepare('INSERT INTO alerts (rule_id, device_id, domain, severity, state, fired_at, event_id, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?)'),
     updateAlert: db.prepare('UPDATE alerts SET state = ?, severity = ?, event_id = ?, body = ? WHERE id = ?'),

@@ -59,18 +59,29 @@ export function createSqliteDeviceRegistry(db: SqliteDb, now: () => number = Dat
     }
   });
 
+  const add = (device: NewDevice, secretHash: string, at: number): void => {
+    try {
+      insert.run(
+        device.id, device.domain, device.type, device.name ?? null, device.district ?? null,
+        device.location?.lat ?? null, device.location?.lon ?? null, secretHash, at,
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw conflict(`device ${device.id} already exists`);
+      throw err;
+    }
+  };
+  const addMany = db.transaction((devices: readonly { device: NewDevice; secretHash: string }[], at: number) => {
+    for (const d of devices) add(d.device, d.secretHash, at);
+  });
+
   return {
     create(device: NewDevice, secretHash: string): Device {
-      try {
-        insert.run(
-          device.id, device.domain, device.type, device.name ?? null, device.district ?? null,
-          device.location?.lat ?? null, device.location?.lon ?? null, secretHash, now(),
-        );
-      } catch (err) {
-        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw conflict(`device ${device.id} already exists`);
-        throw err;
-      }
+      add(device, secretHash, now());
       return toDevice(byId.get(device.id)!);
+    },
+
+    createMany(devices): void {
+      if (devices.length > 0) addMany.immediate(devices, now());
     },
 
     get(id: string): Device | undefined {

@@ -1,7 +1,9 @@
+import { ALERT_TABLE_STEPS } from './alert-schema.js';
 import type { Migration } from './open.js';
 
 /**
- * The schema of `citysense.db` (devices, tokens, users and sessions, dead letters, notifications; the alert tables migrate themselves, see alert-stores.ts).
+ * The schema of `citysense.db`, every table of the shared state: devices, tokens, users and sessions, dead letters,
+ * notifications, the installation's values, the alert tables (steps 5–10, alert-schema.ts), named positions.
  * Append a step to extend it; a released step is never edited, since `user_version` records it as done.
  */
 export const META_MIGRATIONS: readonly Migration[] = [
@@ -123,5 +125,11 @@ export const META_MIGRATIONS: readonly Migration[] = [
 
       ALTER TABLE tokens ADD COLUMN scope TEXT;
     `,
+  },
+  ...ALERT_TABLE_STEPS,
+  {
+    // IF NOT EXISTS: releases before this step created the table themselves, on first use.
+    name: 'named positions (the event stream\'s last published eventId)',
+    up: 'CREATE TABLE IF NOT EXISTS positions (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;',
   },
 ];

@@ -45,10 +45,14 @@ function migrate(db: SqliteDb, migrations: readonly Migration[], file: string): 
   for (let i = current; i < migrations.length; i++) {
     const m = migrations[i]!;
     // user_version lives in the file header, so setting it inside the transaction commits it with the step.
-    db.transaction(() => {
-      if (typeof m.up === 'string') db.exec(m.up);
-      else m.up(db);
-      db.pragma(`user_version = ${i + 1}`);
-    }).immediate();
+    try {
+      db.transaction(() => {
+        if (typeof m.up === 'string') db.exec(m.up);
+        else m.up(db);
+        db.pragma(`user_version = ${i + 1}`);
+      }).immediate();
+    } catch (err) {
+      throw new Error(`${file}: schema step ${i + 1} (${m.name}) failed, the file is left at step ${i}: ${(err as Error).message}`, { cause: err });
+    }
   }
 }
