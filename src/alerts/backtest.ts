@@ -1,7 +1,7 @@
 // What a rule would have raised over stored history (docs/contract.md 10): every matching device's readings, read a
 // page at a time, through DeviceBacktest. Reads the reading store and the registry only; touches no live state.
-import { AppError, type Catalog } from '../core/index.js';
-import type { Device, DeviceFilter, ReadingStore, Rule, RuleMatch, StoredReading } from '../storage/index.js';
+import { AppError, type Catalog, type Rule, type RuleMatch } from '../core/index.js';
+import type { Device, DeviceFilter, ReadingStore, StoredReading } from '../storage/index.js';
 import { DeviceBacktest, type BacktestAlert } from './backtest-device.js';
 import { matchesAll, type MatchedDevice } from './evaluate.js';
 import { compileRule } from './rule-index.js';

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import cron from 'node-cron';
-import { AppError, conflict, notFound, type Reading } from '../core/index.js';
-import type { Alert, Credit, NewAlert, Rule, Silence, Threshold, TransitionInput } from '../storage/index.js';
+import { AppError, conflict, notFound, type Alert, type Credit, type NewAlert, type Reading, type Rule, type Silence, type Threshold, type TransitionInput } from '../core/index.js';
 import { builtinRules, FIRST_RELEASE_BUILTIN_IDS } from './builtin-rules.js';
 import { describe } from './conditions.js';
 import { eventTime, inEventOrder, matchesAll, matchesDevice, noDataLimitMs, pendingDueAt, step as decide, valueFor, type PairState } from './evaluate.js';

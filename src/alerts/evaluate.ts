@@ -1,7 +1,6 @@
 // The per-(rule, device) state machine, free of persistence, timers and pushes: the live engine and the backtest
 // both decide with these functions, and each carries out the decision its own way (store and Socket.IO, or a list).
-import type { Reading, SensorType } from '../core/index.js';
-import type { Rule } from '../storage/index.js';
+import type { Reading, Rule, SensorType } from '../core/index.js';
 import type { CompiledRule } from './rule-index.js';
 
 /** Where a (rule, device) pair stands; idle pairs have no state. */

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AppError, parseDuration, type Catalog, type Logger, type SensorType } from '../core/index.js';
-import { SEVERITIES, type Credit, type Rule, type ValueCondition } from '../storage/index.js';
+import { AppError, parseDuration, SEVERITIES, type Catalog, type Credit, type Logger, type Rule, type SensorType, type ValueCondition } from '../core/index.js';
 import { negate, overlaps } from './conditions.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;

@@ -1,4 +1,4 @@
-import type { Silence, SilenceMatch } from '../storage/index.js';
+import type { Silence, SilenceMatch } from '../core/index.js';
 
 /** The fields of an alert a silence can match on. */
 export interface Silenceable {

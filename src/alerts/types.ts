@@ -1,7 +1,7 @@
 // The alert engine's face: what it needs, what it offers, and how a recorded transition is pushed.
 import type { Registry } from 'prom-client';
-import type { Catalog, Logger, Reading } from '../core/index.js';
-import type { Alert, AlertEvent, AlertState, AlertStores, Credit, Rule, Severity, Silence, SilenceMatch, Transition } from '../storage/index.js';
+import type { Alert, AlertEvent, AlertState, Catalog, Credit, Logger, Reading, Rule, Severity, Silence, SilenceMatch, Transition } from '../core/index.js';
+import type { AlertStores } from '../storage/index.js';
 import type { RuleInput } from './rule-schema.js';
 
 /** What the engine needs to know of a registered device. */

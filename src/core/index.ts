@@ -1,5 +1,6 @@
 export * from './reading.js';
 export * from './catalog.js';
+export * from './alert-types.js';
 export * from './auth-events.js';
 export { BUILTIN_CATALOG } from './catalog-data.js';
 export * from './config.js';

@@ -1,7 +1,7 @@
 // Which deliveries and timers a recorded transition causes: run inside the transition's transaction.
 import { randomUUID } from 'node:crypto';
-import { parseDuration } from '../core/index.js';
-import type { Alert, AlertEvent, ContactPoint, Delivery, DeliveryTransition, NotificationPolicy, NotificationTimer, PolicyTransition } from '../storage/index.js';
+import { parseDuration, type Alert, type AlertEvent } from '../core/index.js';
+import type { ContactPoint, Delivery, DeliveryTransition, NotificationPolicy, NotificationTimer, PolicyTransition } from '../storage/index.js';
 
 /** What a transition is to the people notified; null: nobody is told (a silenced alert notifies no one). */
 export function notifiedAs(e: AlertEvent): PolicyTransition | null {

@@ -3,7 +3,8 @@ import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlertStores, NewAlert } from '../../src/storage/alert-ports.js';
+import type { NewAlert } from '../../src/core/index.js';
+import type { AlertStores } from '../../src/storage/alert-ports.js';
 import { ALERT_TABLES_SQL, createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
 import { openDb } from './fixture.js';
 

@@ -1,22 +1,15 @@
 import type { Database } from 'better-sqlite3';
-import { conflict } from '../../core/index.js';
+import { conflict, type Alert, type AlertEvent, type NewAlert, type Rule, type Silence, type Transition, type TransitionInput } from '../../core/index.js';
 import type {
-  Alert,
-  AlertEvent,
   AlertListFilter,
   AlertStateStore,
   AlertStore,
   AlertStores,
   DeviceWatermark,
-  NewAlert,
   PendingState,
   RecordHook,
-  Rule,
   RuleStore,
-  Silence,
   SilenceStore,
-  Transition,
-  TransitionInput,
 } from '../alert-ports.js';
 
 /**
