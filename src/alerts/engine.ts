@@ -632,7 +632,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       return a ? { ...a, transitions: store.alerts.transitions(id) } : undefined;
     },
     listAlerts(q) {
-      const rows = store.alerts.list({ states: q.states, severity: q.severity, domain: q.domain, deviceId: q.deviceId, from: q.from, to: q.to, before: q.cursor, limit: q.limit + 1 });
+      const rows = store.alerts.list({ ...q, limit: q.limit + 1 });
       const items = rows.slice(0, q.limit).map((a) => open.get(a.id) ?? a);
       return rows.length > q.limit ? { items, nextCursor: items[items.length - 1]!.id } : { items };
     },

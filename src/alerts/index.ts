@@ -19,7 +19,6 @@ export {
   type AlertDeviceLookup,
   type AlertEngine,
   type AlertEngineDeps,
-  type AlertQuery,
   type PushKind,
   type SilenceInput,
   type TransitionListener,
@@ -31,6 +30,7 @@ export { alertView, ruleView, silenceView, transitionView, type AlertView, type 
 export type {
   Alert,
   AlertEvent,
+  AlertQuery,
   AlertState,
   Condition,
   Credit,

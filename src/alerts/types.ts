@@ -1,6 +1,6 @@
 // The alert engine's face: what it needs, what it offers, and how a recorded transition is pushed.
 import type { Registry } from 'prom-client';
-import type { Alert, AlertEvent, AlertState, Catalog, Credit, Logger, Reading, Rule, Severity, Silence, SilenceMatch, Transition } from '../core/index.js';
+import type { Alert, AlertEvent, AlertQuery, Catalog, Credit, Logger, Reading, Rule, Silence, SilenceMatch, Transition } from '../core/index.js';
 import type { AlertStores } from '../storage/index.js';
 import type { RuleInput } from './rule-schema.js';
 
@@ -34,18 +34,6 @@ export interface AlertEngineDeps {
 export type PushKind = 'fired' | 'acknowledged' | 'resolved';
 export type TransitionListener = (alert: Alert, kind: PushKind) => void;
 
-export interface AlertQuery {
-  states?: readonly AlertState[];
-  severity?: Severity;
-  domain?: string;
-  deviceId?: string;
-  from?: number;
-  to?: number;
-  limit: number;
-  /** An alert id: the page continues below it. */
-  cursor?: number;
-}
-
 export interface SilenceInput {
   match: SilenceMatch;
   from: number;
@@ -75,6 +63,7 @@ export interface AlertEngine {
    */
   presence(deviceId: string, said: 'left' | 'back', at: number): void;
   getAlert(id: number): (Alert & { transitions: Transition[] }) | undefined;
+  /** One page: `nextCursor` (an alert id, the next page's `before`) when more may follow. */
   listAlerts(q: AlertQuery): { items: Alert[]; nextCursor?: number };
   activeAlerts(): Alert[];
   /** Recorded transitions after `eventId`, in order (for clients that resume). */

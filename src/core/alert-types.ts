@@ -91,6 +91,20 @@ export interface Alert {
 
 export type NewAlert = Omit<Alert, 'id' | 'eventId'>;
 
+/** Which alerts to list, newest first (by id): the engine's query and the alert store's filter alike. */
+export interface AlertQuery {
+  states?: readonly AlertState[];
+  severity?: Severity;
+  domain?: string;
+  deviceId?: string;
+  /** firedAt bounds, epoch ms: from inclusive, to exclusive. */
+  from?: number;
+  to?: number;
+  /** An alert id: the page continues below it (the previous page's `nextCursor`). */
+  before?: number;
+  limit: number;
+}
+
 /** `unsilenced`: a silence that covered a still-open alert ended, so it is announced now. */
 export const TRANSITION_KINDS = ['fired', 'acknowledged', 'resolved', 'unsilenced'] as const;
 export type TransitionKind = (typeof TRANSITION_KINDS)[number];

@@ -2,23 +2,10 @@
 // bookkeeping (pending `for` timers, per-device watermarks). SQLite in both modes; synchronous, as
 // better-sqlite3 is, so that a transition and the notification it causes happen in one turn of the loop.
 // What they keep (Rule, Alert, Silence, ...) is core's alert vocabulary (core/alert-types.ts).
-import type { Alert, AlertEvent, AlertState, NewAlert, Rule, Severity, Silence, Transition, TransitionInput } from '../core/index.js';
+import type { Alert, AlertEvent, AlertQuery, NewAlert, Rule, Silence, Transition, TransitionInput } from '../core/index.js';
 
 /** Runs inside a transition's transaction (AlertStore.setRecordHook). */
 export type RecordHook = (event: AlertEvent) => void;
-
-export interface AlertListFilter {
-  states?: readonly AlertState[];
-  severity?: Severity;
-  domain?: string;
-  deviceId?: string;
-  /** firedAt bounds, epoch ms: from inclusive, to exclusive. */
-  from?: number;
-  to?: number;
-  /** Page below this id (lists are newest first, by id). */
-  before?: number;
-  limit: number;
-}
 
 export interface AlertStore {
   /** Inserts a new alert and its `fired` transition atomically; returns it with its id and eventId. */
@@ -28,7 +15,7 @@ export interface AlertStore {
   get(id: number): Alert | undefined;
   transitions(alertId: number): Transition[];
   /** Newest first (id descending): a page never repeats or skips an alert while new ones are inserted. */
-  list(filter: AlertListFilter): Alert[];
+  list(filter: AlertQuery): Alert[];
   /** Every alert not yet resolved. */
   active(): Alert[];
   /** Transitions with eventId above `after`, in eventId order, at most `limit`. */

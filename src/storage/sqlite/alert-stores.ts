@@ -1,7 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { conflict, type Alert, type AlertEvent, type NewAlert, type Rule, type Silence, type Transition, type TransitionInput } from '../../core/index.js';
+import { conflict, type Alert, type AlertEvent, type AlertQuery, type NewAlert, type Rule, type Silence, type Transition, type TransitionInput } from '../../core/index.js';
 import type {
-  AlertListFilter,
   AlertStateStore,
   AlertStore,
   AlertStores,
@@ -194,7 +193,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
       return row ? toAlert(row) : undefined;
     },
     transitions: (alertId) => s.transitions.all(alertId).map(toTransition),
-    list(f: AlertListFilter) {
+    list(f: AlertQuery) {
       const where: string[] = [];
       const args: (string | number)[] = [];
       if (f.states?.length) { where.push(`state IN (${f.states.map(() => '?').join(',')})`); args.push(...f.states); }
