@@ -101,7 +101,7 @@ export class DeviceBacktest {
   private fire(at: number, value: number, lastValue: number | null): void {
     const { rule } = this.cr;
     const alert: BacktestAlert = {
-      ruleId: rule.id, ruleName: rule.name, deviceId: this.device.id, domain: this.device.domain, type: this.device.type,
+      ruleId: rule.id, ruleName: rule.name, deviceId: this.device.deviceId, domain: this.device.domain, type: this.device.type,
       district: this.device.district, severity: rule.severity, metric: rule.metric ?? null, threshold: this.cr.noData ? this.limitMs / 1000 : this.cr.threshold,
       value, firedAt: at, resolvedAt: null, lastValue,
     };

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import cron from 'node-cron';
-import { AppError, conflict, notFound, type Alert, type Credit, type NewAlert, type Reading, type Rule, type Silence, type Threshold, type TransitionInput } from '../core/index.js';
+import { AppError, conflict, matches, notFound, type Alert, type Credit, type NewAlert, type Reading, type Rule, type Silence, type Threshold, type TransitionInput } from '../core/index.js';
 import { builtinRules, FIRST_RELEASE_BUILTIN_IDS } from './builtin-rules.js';
 import { describe } from './conditions.js';
-import { eventTime, inEventOrder, matchesAll, matchesDevice, noDataLimitMs, pendingDueAt, step as decide, valueFor, type PairState } from './evaluate.js';
+import { eventTime, inEventOrder, noDataLimitMs, pendingDueAt, step as decide, valueFor, type PairState } from './evaluate.js';
 import { createAlertMetrics } from './metrics.js';
 import { compileRule, indexRules, type CompiledRule } from './rule-index.js';
 import { checkRule, logRuleChange, toRule, type RuleInput } from './rule-schema.js';
@@ -31,7 +31,7 @@ interface RuleState {
 }
 
 interface DeviceState {
-  id: string;
+  deviceId: string;
   domain: string;
   type: string;
   district: string | null;
@@ -109,7 +109,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const r = cr.rule;
     const text = r.message ?? (cr.noData ? `${r.name}: no data from {deviceId} for {value} s` : `${r.name}: {metric} {value} ({condition})`);
     const fields: Record<string, string> = {
-      deviceId: ds.id, district: ds.district ?? '', metric: r.metric ?? '', value: value === null ? '' : String(value),
+      deviceId: ds.deviceId, district: ds.district ?? '', metric: r.metric ?? '', value: value === null ? '' : String(value),
       threshold: JSON.stringify(cr.threshold), condition: describe(r.condition), rule: r.name, severity: r.severity,
     };
     return text.replace(/\{(\w+)\}/g, (m, k: string) => fields[k] ?? m);
@@ -118,7 +118,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   /** Opens an alert at `at`; `lastAt` is the event time of the reading `value` came from (a timer fires later). */
   function fire(cr: CompiledRule, ds: DeviceState, value: number | null, at: number, threshold: Threshold = cr.threshold, lastAt = at): void {
     const r = cr.rule;
-    const who: Silenceable = { ruleId: r.id, deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district };
+    const who: Silenceable = { ruleId: r.id, deviceId: ds.deviceId, domain: ds.domain, type: ds.type, district: ds.district };
     const fresh: NewAlert = {
       ...who, ruleName: r.name, metric: r.metric ?? null, severity: r.severity, state: 'firing', message: messageFor(cr, ds, value),
       value, threshold, firedAt: at, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null,
@@ -184,7 +184,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   function startPending(cr: CompiledRule, ds: DeviceState, value: number, at: number): void {
     const dueAt = now() + cr.forMs;
     const p: Pending = { kind: 'pending', ruleId: cr.rule.id, since: at, value, lastAt: at, dueAt };
-    store.state.putPending({ ruleId: cr.rule.id, deviceId: ds.id, since: at, value, lastAt: at, dueAt });
+    store.state.putPending({ ruleId: cr.rule.id, deviceId: ds.deviceId, since: at, value, lastAt: at, dueAt });
     ds.rules.set(cr.rule.id, { pending: p });
     pendingCount++;
     schedule(cr, ds, p, dueAt);
@@ -196,12 +196,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     if (ds.rules.get(ruleId)?.pending === p) ds.rules.delete(ruleId);
     dirtyPending.delete(p);
     pendingCount--;
-    store.state.deletePending(ruleId, ds.id);
+    store.state.deletePending(ruleId, ds.deviceId);
   }
 
   function release(ruleId: string, ds: DeviceState): void {
     ds.rules.delete(ruleId);
-    store.state.deleteHold(ruleId, ds.id);
+    store.state.deleteHold(ruleId, ds.deviceId);
   }
 
   function firePending(cr: CompiledRule, ds: DeviceState, p: Pending, at: number): void {
@@ -212,7 +212,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     fire(cr, ds, p.value, at, cr.threshold, p.lastAt);
     dirtyPending.delete(p);
     pendingCount--;
-    store.state.deletePending(cr.rule.id, ds.id);
+    store.state.deletePending(cr.rule.id, ds.deviceId);
   }
 
   // ---- evaluation ----
@@ -221,12 +221,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const t = now();
     let ds = devices.get(r.deviceId);
     if (!ds) {
-      ds = { id: r.deviceId, domain: r.domain, type: r.type, district: null, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, leftAt: null, backAt: 0, rules: new Map() };
+      ds = { deviceId: r.deviceId, domain: r.domain, type: r.type, district: null, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, leftAt: null, backAt: 0, rules: new Map() };
       devices.set(r.deviceId, ds);
     }
     if (t - ds.infoAt > INFO_TTL_MS) {
       ds.infoAt = t;
-      const info = deps.devices.get(ds.id);
+      const info = deps.devices.get(ds.deviceId);
       if (info) {
         ds.district = info.district ?? null;
         ds.registered = true;
@@ -292,7 +292,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const rules = byType.get(`${r.domain}/${r.type}`);
     if (!rules) return;
     for (const cr of rules) {
-      if (!matchesDevice(cr.rule, ds)) continue;
+      if (!matches(cr.rule.match, ds)) continue;
       const v = valueFor(cr, r.values);
       if (v === undefined) continue;
       try {
@@ -346,12 +346,12 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       const a = st.alertId !== undefined ? open.get(st.alertId) : undefined;
       if (a) resolveAlert(a, now(), a.lastValue, SYSTEM, note);
     }
-    devices.delete(ds.id);
+    devices.delete(ds.deviceId);
     dirtyDevices.delete(ds);
-    store.state.deleteWatermark(ds.id);
+    store.state.deleteWatermark(ds.deviceId);
   }
 
-  const isDeleted = (ds: DeviceState) => ds.registered && deps.devices.get(ds.id) === undefined;
+  const isDeleted = (ds: DeviceState) => ds.registered && deps.devices.get(ds.deviceId) === undefined;
 
   function sweep(): void {
     if (!started) return;
@@ -364,7 +364,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         const sensor = catalog.get(ds.domain, ds.type);
         if (!sensor) return;
         for (const cr of noDataRules) {
-          if (!matchesAll(cr.rule, ds)) continue;
+          if (!matches(cr.rule.match, ds)) continue;
           const limit = noDataLimitMs(cr, sensor);
           const st = ds.rules.get(cr.rule.id);
           if (st?.held) {
@@ -406,13 +406,13 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       dirtyAlerts.clear();
       store.alerts.updateLastValues(values);
       const marks = [...dirtyDevices].map((ds) => ({
-        deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, lastSeen: ds.lastSeen, registered: ds.registered, leftAt: ds.leftAt,
+        deviceId: ds.deviceId, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, lastSeen: ds.lastSeen, registered: ds.registered, leftAt: ds.leftAt,
       }));
       dirtyDevices.clear();
       store.state.putWatermarks(marks);
       // Only conditions still pending: one fired or dropped since has already had its row deleted.
       const pending = [...dirtyPending].flatMap(([p, ds]) =>
-        devices.get(ds.id) === ds && ds.rules.get(p.ruleId)?.pending === p ? [{ ruleId: p.ruleId, deviceId: ds.id, since: p.since, value: p.value, lastAt: p.lastAt, dueAt: p.dueAt }] : []);
+        devices.get(ds.deviceId) === ds && ds.rules.get(p.ruleId)?.pending === p ? [{ ruleId: p.ruleId, deviceId: ds.deviceId, since: p.since, value: p.value, lastAt: p.lastAt, dueAt: p.dueAt }] : []);
       dirtyPending.clear();
       store.state.putPendings(pending);
     });
@@ -423,7 +423,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   function stateFor(deviceId: string, domain: string, type: string, district: string | null): DeviceState {
     let ds = devices.get(deviceId);
     if (!ds) {
-      ds = { id: deviceId, domain, type, district, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, leftAt: null, backAt: 0, rules: new Map() };
+      ds = { deviceId, domain, type, district, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, leftAt: null, backAt: 0, rules: new Map() };
       devices.set(deviceId, ds);
     }
     return ds;
@@ -447,7 +447,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     for (const m of store.state.watermarks()) {
       // A watermark in the future was written before event times were capped at the receive time: no later.
       const lastTs = Math.min(m.lastTs, t);
-      devices.set(m.deviceId, { id: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs, lastSeen: m.lastSeen, leftAt: m.leftAt ?? null, backAt: 0, rules: new Map() });
+      devices.set(m.deviceId, { deviceId: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs, lastSeen: m.lastSeen, leftAt: m.leftAt ?? null, backAt: 0, rules: new Map() });
     }
     for (const a of store.alerts.active()) {
       open.set(a.id, a);
@@ -548,7 +548,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       let why: string | undefined;
       if (!next) why = 'rule deleted';
       else if (!next.rule.enabled) why = 'rule disabled';
-      else if (next.noData !== (prev?.condition.op === 'no_data') || next.rule.metric !== prev?.metric || !matchesAll(next.rule, ds)) why = 'rule changed';
+      else if (next.noData !== (prev?.condition.op === 'no_data') || next.rule.metric !== prev?.metric || !matches(next.rule.match, ds)) why = 'rule changed';
       // A hand-resolved pair the rule no longer covers starts afresh; otherwise it waits for the (new) clear level.
       if (st.held && why) guarded('releasing a hold after a rule change', () => release(ruleId, ds));
       const a = st.alertId !== undefined ? open.get(st.alertId) : undefined;

@@ -1,4 +1,4 @@
-import type { Silence, SilenceMatch } from '../core/index.js';
+import { matches, type Silence } from '../core/index.js';
 
 /** The fields of an alert a silence can match on. */
 export interface Silenceable {
@@ -11,15 +11,7 @@ export interface Silenceable {
 
 /** True when the silence is in force at `at` and every field it names equals the alert's. */
 export function silences(s: Silence, a: Silenceable, at: number): boolean {
-  if (at < s.from || at >= s.to) return false;
-  const m: SilenceMatch = s.match;
-  return (
-    (m.ruleId === undefined || m.ruleId === a.ruleId) &&
-    (m.deviceId === undefined || m.deviceId === a.deviceId) &&
-    (m.domain === undefined || m.domain === a.domain) &&
-    (m.type === undefined || m.type === a.type) &&
-    (m.district === undefined || m.district === a.district)
-  );
+  return at >= s.from && at < s.to && matches(s.match, a);
 }
 
 /** The silences not yet expired, in memory: checked on every firing without a query. */

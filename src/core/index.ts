@@ -8,5 +8,6 @@ export * from './districts.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './logger.js';
+export * from './match.js';
 export * from './secrets.js';
 export * from './time.js';

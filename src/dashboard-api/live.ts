@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { DEVICE_ID, type Logger, type Reading } from '../core/index.js';
+import { DEVICE_ID, matches, type Logger, type Match, type Reading } from '../core/index.js';
 import { SEVERITIES, alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
 import type { Authenticate, Principal } from './auth.js';
 import { DEFAULT_LIVE_LIMITS, SubscribeRate, backlog, overBound, whenDrained, type LiveLimits } from './live-flow.js';
@@ -40,13 +40,8 @@ export interface Live {
   close(): Promise<void>;
 }
 
-interface Matcher {
-  domains?: Set<string>;
-  types?: Set<string>;
-  severities?: Set<string>;
-  districts?: Set<string>;
-  deviceIds?: Set<string>;
-}
+/** A client's filter as core's match of an alert: each list it names, as a Set of the values allowed. */
+type Matcher = Match<Pick<Alert, 'domain' | 'type' | 'severity' | 'district' | 'deviceId'>>;
 
 interface SocketData {
   principal: Principal;
@@ -74,8 +69,7 @@ const subscribeSchema = z.strictObject({
 const watchSchema = z.strictObject({ deviceIds: z.array(z.string().regex(DEVICE_ID, 'must be device ids')).max(MAX_WATCHED) });
 
 const room = (deviceId: string) => `device:${deviceId}`;
-const toSet = (list?: readonly string[]) => (list === undefined ? undefined : new Set(list));
-const allows = (set: Set<string> | undefined, v: string | null | undefined) => set === undefined || (v != null && set.has(v));
+const toSet = <T>(list?: readonly T[]) => (list === undefined ? undefined : new Set(list));
 const refusal = (err: z.ZodError) => {
   const i = err.issues[0]!;
   return { error: { code: 'bad_request', message: `${i.path.join('.') || 'request'}: ${i.message}` } };
@@ -175,7 +169,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       const events = alerts.eventsAfter(after, limits.replayPage);
       for (const e of events) {
         const kind = pushKindOf(e);
-        if (kind && matches(socket, e.alert, matcher)) emitAlert(socket, kind, e.alert);
+        if (kind && covers(socket, e.alert, matcher)) emitAlert(socket, kind, e.alert);
       }
       if (events.length < limits.replayPage) {
         socket.data.live = true;
@@ -194,10 +188,8 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   }
 
   // The client's filter narrows what its principal's scope holds; it never widens it.
-  const matches = (socket: LiveSocket, a: Alert, m: Matcher = socket.data.matcher) =>
-    inScope(socket.data.principal.scope, a) &&
-    allows(m.domains, a.domain) && allows(m.types, a.type) && allows(m.severities, a.severity) && allows(m.districts, a.district) && allows(m.deviceIds, a.deviceId);
-  const snapshot = (socket: LiveSocket) => alerts.activeAlerts().filter((a) => matches(socket, a)).map(alertView);
+  const covers = (socket: LiveSocket, a: Alert, m: Matcher = socket.data.matcher) => inScope(socket.data.principal.scope, a) && matches(m, a);
+  const snapshot = (socket: LiveSocket) => alerts.activeAlerts().filter((a) => covers(socket, a)).map(alertView);
 
   io.use((socket, next) => {
     admit(authenticate, socket, limits).then((refusal) => next(refusal ? new Error(refusal) : undefined), next);
@@ -223,8 +215,8 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       if (!parsed.success) return reply(refusal(parsed.error));
       const { since, ...filter } = parsed.data;
       const matcher: Matcher = {
-        domains: toSet(filter.domains), types: toSet(filter.types), severities: toSet(filter.severities),
-        districts: toSet(filter.districts), deviceIds: toSet(filter.deviceIds),
+        domain: toSet(filter.domains), type: toSet(filter.types), severity: toSet(filter.severities),
+        district: toSet(filter.districts), deviceId: toSet(filter.deviceIds),
       };
       socket.data.filter = filter;
       socket.data.matcher = matcher;
@@ -274,7 +266,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   // Notifications go out only on transitions; a silenced alert's firing is recorded but not pushed.
   const unsubscribe = alerts.onTransition((alert, kind) => {
     if (kind === 'fired' && alert.silenced) return;
-    for (const socket of sockets().values()) if (socket.data.live && matches(socket, alert)) emitAlert(socket, kind, alert);
+    for (const socket of sockets().values()) if (socket.data.live && covers(socket, alert)) emitAlert(socket, kind, alert);
   });
 
   const stopEnding = endConnections(() => sockets().values(), authenticate, log);
@@ -284,12 +276,13 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       const event = { deviceId, status, lastSeen: lastSeen == null ? null : new Date(lastSeen).toISOString() };
       let info: { domain: string; type: string; district?: string | null } | undefined | null = null;
       for (const socket of sockets().values()) {
-        const m = socket.data.matcher;
-        if (!allows(m.deviceIds, deviceId)) continue;
+        // A device has no severity: the filter's severities do not narrow its status.
+        const { domain, type, district, deviceId: ids } = socket.data.matcher;
+        if (!matches({ deviceId: ids }, { deviceId })) continue;
         const { scope } = socket.data.principal;
-        if (m.domains || m.types || m.districts || scope) {
+        if (domain || type || district || scope) {
           if (info === null) info = deps.devices?.get(deviceId);
-          if (!info || !allows(m.domains, info.domain) || !allows(m.types, info.type) || !allows(m.districts, info.district) || !inScope(scope, info)) continue;
+          if (!info || !matches({ domain, type, district }, { domain: info.domain, type: info.type, district: info.district ?? null }) || !inScope(scope, info)) continue;
         }
         socket.emit('device:status', event);
       }
