@@ -10,7 +10,7 @@ import { createRule, deleteRule, loadRules, updateRule } from './rules.js';
 import { createSilenceBook } from './silences.js';
 import { createSilence, deleteSilence, scheduleSilenceEnd } from './silencing.js';
 import { createEngineState } from './state.js';
-import { presence, sweep } from './sweep.js';
+import { deviceDeleted, presence, sweep } from './sweep.js';
 import type { AlertEngine, AlertEngineDeps } from './types.js';
 import { flush } from './write-behind.js';
 
@@ -67,6 +67,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     resolve: (id, by, note) => resolve(s, id, by, note),
     sweep: () => sweep(s),
     presence: (deviceId, said, at) => presence(s, deviceId, said, at),
+    deviceDeleted: (deviceId) => deviceDeleted(s, deviceId),
     ...queries(s),
     createRule: (input, by) => createRule(s, input, by),
     updateRule: (id, input, by) => updateRule(s, id, input, by),

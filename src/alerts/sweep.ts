@@ -22,6 +22,14 @@ function forget(s: EngineState, ds: DeviceState, note: string): void {
   s.store.state.deleteWatermark(ds.deviceId);
 }
 
+/** The device was deleted (the API calls this where it deletes it): forgotten at once, its open alerts resolved. */
+export function deviceDeleted(s: EngineState, deviceId: string): void {
+  const ds = s.devices.get(deviceId);
+  if (!ds || !s.started) return;
+  guarded(s, 'forgetting a deleted device', () => forget(s, ds, 'device deleted'));
+}
+
+// A deletion the engine was not told of (while it was down, say) is found here: the registry knew it, and no longer does.
 const isDeleted = (s: EngineState, ds: DeviceState) => ds.registered && s.registry.get(ds.deviceId) === undefined;
 
 /** One device against the `no_data` rules at `t`. */

@@ -62,6 +62,11 @@ export interface AlertEngine {
    * silence from then on is stale again.
    */
   presence(deviceId: string, said: 'left' | 'back', at: number): void;
+  /**
+   * The device was deleted (called where it is deleted, not found by the sweep): the engine forgets it at once, its
+   * pending conditions and holds go, and its open alerts resolve (actor `system`, note `device deleted`).
+   */
+  deviceDeleted(deviceId: string): void;
   getAlert(id: number): (Alert & { transitions: Transition[] }) | undefined;
   /** One page: `nextCursor` (an alert id, the next page's `before`) when more may follow. */
   listAlerts(q: AlertQuery): { items: Alert[]; nextCursor?: number };
