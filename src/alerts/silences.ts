@@ -1,12 +1,9 @@
 import { matches, type Silence } from '../core/index.js';
+import type { MatchedDevice } from './evaluate.js';
 
-/** The fields of an alert a silence can match on. */
-export interface Silenceable {
+/** The fields of an alert a silence can match on: its rule and its device's. */
+export interface Silenceable extends MatchedDevice {
   ruleId: string;
-  deviceId: string;
-  domain: string;
-  type: string;
-  district: string | null;
 }
 
 /** True when the silence is in force at `at` and every field it names equals the alert's. */

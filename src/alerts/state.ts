@@ -4,6 +4,7 @@
 import type { Alert, Catalog, Logger } from '../core/index.js';
 import type { AlertStores } from '../storage/index.js';
 import { createAlertMetrics, type AlertMetrics } from './metrics.js';
+import type { MatchedDevice } from './evaluate.js';
 import type { CompiledRule } from './rule-index.js';
 import { createSilenceBook, type SilenceBook } from './silences.js';
 import type { AlertDeviceLookup, AlertEngineDeps, TransitionListener } from './types.js';
@@ -29,11 +30,7 @@ export interface RuleState {
   held?: true;
 }
 
-export interface DeviceState {
-  deviceId: string;
-  domain: string;
-  type: string;
-  district: string | null;
+export interface DeviceState extends MatchedDevice {
   registered: boolean;
   infoAt: number;
   lastTs: number;
@@ -46,11 +43,7 @@ export interface DeviceState {
 }
 
 /** What a device is known as when its state is made: a reading's device, an open alert's, or a stored watermark. */
-export interface DeviceOrigin {
-  deviceId: string;
-  domain: string;
-  type: string;
-  district: string | null;
+export interface DeviceOrigin extends MatchedDevice {
   /** From a watermark: what was remembered across the restart. */
   registered?: boolean;
   lastTs?: number;
