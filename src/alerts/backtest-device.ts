@@ -1,8 +1,8 @@
 // One rule over one device's recorded readings, in event time, with the live engine's state machine (evaluate.ts).
 // No store, no timer, no push: a `for` that the live engine's timer would fire fires here when event time passes
 // its due time, and `no_data` fires from the gaps between readings.
-import type { SensorType } from '../core/index.js';
-import type { Alert, StoredReading } from '../storage/index.js';
+import type { Alert, SensorType } from '../core/index.js';
+import type { StoredReading } from '../storage/index.js';
 import { eventTime, noDataLimitMs, pendingDueAt, step, valueFor, type MatchedDevice, type PairState } from './evaluate.js';
 import type { CompiledRule } from './rule-index.js';
 
@@ -101,7 +101,7 @@ export class DeviceBacktest {
   private fire(at: number, value: number, lastValue: number | null): void {
     const { rule } = this.cr;
     const alert: BacktestAlert = {
-      ruleId: rule.id, ruleName: rule.name, deviceId: this.device.id, domain: this.device.domain, type: this.device.type,
+      ruleId: rule.id, ruleName: rule.name, deviceId: this.device.deviceId, domain: this.device.domain, type: this.device.type,
       district: this.device.district, severity: rule.severity, metric: rule.metric ?? null, threshold: this.cr.noData ? this.limitMs / 1000 : this.cr.threshold,
       value, firedAt: at, resolvedAt: null, lastValue,
     };

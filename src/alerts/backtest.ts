@@ -1,9 +1,9 @@
 // What a rule would have raised over stored history (docs/contract.md 10): every matching device's readings, read a
 // page at a time, through DeviceBacktest. Reads the reading store and the registry only; touches no live state.
-import { AppError, type Catalog } from '../core/index.js';
-import type { Device, DeviceFilter, ReadingStore, Rule, RuleMatch, StoredReading } from '../storage/index.js';
+import { AppError, matches, type Catalog, type Rule, type RuleMatch } from '../core/index.js';
+import type { Device, DeviceFilter, ReadingStore, StoredReading } from '../storage/index.js';
 import { DeviceBacktest, type BacktestAlert } from './backtest-device.js';
-import { matchesAll, type MatchedDevice } from './evaluate.js';
+import type { MatchedDevice } from './evaluate.js';
 import { compileRule } from './rule-index.js';
 import { checkRule, toRule, type RuleInput } from './rule-schema.js';
 
@@ -54,7 +54,7 @@ export function backtestReadings(
   catalog: Catalog, rule: Rule, device: MatchedDevice, readings: readonly StoredReading[], to: number,
 ): BacktestAlert[] {
   const sensor = catalog.get(device.domain, device.type);
-  if (!sensor || !rule.enabled || !matchesAll(rule, device)) return [];
+  if (!sensor || !rule.enabled || !matches(rule.match, device)) return [];
   const cr = compileRule(rule);
   if (!cr.noData && !sensor.metrics.has(rule.metric!)) return [];
   const run = new DeviceBacktest(cr, device, sensor);
@@ -85,8 +85,8 @@ export function createBacktester(deps: BacktestDeps): Backtester {
     for (let after: string | undefined; ;) {
       const page = deps.devices.list({ ...filter, after, limit: DEVICE_PAGE });
       for (const d of page) {
-        const m: MatchedDevice = { id: d.id, domain: d.domain, type: d.type, district: d.district ?? null };
-        if (!matchesAll(rule, m) || !matchesAll({ ...rule, match }, m)) continue;
+        const m: MatchedDevice = { deviceId: d.id, domain: d.domain, type: d.type, district: d.district ?? null };
+        if (!matches(rule.match, m) || !matches(match, m)) continue;
         const sensor = deps.catalog.get(d.domain, d.type);
         if (sensor && (noData || sensor.metrics.has(rule.metric!))) out.push(m);
       }
@@ -105,7 +105,7 @@ export function createBacktester(deps: BacktestDeps): Backtester {
     // Counted first, so that a range too large is refused before anything is read.
     let total = 0;
     for (const d of devices) {
-      total += await deps.readings.countRange(d.id, from, to);
+      total += await deps.readings.countRange(d.deviceId, from, to);
       if (total > maxReadings) {
         throw new AppError('bad_request', `the range holds more than ${maxReadings} readings of the ${devices.length} matching devices: narrow from/to, or match (deviceId, district, type)`);
       }
@@ -113,14 +113,14 @@ export function createBacktester(deps: BacktestDeps): Backtester {
     for (const d of devices) {
       const backtest = new DeviceBacktest(cr, d, deps.catalog.get(d.domain, d.type)!);
       for (let start = from; ;) {
-        const page = await deps.readings.scan({ deviceId: d.id, from: start, to, limit: PAGE });
+        const page = await deps.readings.scan({ deviceId: d.deviceId, from: start, to, limit: PAGE });
         backtest.feed(page);
         if (page.length < PAGE) break;
         start = page[page.length - 1]!.ts + 1;
       }
       const alerts = backtest.end(to);
       result.readings += backtest.readings;
-      if (backtest.readings > 0) result.devices.push({ deviceId: d.id, district: d.district, readings: backtest.readings, alerts: alerts.length });
+      if (backtest.readings > 0) result.devices.push({ deviceId: d.deviceId, district: d.district, readings: backtest.readings, alerts: alerts.length });
       for (const a of alerts) {
         if (result.alerts.length < BACKTEST_MAX_ALERTS) result.alerts.push(a);
         else result.truncated = true;

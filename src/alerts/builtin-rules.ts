@@ -1,5 +1,4 @@
-import type { Catalog } from '../core/index.js';
-import type { Rule } from '../storage/index.js';
+import type { Catalog, Rule } from '../core/index.js';
 import { checkRule, ruleInputSchema, toRule, type RuleInput } from './rule-schema.js';
 
 type Builtin = Omit<RuleInput, 'enabled' | 'match' | 'for'> & { id: string; match: RuleInput['match']; for: string };

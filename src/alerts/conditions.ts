@@ -1,4 +1,4 @@
-import type { Condition, Threshold, ValueCondition } from '../storage/index.js';
+import type { Condition, Threshold, ValueCondition } from '../core/index.js';
 
 export type Predicate = (v: number) => boolean;
 

@@ -1,7 +1,6 @@
 // The per-(rule, device) state machine, free of persistence, timers and pushes: the live engine and the backtest
 // both decide with these functions, and each carries out the decision its own way (store and Socket.IO, or a list).
 import type { Reading, SensorType } from '../core/index.js';
-import type { Rule } from '../storage/index.js';
 import type { CompiledRule } from './rule-index.js';
 
 /** Where a (rule, device) pair stands; idle pairs have no state. */
@@ -52,21 +51,13 @@ export function valueFor(cr: CompiledRule, values: Reading['values']): number | 
   return typeof raw === 'boolean' ? (raw ? 1 : 0) : raw;
 }
 
-/** What a device is, as far as a rule's match goes. */
+/** What a device is, as far as a rule's match goes (core's `matches(rule.match, device)`). */
 export interface MatchedDevice {
-  id: string;
+  deviceId: string;
   domain: string;
   type: string;
   district: string | null;
 }
-
-/** The device and district part of a rule's match (domain and type are settled by the rule index). */
-export const matchesDevice = (r: Rule, d: MatchedDevice): boolean =>
-  (r.match.deviceId === undefined || r.match.deviceId === d.id) && (r.match.district === undefined || r.match.district === d.district);
-
-/** The whole of a rule's match. */
-export const matchesAll = (r: Rule, d: MatchedDevice): boolean =>
-  (r.match.domain === undefined || r.match.domain === d.domain) && (r.match.type === undefined || r.match.type === d.type) && matchesDevice(r, d);
 
 /** How long a device may be silent before a `no_data` rule fires: its `for`, or 3 catalog intervals. */
 export const noDataLimitMs = (cr: CompiledRule, sensor: SensorType): number => (cr.forMs > 0 ? cr.forMs : 3 * sensor.intervalMs);

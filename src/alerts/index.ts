@@ -19,7 +19,6 @@ export {
   type AlertDeviceLookup,
   type AlertEngine,
   type AlertEngineDeps,
-  type AlertQuery,
   type PushKind,
   type SilenceInput,
   type TransitionListener,
@@ -27,11 +26,12 @@ export {
 export { BUILTIN_RULES } from './builtin-rules.js';
 export { conditionSchema, ruleInputSchema, valueConditionSchema, type RuleInput } from './rule-schema.js';
 export { alertView, ruleView, silenceView, transitionView, type AlertView, type RuleView, type SilenceView, type TransitionView } from './view.js';
+// The alert vocabulary lives in core (core/alert-types.ts); the engine's face shows the part its callers use.
 export type {
   Alert,
   AlertEvent,
+  AlertQuery,
   AlertState,
-  AlertStores,
   Condition,
   Credit,
   Rule,
@@ -40,5 +40,6 @@ export type {
   Silence,
   SilenceMatch,
   Transition,
-} from '../storage/index.js';
-export { ALERT_STATES, SEVERITIES } from '../storage/index.js';
+} from '../core/index.js';
+export { ALERT_STATES, SEVERITIES } from '../core/index.js';
+export type { AlertStores } from '../storage/index.js';

@@ -1,5 +1,4 @@
-import { parseDuration, type Catalog } from '../core/index.js';
-import type { Rule, Threshold } from '../storage/index.js';
+import { parseDuration, type Catalog, type Rule, type Threshold } from '../core/index.js';
 import { predicate, thresholdOf, type Predicate } from './conditions.js';
 import { clearOf, matchedTypes } from './rule-schema.js';
 

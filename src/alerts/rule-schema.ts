@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AppError, parseDuration, type Catalog, type Logger, type SensorType } from '../core/index.js';
-import { SEVERITIES, type Credit, type Rule, type ValueCondition } from '../storage/index.js';
+import { AppError, matches, parseDuration, SEVERITIES, type Catalog, type Credit, type Logger, type Rule, type SensorType, type ValueCondition } from '../core/index.js';
 import { negate, overlaps } from './conditions.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
@@ -56,7 +55,7 @@ const bad = (field: string, message: string) => new AppError('bad_request', `bod
 
 /** The catalog types a rule's match can apply to. */
 export function matchedTypes(catalog: Catalog, match: { domain?: string; type?: string }): SensorType[] {
-  return [...catalog.types.values()].filter((t) => (!match.domain || t.domain === match.domain) && (!match.type || t.type === match.type));
+  return [...catalog.types.values()].filter((t) => matches({ domain: match.domain, type: match.type }, t));
 }
 
 /** Checks a parsed rule against the catalog; throws a 400 that names the field. */

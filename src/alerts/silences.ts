@@ -1,25 +1,14 @@
-import type { Silence, SilenceMatch } from '../storage/index.js';
+import { matches, type Silence } from '../core/index.js';
+import type { MatchedDevice } from './evaluate.js';
 
-/** The fields of an alert a silence can match on. */
-export interface Silenceable {
+/** The fields of an alert a silence can match on: its rule and its device's. */
+export interface Silenceable extends MatchedDevice {
   ruleId: string;
-  deviceId: string;
-  domain: string;
-  type: string;
-  district: string | null;
 }
 
 /** True when the silence is in force at `at` and every field it names equals the alert's. */
 export function silences(s: Silence, a: Silenceable, at: number): boolean {
-  if (at < s.from || at >= s.to) return false;
-  const m: SilenceMatch = s.match;
-  return (
-    (m.ruleId === undefined || m.ruleId === a.ruleId) &&
-    (m.deviceId === undefined || m.deviceId === a.deviceId) &&
-    (m.domain === undefined || m.domain === a.domain) &&
-    (m.type === undefined || m.type === a.type) &&
-    (m.district === undefined || m.district === a.district)
-  );
+  return at >= s.from && at < s.to && matches(s.match, a);
 }
 
 /** The silences not yet expired, in memory: checked on every firing without a query. */

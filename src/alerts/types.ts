@@ -1,7 +1,7 @@
 // The alert engine's face: what it needs, what it offers, and how a recorded transition is pushed.
 import type { Registry } from 'prom-client';
-import type { Catalog, Logger, Reading } from '../core/index.js';
-import type { Alert, AlertEvent, AlertState, AlertStores, Credit, Rule, Severity, Silence, SilenceMatch, Transition } from '../storage/index.js';
+import type { Alert, AlertEvent, AlertQuery, Catalog, Credit, Logger, Reading, Rule, Silence, SilenceMatch, Transition } from '../core/index.js';
+import type { AlertStores } from '../storage/index.js';
 import type { RuleInput } from './rule-schema.js';
 
 /** What the engine needs to know of a registered device. */
@@ -34,18 +34,6 @@ export interface AlertEngineDeps {
 export type PushKind = 'fired' | 'acknowledged' | 'resolved';
 export type TransitionListener = (alert: Alert, kind: PushKind) => void;
 
-export interface AlertQuery {
-  states?: readonly AlertState[];
-  severity?: Severity;
-  domain?: string;
-  deviceId?: string;
-  from?: number;
-  to?: number;
-  limit: number;
-  /** An alert id: the page continues below it. */
-  cursor?: number;
-}
-
 export interface SilenceInput {
   match: SilenceMatch;
   from: number;
@@ -74,7 +62,13 @@ export interface AlertEngine {
    * silence from then on is stale again.
    */
   presence(deviceId: string, said: 'left' | 'back', at: number): void;
+  /**
+   * The device was deleted (called where it is deleted, not found by the sweep): the engine forgets it at once, its
+   * pending conditions and holds go, and its open alerts resolve (actor `system`, note `device deleted`).
+   */
+  deviceDeleted(deviceId: string): void;
   getAlert(id: number): (Alert & { transitions: Transition[] }) | undefined;
+  /** One page: `nextCursor` (an alert id, the next page's `before`) when more may follow. */
   listAlerts(q: AlertQuery): { items: Alert[]; nextCursor?: number };
   activeAlerts(): Alert[];
   /** Recorded transitions after `eventId`, in order (for clients that resume). */

@@ -1,4 +1,4 @@
-import type { Alert, Rule, Silence, Transition } from '../storage/index.js';
+import type { Alert, Rule, Silence, Transition } from '../core/index.js';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 

@@ -77,7 +77,7 @@ export async function backtestRecording(catalog: Catalog, ruleFile: string, reco
   const result: OfflineResult = { rule: rule.name, alerts: [], devices: [], readings: 0, refused };
   for (const d of header.devices) {
     const readings = byDevice.get(d.id) ?? [];
-    const alerts = backtestReadings(catalog, rule, { id: d.id, domain: d.domain, type: d.type, district: d.district ?? null }, readings, end + 1);
+    const alerts = backtestReadings(catalog, rule, { deviceId: d.id, domain: d.domain, type: d.type, district: d.district ?? null }, readings, end + 1);
     if (readings.length > 0) result.devices.push({ deviceId: d.id, district: d.district ?? null, readings: readings.length, alerts: alerts.length });
     result.readings += readings.length;
     result.alerts.push(...alerts);

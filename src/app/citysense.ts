@@ -227,10 +227,12 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       presence: {
         isOnline: (id) => b.isOnline(id),
         disconnect: (id) => void b.disconnect(id),
-        // A new device may get this id: its seqs and clock are its own.
+        // A new device may get this id: its seqs, clock and alert state are its own. The alert engine resolves the
+        // deleted device's open alerts now, not at its next sweep.
         forget: (id) => {
           ingest.forget(id);
           clockSkew.forget(id);
+          alerts.deviceDeleted(id);
         },
       },
       clockSkewMs: (id) => clockSkew.medianMs(id),

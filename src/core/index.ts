@@ -1,5 +1,6 @@
 export * from './reading.js';
 export * from './catalog.js';
+export * from './alert-types.js';
 export * from './auth-events.js';
 export { BUILTIN_CATALOG } from './catalog-data.js';
 export * from './config.js';
@@ -8,5 +9,6 @@ export * from './duration.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './ngsi-models.js';
+export * from './match.js';
 export * from './secrets.js';
 export * from './time.js';

@@ -1,6 +1,6 @@
 // The history export's rows and their writing: per device, a page at a time, with the response's backpressure.
 import type { Response } from 'express';
-import type { Catalog, Logger } from '../core/index.js';
+import { matches, type Catalog, type Logger } from '../core/index.js';
 import type { Aggregate, Device, DeviceFilter, DeviceRegistry, ReadingStore } from '../storage/index.js';
 import type { Principal } from './auth.js';
 import type { ExportFormat } from './schemas/index.js';
@@ -51,7 +51,7 @@ export function* exportDevices(deps: ExportDeps, req: ExportRequest, principal: 
   const { deviceId, ...filter } = req.filter;
   if (deviceId !== undefined) {
     const d = deps.registry.get(deviceId);
-    if (d && matches(d, filter) && visible(principal, d)) yield d;
+    if (d && matches(filter, d) && visible(principal, d)) yield d;
     return;
   }
   for (let after: string | undefined; ;) {
@@ -60,10 +60,6 @@ export function* exportDevices(deps: ExportDeps, req: ExportRequest, principal: 
     if (page.length < DEVICE_PAGE) return;
     after = page[page.length - 1]!.id;
   }
-}
-
-function matches(d: Device, f: Pick<DeviceFilter, 'domain' | 'type' | 'district'>): boolean {
-  return (f.domain === undefined || d.domain === f.domain) && (f.type === undefined || d.type === f.type) && (f.district === undefined || d.district === f.district);
 }
 
 /** One device's rows in time order, a page of the store at a time (raw readings by `scan`, buckets by `query`). */

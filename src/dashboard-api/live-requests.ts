@@ -21,7 +21,7 @@ export interface RequestContext {
   isInScope(scope: Principal['scope'], deviceId: string): boolean;
 }
 
-const toSet = (list?: readonly string[]) => (list === undefined ? undefined : new Set(list));
+const toSet = <T>(list?: readonly T[]) => (list === undefined ? undefined : new Set(list));
 
 /** Listens to one connection's requests, each behind `withAck`. */
 export function listenRequests(socket: LiveSocket, ctx: RequestContext): void {
@@ -32,8 +32,8 @@ export function listenRequests(socket: LiveSocket, ctx: RequestContext): void {
   socket.on('subscribe', withAck(subscribeSchema, (request, reply: Reply<SubscribeAck>) => {
     const { since, ...filter } = request;
     const matcher: Matcher = {
-      domains: toSet(filter.domains), types: toSet(filter.types), severities: toSet(filter.severities),
-      districts: toSet(filter.districts), deviceIds: toSet(filter.deviceIds),
+      domain: toSet(filter.domains), type: toSet(filter.types), severity: toSet(filter.severities),
+      district: toSet(filter.districts), deviceId: toSet(filter.deviceIds),
     };
     socket.data.filter = filter;
     socket.data.matcher = matcher;

@@ -1,17 +1,13 @@
 // A Socket.IO connection's state and its admission: the handshake names the principal, and the state starts empty.
 import type { Socket } from 'socket.io';
+import type { Alert, Match } from '../core/index.js';
 import type { Authenticate, Principal } from './auth.js';
 import { SubscribeRate, type LiveLimits } from './live-flow.js';
 import type { ClientToServerEvents, LiveFilter, ServerToClientEvents } from './schemas/index.js';
 import { SESSION_COOKIE, cookieValue, sameOrigin } from './sessions.js';
 
-export interface Matcher {
-  domains?: Set<string>;
-  types?: Set<string>;
-  severities?: Set<string>;
-  districts?: Set<string>;
-  deviceIds?: Set<string>;
-}
+/** A client's filter as core's match of an alert: each list it names, as a Set of the values allowed. */
+export type Matcher = Match<Pick<Alert, 'domain' | 'type' | 'severity' | 'district' | 'deviceId'>>;
 
 export interface SocketData {
   principal: Principal;

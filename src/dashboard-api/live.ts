@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Gauge, type Registry } from 'prom-client';
 import { Server } from 'socket.io';
-import type { Logger, Reading } from '../core/index.js';
+import { matches, type Logger, type Reading } from '../core/index.js';
 import { alertView, pushKindOf, type Alert, type AlertEngine, type PushKind } from '../alerts/index.js';
 import type { Authenticate, Principal } from './auth.js';
 import { DEFAULT_LIVE_LIMITS, overBound, slowConsumers, whenDrained, type LiveLimits } from './live-flow.js';
@@ -32,8 +32,6 @@ export interface Live {
   /** Disconnects every client and stops answering Socket.IO; the HTTP server stays open. */
   close(): Promise<void>;
 }
-
-const allows = (set: Set<string> | undefined, v: string | null | undefined) => set === undefined || (v != null && set.has(v));
 
 function emitAlert(socket: LiveSocket, kind: PushKind, alert: Alert): void {
   const view = alertView(alert);
@@ -81,7 +79,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       const events = alerts.eventsAfter(after, limits.replayPage);
       for (const e of events) {
         const kind = pushKindOf(e);
-        if (kind && matches(socket, e.alert, matcher)) emitAlert(socket, kind, e.alert);
+        if (kind && covers(socket, e.alert, matcher)) emitAlert(socket, kind, e.alert);
       }
       if (events.length < limits.replayPage) return goLive(socket);
       after = events[events.length - 1]!.eventId;
@@ -96,10 +94,8 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   }
 
   // The client's filter narrows what its principal's scope holds; it never widens it.
-  const matches = (socket: LiveSocket, a: Alert, m: Matcher = socket.data.matcher) =>
-    inScope(socket.data.principal.scope, a) &&
-    allows(m.domains, a.domain) && allows(m.types, a.type) && allows(m.severities, a.severity) && allows(m.districts, a.district) && allows(m.deviceIds, a.deviceId);
-  const snapshot = (socket: LiveSocket) => alerts.activeAlerts().filter((a) => matches(socket, a)).map(alertView);
+  const covers = (socket: LiveSocket, a: Alert, m: Matcher = socket.data.matcher) => inScope(socket.data.principal.scope, a) && matches(m, a);
+  const snapshot = (socket: LiveSocket) => alerts.activeAlerts().filter((a) => covers(socket, a)).map(alertView);
 
   io.use((socket, next) => {
     admit(authenticate, socket, limits).then((refusal) => next(refusal ? new Error(refusal) : undefined), next);
@@ -119,7 +115,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
   // Notifications go out only on transitions; a silenced alert's firing is recorded but not pushed.
   const unsubscribe = alerts.onTransition((alert, kind) => {
     if (kind === 'fired' && alert.silenced) return;
-    for (const socket of sockets().values()) if (socket.data.live && matches(socket, alert)) emitAlert(socket, kind, alert);
+    for (const socket of sockets().values()) if (socket.data.live && covers(socket, alert)) emitAlert(socket, kind, alert);
   });
 
   const stopEnding = endConnections(() => sockets().values(), authenticate, log);
@@ -129,12 +125,13 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       const event = { deviceId, status, lastSeen: lastSeen == null ? null : new Date(lastSeen).toISOString() };
       let info: { domain: string; type: string; district?: string | null } | undefined | null = null;
       for (const socket of sockets().values()) {
-        const m = socket.data.matcher;
-        if (!allows(m.deviceIds, deviceId)) continue;
+        // A device has no severity: the filter's severities do not narrow its status.
+        const { domain, type, district, deviceId: ids } = socket.data.matcher;
+        if (!matches({ deviceId: ids }, { deviceId })) continue;
         const { scope } = socket.data.principal;
-        if (m.domains || m.types || m.districts || scope) {
+        if (domain || type || district || scope) {
           if (info === null) info = deps.devices?.get(deviceId);
-          if (!info || !allows(m.domains, info.domain) || !allows(m.types, info.type) || !allows(m.districts, info.district) || !inScope(scope, info)) continue;
+          if (!info || !matches({ domain, type, district }, { domain: info.domain, type: info.type, district: info.district ?? null }) || !inScope(scope, info)) continue;
         }
         socket.emit('device:status', event);
       }

@@ -1,3 +1,4 @@
+import { matches } from '../core/index.js';
 import type { Scope } from '../storage/index.js';
 
 /** What a scope is checked against: a device, an alert, a reading (their domain and district). */
@@ -8,10 +9,7 @@ export interface Scoped {
 
 /** True when `scope` holds the thing (no scope: everything; a list that is absent does not limit). */
 export function inScope(scope: Scope | undefined, thing: Scoped): boolean {
-  if (!scope) return true;
-  if (scope.domains && !scope.domains.includes(thing.domain)) return false;
-  if (scope.districts && (thing.district == null || !scope.districts.includes(thing.district))) return false;
-  return true;
+  return !scope || matches({ domain: scope.domains, district: scope.districts }, thing);
 }
 
 /**

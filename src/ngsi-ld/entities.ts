@@ -1,5 +1,6 @@
 import { NGSI_ALERT_SEVERITY, ngsiModelOf, type Catalog, type NgsiAttributeSpec, type NgsiModel, type SensorType } from '../core/index.js';
-import type { Alert, Device } from '../storage/index.js';
+import type { Alert } from '../core/index.js';
+import type { Device } from '../storage/index.js';
 
 /** One NGSI-LD attribute in the normalized form. */
 export interface Attribute {

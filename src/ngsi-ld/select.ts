@@ -1,5 +1,6 @@
 import type { Request } from 'express';
-import type { Alert, Device, DeviceRegistry } from '../storage/index.js';
+import type { Alert } from '../core/index.js';
+import type { Device, DeviceRegistry } from '../storage/index.js';
 import { alertEntity, deviceEntity, parseEntityId, type Entity, type Modelled, type Models } from './entities.js';
 import { isNear, type NearQuery } from './geo.js';
 import type { EntityPredicate } from './q.js';

@@ -1,8 +1,8 @@
 // The outbox's delivery loop: tries what is due, records every try, backs off exponentially with jitter (or as
 // long as Retry-After says) until the row's retry window ends, and turns due reminders and escalations into
 // deliveries. Everything it knows is in the database, so a restart (or kill -9) picks up where it stopped.
-import { parseDuration, type Logger } from '../core/index.js';
-import type { Alert, ContactPoint, Delivery, DeliveryAttempt, NotificationStores, NotificationTimer } from '../storage/index.js';
+import { parseDuration, type Alert, type Logger } from '../core/index.js';
+import type { ContactPoint, Delivery, DeliveryAttempt, NotificationStores, NotificationTimer } from '../storage/index.js';
 import type { NotificationMetrics } from './metrics.js';
 import { newDelivery } from './plan.js';
 import type { SendOutcome, Sender } from './send-types.js';

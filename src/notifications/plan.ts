@@ -1,7 +1,7 @@
 // Which deliveries and timers a recorded transition causes: run inside the transition's transaction.
 import { randomUUID } from 'node:crypto';
-import { parseDuration } from '../core/index.js';
-import type { Alert, AlertEvent, ContactPoint, Delivery, DeliveryTransition, NotificationPolicy, NotificationTimer, PolicyTransition } from '../storage/index.js';
+import { matches, parseDuration, type Alert, type AlertEvent } from '../core/index.js';
+import type { ContactPoint, Delivery, DeliveryTransition, NotificationPolicy, NotificationTimer, PolicyTransition } from '../storage/index.js';
 
 /** What a transition is to the people notified; null: nobody is told (a silenced alert notifies no one). */
 export function notifiedAs(e: AlertEvent): PolicyTransition | null {
@@ -15,14 +15,6 @@ export function notifiedAs(e: AlertEvent): PolicyTransition | null {
 }
 
 export const DEFAULT_ON: readonly PolicyTransition[] = ['fired', 'resolved'];
-
-/** Whether a policy covers an alert. */
-export function policyMatches(p: NotificationPolicy, a: Alert): boolean {
-  const m = p.match;
-  return (m.domain === undefined || m.domain === a.domain) && (m.type === undefined || m.type === a.type)
-    && (m.district === undefined || m.district === a.district) && (m.deviceId === undefined || m.deviceId === a.deviceId)
-    && (m.ruleId === undefined || m.ruleId === a.ruleId) && (m.severity === undefined || m.severity.includes(a.severity));
-}
 
 /** A new outbox row; its id is the webhook-id. */
 export function newDelivery(cp: ContactPoint, alert: Alert | null, transition: DeliveryTransition, now: number, retryForMs: number): Delivery {
@@ -47,7 +39,7 @@ export function plan(e: AlertEvent, ctx: PlanContext): { deliveries: Delivery[];
   if (!as) return { deliveries, timers };
   const told = new Set<string>();
   for (const p of ctx.policies) {
-    if (!policyMatches(p, e.alert)) continue;
+    if (!matches(p.match, e.alert)) continue;
     if ((p.on ?? DEFAULT_ON).includes(as)) {
       for (const id of p.contactPoints) {
         const cp = ctx.contactPoint(id);

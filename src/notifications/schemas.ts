@@ -1,8 +1,8 @@
 // What the API accepts for contact points and policies (docs/contract.md section 8), declared once for the routes,
 // the OpenAPI document and the checks of the notification service.
 import { z } from 'zod';
-import { parseDuration } from '../core/index.js';
-import { POLICY_TRANSITIONS, SEVERITIES, WEBHOOK_FORMATS } from '../storage/index.js';
+import { parseDuration, SEVERITIES } from '../core/index.js';
+import { POLICY_TRANSITIONS, WEBHOOK_FORMATS } from '../storage/index.js';
 
 const label = z.string().trim().min(1).max(100);
 const id = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'letters, digits and _ . : - (at most 100, starting with a letter or digit)');

@@ -1,8 +1,8 @@
 // The notification service: the hook that writes a transition's deliveries in its own transaction, the delivery
 // loop, the test send, and the contact points and policies (contact-points.ts, policies.ts) behind one face.
 import type { Registry } from 'prom-client';
-import { notFound, type Catalog, type Logger } from '../core/index.js';
-import type { Alert, ContactPoint, Delivery, NotificationStores, RecordHook } from '../storage/index.js';
+import { notFound, type Alert, type Catalog, type Logger } from '../core/index.js';
+import type { ContactPoint, Delivery, NotificationStores, RecordHook } from '../storage/index.js';
 import { createContactPoints } from './contact-points.js';
 import { createDeliveryLoop, type DeliveryOptions } from './delivery.js';
 import { createMailer } from './email.js';

@@ -1,7 +1,7 @@
 // The words of a notification: a subject an on-call person can act on from a lock screen
 // ("CRITICAL carbon monoxide 120 ppm — gas-007, Xixia") and the facts under it, shared by email and chat formats.
-import type { Catalog } from '../core/index.js';
-import type { Alert, DeliveryTransition } from '../storage/index.js';
+import type { Alert, Catalog } from '../core/index.js';
+import type { DeliveryTransition } from '../storage/index.js';
 
 /** Spoken names of the built-in catalog's metrics; any other metric is shown by its own name. */
 const METRIC_NAMES: Record<string, string> = {

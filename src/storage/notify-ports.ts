@@ -1,7 +1,7 @@
+import type { Alert, Severity } from '../core/index.js';
 // Ports for notifications (docs/contract.md section 8): contact points, notification policies, and the outbox of
 // deliveries with their attempts and the repeat/escalation timers. Synchronous, as better-sqlite3 is, so that the
 // alert store can write a transition's deliveries inside the transition's own transaction.
-import type { Alert, Severity } from './alert-ports.js';
 
 export const CONTACT_POINT_KINDS = ['webhook', 'email'] as const;
 export type ContactPointKind = (typeof CONTACT_POINT_KINDS)[number];

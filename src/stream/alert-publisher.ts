@@ -1,6 +1,6 @@
 import { headers, JSONCodec } from 'nats';
-import type { Logger } from '../core/index.js';
-import type { AlertEvent, AlertStore, PositionStore } from '../storage/index.js';
+import type { AlertEvent, Logger } from '../core/index.js';
+import type { AlertStore, PositionStore } from '../storage/index.js';
 import type { StreamConnection } from './connection.js';
 import type { StreamMetrics } from './metrics.js';
 import { alertMsgId, alertSubject, STREAM_NAME } from './subjects.js';

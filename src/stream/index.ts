@@ -1,7 +1,7 @@
 // The event stream's public face (docs/contract.md section 13): readings and alert transitions on NATS JetStream.
 import type { Registry } from 'prom-client';
-import type { Catalog, Logger } from '../core/index.js';
-import type { AlertEvent, AlertStore, PositionStore, ReadingSink } from '../storage/index.js';
+import type { AlertEvent, Catalog, Logger } from '../core/index.js';
+import type { AlertStore, PositionStore, ReadingSink } from '../storage/index.js';
 import { createAlertPublisher } from './alert-publisher.js';
 import { createStreamConnection } from './connection.js';
 import { createStreamMetrics } from './metrics.js';

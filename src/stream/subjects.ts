@@ -1,5 +1,4 @@
-import type { Catalog, Reading } from '../core/index.js';
-import type { AlertEvent } from '../storage/index.js';
+import type { AlertEvent, Catalog, Reading } from '../core/index.js';
 
 /** The JetStream stream citysense publishes to (created when missing). */
 export const STREAM_NAME = 'CITYSENSE';

@@ -135,6 +135,34 @@ describe('the stale-device sweep', () => {
     expect(h.engine.getAlert(h.pushed[1]!.alert.id)!.transitions[1]).toMatchObject({ actor: 'system', note: 'device deleted' });
   });
 
+  it('forgets a device deleted through deviceDeleted at once: open alerts resolve, holds go, no sweep needed', async () => {
+    let clock = T0;
+    h = await startEngine({ now: () => clock, graceMs: 0 });
+    const dev = deviceId('gas');
+    h.devices.set(dev, { domain: 'safety', type: 'gas' });
+    h.engine.evaluate([reading(dev, 'safety', 'gas', clock, { co: 80, ch4: 12 })]);
+    const fired = h.pushed.filter((p) => p.kind === 'fired').map((p) => p.alert);
+    expect(fired.map((a) => a.ruleId).sort()).toEqual(['carbon-monoxide', 'methane-warning']);
+    const co = fired.find((a) => a.ruleId === 'carbon-monoxide')!;
+    const ch4 = fired.find((a) => a.ruleId === 'methane-warning')!;
+    h.engine.resolve(co.id, { id: 'user-operator', name: 'operator' }); // held: co stays high
+    clock += 1000;
+    h.engine.evaluate([reading(dev, 'safety', 'gas', clock, { co: 80, ch4: 12 })]);
+    expect(h.pushed.filter((p) => p.kind === 'fired')).toHaveLength(2);
+
+    h.devices.delete(dev);
+    h.engine.deviceDeleted(dev);
+    expect(h.engine.getAlert(ch4.id)).toMatchObject({ state: 'resolved', resolvedBy: 'system' });
+    expect(h.engine.getAlert(ch4.id)!.transitions.at(-1)).toMatchObject({ kind: 'resolved', actor: 'system', note: 'device deleted' });
+    expect(h.engine.activeAlerts().filter((a) => a.deviceId === dev)).toEqual([]);
+
+    // A device registered again under that id starts afresh: the hold went with the old one.
+    h.devices.set(dev, { domain: 'safety', type: 'gas' });
+    clock += 1000;
+    h.engine.evaluate([reading(dev, 'safety', 'gas', clock, { co: 80 })]);
+    expect(h.pushed.filter((p) => p.kind === 'fired' && p.alert.ruleId === 'carbon-monoxide').map((p) => p.alert.firedAt)).toEqual([T0, clock]);
+  });
+
   it('gives every device three intervals after a restart before it counts as silent', async () => {
     let clock = T0;
     h = await startEngine({ now: () => clock, graceMs: 0 });

@@ -6,9 +6,9 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { eventually } from '../fixtures/app.js';
-import { BUILTIN_CATALOG, Catalog } from '../../src/core/index.js';
+import { type Alert, type AlertEvent, BUILTIN_CATALOG, Catalog } from '../../src/core/index.js';
 import { createNotifications } from '../../src/notifications/index.js';
-import { createSqliteStores, type Alert, type AlertEvent } from '../../src/storage/index.js';
+import { createSqliteStores } from '../../src/storage/index.js';
 import { startReceiver } from './receiver.js';
 
 jest.setTimeout(60_000);

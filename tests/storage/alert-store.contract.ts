@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { AlertEvent, AlertStore, NewAlert, TransitionInput } from '../../src/storage/index.js';
+import type { AlertEvent, NewAlert, TransitionInput } from '../../src/core/index.js';
+import type { AlertStore } from '../../src/storage/index.js';
 import { failure, placeKeeper, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once (a restart). */

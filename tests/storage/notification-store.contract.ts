@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { AppError } from '../../src/core/index.js';
-import type { AlertStore, ContactPoint, Delivery, NewAlert, NotificationPolicy, NotificationStores } from '../../src/storage/index.js';
+import { AppError, type NewAlert } from '../../src/core/index.js';
+import type { AlertStore, ContactPoint, Delivery, NotificationPolicy, NotificationStores } from '../../src/storage/index.js';
 import { failure } from './contract-helpers.js';
 
 /** How a test file hands its adapter to the contract: the notification stores and the alert store on the same database. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { AppError } from '../../src/core/index.js';
-import type { Rule, RuleStore } from '../../src/storage/index.js';
+import type { Rule } from '../../src/core/index.js';
+import type { RuleStore } from '../../src/storage/index.js';
 import { failure, placeKeeper, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once (a restart). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Silence, SilenceStore } from '../../src/storage/index.js';
+import type { Silence } from '../../src/core/index.js';
+import type { SilenceStore } from '../../src/storage/index.js';
 import { placeKeeper, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once (a restart). */

@@ -50,7 +50,7 @@ export function alertsRoutes(api: ApiDefinition, deps: AlertsDeps) {
       if (from !== undefined && to !== undefined && from >= to) throw new AppError('bad_request', 'query from must be before to');
       const scope = req.principal?.scope;
       const fetch = (cursor: number | undefined, limit: number) =>
-        engine.listAlerts({ states, severity: q.severity, domain: q.domain, deviceId: q.deviceId, from, to, limit, cursor });
+        engine.listAlerts({ states, severity: q.severity, domain: q.domain, deviceId: q.deviceId, from, to, limit, before: cursor });
       const start = q.cursor !== undefined ? Number(q.cursor) : undefined;
       const result = scope ? scopedPage(fetch, (a) => inScope(scope, a), q.limit, (a) => a.id, start) : fetch(start, q.limit);
       const items = result.items.map(alertView);

@@ -1,4 +1,5 @@
-import type { Alert, DeliveryTransition } from '../../storage/index.js';
+import type { Alert } from '../../core/index.js';
+import type { DeliveryTransition } from '../../storage/index.js';
 import type { Summary } from '../summary.js';
 
 /** What every format is built from. */

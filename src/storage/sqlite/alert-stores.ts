@@ -1,22 +1,14 @@
 import type { Database } from 'better-sqlite3';
-import { conflict } from '../../core/index.js';
+import { conflict, type Alert, type AlertEvent, type AlertQuery, type NewAlert, type Rule, type Silence, type Transition, type TransitionInput } from '../../core/index.js';
 import type {
-  Alert,
-  AlertEvent,
-  AlertListFilter,
   AlertStateStore,
   AlertStore,
   AlertStores,
   DeviceWatermark,
-  NewAlert,
   PendingState,
   RecordHook,
-  Rule,
   RuleStore,
-  Silence,
   SilenceStore,
-  Transition,
-  TransitionInput,
 } from '../alert-ports.js';
 
 interface AlertRow { id: number; event_id: number; body: string }
@@ -104,7 +96,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
       return row ? toAlert(row) : undefined;
     },
     transitions: (alertId) => s.transitions.all(alertId).map(toTransition),
-    list(f: AlertListFilter) {
+    list(f: AlertQuery) {
       const where: string[] = [];
       const args: (string | number)[] = [];
       if (f.states?.length) { where.push(`state IN (${f.states.map(() => '?').join(',')})`); args.push(...f.states); }
