@@ -11,7 +11,7 @@ import type { Broker } from './types.js';
 export const MQTT_WS_PATH = '/mqtt';
 
 /** The broker's doors: listeners, each new connection under its size guard, and the order of stopping. */
-export function createDoors(ctx: BrokerContext): Pick<Broker, 'start' | 'attachWebSocket' | 'ready' | 'stopAccepting' | 'close'> {
+export function createDoors(ctx: BrokerContext, afterAedes?: () => Promise<void>): Pick<Broker, 'start' | 'attachWebSocket' | 'ready' | 'stopAccepting' | 'close'> {
   const { options, log, metrics, identities, conns } = ctx;
   const connections = new Set<Duplex>();
 
@@ -62,6 +62,7 @@ export function createDoors(ctx: BrokerContext): Pick<Broker, 'start' | 'attachW
     await stopAccepting();
     detachWs?.();
     await new Promise<void>((resolve) => ctx.aedes.close(() => resolve()));
+    await afterAedes?.();
     ctx.bounds.close();
     // aedes closes registered clients only; connections still before or inside CONNECT are ours to end.
     for (const c of connections) c.destroy();

@@ -1,6 +1,7 @@
 import { Aedes, type Client } from 'aedes';
 import { createDoors } from './accept.js';
 import { MAX_CLIENT_ID } from './auth.js';
+import { createClusterBus } from './cluster.js';
 import { connectHooks } from './connect.js';
 import { createContext } from './context.js';
 import { observeAedes } from './events.js';
@@ -35,9 +36,13 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
   );
 
+  // Measured: with the default 100, mqemitter's queue (Array.shift) is the bottleneck under a subscriber that reads everything.
+  const concurrency = 100_000;
+  // REDIS_URL: sessions, subscriptions, retained messages and takeover shared by the nodes; telemetry stays local (cluster.ts).
+  const bus = options.redisUrl ? await createClusterBus(options.redisUrl, concurrency, ctx.log) : undefined;
   const aedes: Aedes = await Aedes.createBroker({
-    // Measured: with the default 100, mqemitter's queue (Array.shift) is the bottleneck under a subscriber that reads everything.
-    concurrency: 100_000,
+    concurrency,
+    ...(bus && { mq: bus.mq, persistence: bus.persistence }),
     // Per connection; session-bounds.ts holds the same bound per client id across reconnects.
     maxInflightInbound: limits.maxUnreleased,
     connectTimeout: options.connectTimeoutMs,
@@ -48,6 +53,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     ...connectHooks(ctx),
     authorizePublish: authorizePublishHook(ctx, authorizePublish),
     ...subscribeHooks(ctx),
+  }).catch(async (err: unknown) => {
+    await bus?.close();
+    throw options.redisUrl ? new Error(`REDIS_URL: the MQTT broker could not load its shared state from Redis: ${(err as Error).message}`, { cause: err }) : err;
   });
   ctx.aedes = aedes;
   ctx.bounds = new SessionBounds(
@@ -59,7 +67,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const presence = ctx.presence;
 
   return {
-    ...createDoors(ctx),
+    ...createDoors(ctx, bus?.close),
     disconnect: (deviceId) => presence.disconnect(deviceId),
     connectedDevices: () => presence.devices(),
     isOnline: (deviceId) => presence.isOnline(deviceId),

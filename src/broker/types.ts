@@ -44,6 +44,8 @@ export interface BrokerOptions {
   keepaliveLimitS: number;
   /** A connection with keep-alive 0 that sends nothing this long is closed; 0: never. */
   idleTimeoutMs: number;
+  /** REDIS_URL: nodes share sessions, subscriptions, retained messages and takeover through Redis (cluster.ts); unset: in memory. */
+  redisUrl?: string;
   /** Per client id bounds on queued and unreleased messages (session-bounds.ts); the defaults suit production. */
   sessionLimits?: Partial<SessionLimits>;
 }
