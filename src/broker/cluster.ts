@@ -75,6 +75,9 @@ export class RoutedEmitter implements Emitter {
   }
 }
 
+/** mqemitter-redis, with what its d.ts leaves out: its error events, and MQEmitter's own close (no QUIT). */
+type SharedEmitter = Emitter & { state: import('node:events').EventEmitter; _close(done: () => void): void };
+
 type Persistence = Record<string, unknown> & { setup(broker: unknown): Promise<void> };
 type ClientRef = { id: string };
 type Stored = { messageId?: number };
@@ -128,7 +131,13 @@ export function redactRedisUrl(url: string): string {
 /** Connects to Redis at `url` and builds aedes' emitter and persistence over it (see the note at the top). */
 export async function createClusterBus(url: string, concurrency: number, log: Logger): Promise<ClusterBus> {
   const where = redactRedisUrl(url);
-  const conns = ['pub', 'sub', 'store'].map((role) => watch(new Redis(url, { lazyConnect: true, connectionName: `citysense-${role}` }), role, where, log));
+  const watch = outageLog(where, log);
+  // maxRetriesPerRequest null: while Redis is down a command waits for it instead of failing after 20 reconnect
+  // attempts, which aedes-persistence-redis and mqemitter-redis do not always catch (an unhandled rejection ends Node).
+  // disconnectTimeout: disconnect() is used only when Redis is down, where the socket is gone already (ioredis' 2 s
+  // wait for it to close would only hold the process).
+  const options = { lazyConnect: true, maxRetriesPerRequest: null, disconnectTimeout: 100 };
+  const conns = ['pub', 'sub', 'store'].map((role) => watch(new Redis(url, { ...options, connectionName: `citysense-${role}` }), role));
   let why: Error | undefined;
   conns.forEach((c) => c.once('error', (err: Error) => { why ??= err; }));
   try {
@@ -139,8 +148,17 @@ export async function createClusterBus(url: string, concurrency: number, log: Lo
     throw new ConfigError('REDIS_URL', `cannot connect to Redis at ${where}: ${(why ?? (err as Error)).message}`);
   }
   const [pubConn, subConn, store] = conns;
-  const shared = mqemitterRedis({ pubConn, subConn, concurrency, matchEmptyLevels: true }) as unknown as Emitter & { state: import('node:events').EventEmitter };
+  const shared = mqemitterRedis({ pubConn, subConn, concurrency, matchEmptyLevels: true }) as unknown as SharedEmitter;
+  // Without a listener, the bus's `error` event (each failed command while Redis is down) would end the process.
   shared.state.on('error', (err: Error) => log.debug({ err: err.message }, 'Redis message bus error'));
+  const closeShared = shared.close.bind(shared);
+  // Its close() QUITs and waits for the reply, which never comes while Redis is down: end those connections at once.
+  shared.close = (done) => {
+    if (pubConn.status === 'ready' && subConn.status === 'ready') return closeShared(done);
+    pubConn.disconnect();
+    subConn.disconnect();
+    shared._close(done);
+  };
   const local = mqemitter({ concurrency, matchEmptyLevels: true }) as unknown as Emitter;
 
   const require = createRequire(import.meta.url);
@@ -155,24 +173,32 @@ export async function createClusterBus(url: string, concurrency: number, log: Lo
   return {
     mq: new RoutedEmitter(local, shared),
     persistence,
-    // The emitter's connections were quit by aedes' close (mq.close); the store's is ours.
-    close: async () => { await store.quit().catch(() => store.disconnect()); },
+    // The emitter's connections were ended by aedes' close (mq.close); the store's is ours.
+    close: async () => {
+      if (store.status === 'ready') await store.quit().catch(() => store.disconnect());
+      else store.disconnect();
+    },
   };
 }
 
-/** Logs a connection's outage once (warn) and its return (info); ioredis reconnects and resubscribes by itself. */
-function watch(conn: Redis, role: string, where: string, log: Logger): Redis {
-  let down = false;
-  conn.on('error', (err: Error) => log.debug({ redis: where, role, err: err.message }, 'Redis connection error'));
-  conn.on('reconnecting', () => {
-    if (down) return;
-    down = true;
-    log.warn({ redis: where, role }, 'Redis (REDIS_URL) connection lost, reconnecting: telemetry goes on; new MQTT connections, subscriptions and status messages wait for it');
-  });
-  conn.on('ready', () => {
-    if (!down) return;
-    down = false;
-    log.info({ redis: where, role }, 'Redis (REDIS_URL) connection back');
-  });
-  return conn;
+/**
+ * Logs an outage once (warn, when the first of the bus's connections drops) and the return (info, when all are back);
+ * ioredis reconnects and resubscribes by itself. While it is down, a command waits for it: a CONNECT is answered
+ * once Redis is back, unless the device gives up first (its own connect timeout; mqtt.js: 30 s) and tries again.
+ */
+function outageLog(where: string, log: Logger): (conn: Redis, role: string) => Redis {
+  const down = new Set<string>();
+  return (conn, role) => {
+    conn.on('error', (err: Error) => log.debug({ redis: where, role, err: err.message }, 'Redis connection error'));
+    conn.on('reconnecting', () => {
+      if (down.has(role)) return;
+      down.add(role);
+      if (down.size === 1) log.warn({ redis: where }, 'Redis (REDIS_URL) unreachable, reconnecting: telemetry goes on; new MQTT connections, subscriptions and status messages wait for it (a CONNECT is answered once it is back)');
+    });
+    conn.on('ready', () => {
+      if (!down.delete(role) || down.size > 0) return;
+      log.info({ redis: where }, 'Redis (REDIS_URL) reachable again: the MQTT broker shares sessions again');
+    });
+    return conn;
+  };
 }

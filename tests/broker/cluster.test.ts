@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
+import { pino } from 'pino';
 import type { BrokerOptions } from '../../src/broker/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../fixtures/redis.js';
 import { closed, eventually, MemoryRegistry, sleep, startTestBroker, uniqueId, type TestBroker } from './fixture.js';
@@ -27,10 +28,11 @@ afterAll(async () => {
   await redis.close();
 });
 
-/** Two nodes sharing `url` and one registry. */
-async function twoNodes(url = redis.url, opts: Partial<BrokerOptions> = {}): Promise<[TestBroker, TestBroker]> {
+/** Two nodes sharing `url` and one registry; node A logs (at info) into `logs` when given. */
+async function twoNodes(url = redis.url, opts: Partial<BrokerOptions> = {}, logs?: Record<string, unknown>[]): Promise<[TestBroker, TestBroker]> {
   const registry = new MemoryRegistry();
-  const a = await startTestBroker({ redisUrl: url, ...opts }, undefined, registry);
+  const log = logs && pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const a = await startTestBroker({ redisUrl: url, ...opts }, log, registry);
   started.push(a);
   const b = await startTestBroker({ redisUrl: url, ...opts }, undefined, registry);
   started.push(b);
@@ -119,7 +121,8 @@ describe('the broker across nodes while Redis restarts', () => {
   afterAll(async () => { await own.close(); });
 
   it('loses no acknowledged reading, delays new connections until Redis is back, and recovers by itself', async () => {
-    const [a, b] = await twoNodes(own.url, { allowAnonymous: true });
+    const logs: Record<string, unknown>[] = [];
+    const [a, b] = await twoNodes(own.url, { allowAnonymous: true }, logs);
     const d = await a.registry.add(uniqueId('gas'), 'safety', 'gas');
     const device = await a.connectAs(d);
     // A subscriber on node B from before the outage, to see the bus carry messages again afterwards.
@@ -163,5 +166,29 @@ describe('the broker across nodes while Redis restarts', () => {
       return got.length > 0;
     }, 'a message across nodes after the restart', WAIT);
     expect(got[0]).toBe(`${statusTopic} online`);
+
+    // The operator reads the outage once (what still works, what waits) and its end once, naming the Redis.
+    const said = (re: RegExp) => logs.filter((l) => re.test(String(l.msg)));
+    expect(said(/Redis \(REDIS_URL\) unreachable/).map((l) => [l.level, l.redis])).toEqual([[40, own.url]]);
+    expect(said(/Redis \(REDIS_URL\) reachable again/).map((l) => [l.level, l.redis])).toEqual([[30, own.url]]);
   }, 120_000);
+
+  it('closes while Redis is down, without waiting for it', async () => {
+    const [a, b] = await twoNodes(own.url);
+    const d = await a.registry.add(uniqueId('gas'), 'safety', 'gas');
+    await a.connectAs(d);
+    await own.stop();
+    try {
+      // Before: QUIT waited for a Redis that was not there (close never settled) and its rejection went unhandled.
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        Promise.all([a.close(), b.close()]).then(() => 'closed'),
+        new Promise((resolve) => { timer = setTimeout(() => resolve('still closing after 15 s'), 15_000); }),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toBe('closed');
+    } finally {
+      await own.start();
+    }
+  }, 60_000);
 });
