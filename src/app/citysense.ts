@@ -207,6 +207,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
         connectTimeoutMs: config.mqttConnectTimeoutMs,
         keepaliveLimitS: config.mqttKeepaliveLimitS,
         idleTimeoutMs: config.mqttIdleTimeoutMs,
+        redisUrl: config.redisUrl,
       },
     });
     const ports = await broker.start().catch((err: unknown) => { throw listenError(err); });

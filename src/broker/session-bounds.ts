@@ -13,7 +13,7 @@ import type { Client, PublishPacket } from 'aedes';
  *   messages and `maxQueuedBytes` of payload (Mosquitto and EMQX: 1000 messages); past that a message is dropped
  *   for that client id, counted and logged once until its queue is below the bound again.
  * A live clean session keeps nothing in the persistence: what waits for it is in its connection's buffer, bounded
- * in authorizeForward (broker.ts) by `maxBufferedBytes`.
+ * in authorizeForward (subscribe.ts) by `maxBufferedBytes`.
  */
 
 export interface SessionLimits {

@@ -28,7 +28,7 @@ function hostLike(v: string): boolean {
 const OTHER_KNOWN = new Set(['NODE_ENV', 'NODE_OPTIONS', 'DEBUG', 'TZ', 'TEST_LOG_LEVEL', 'CITYSENSE_TEST_INFLUX_URL', 'INFLUXD_BIN']);
 
 /** Variables whose values are secrets: an error names them but never repeats the value. */
-const SECRET = new Set(['ADMIN_TOKEN', 'INFLUX_TOKEN', 'SMTP_URL']);
+const SECRET = new Set(['ADMIN_TOKEN', 'INFLUX_TOKEN', 'SMTP_URL', 'REDIS_URL']);
 
 /** Every setting citysense reads, with its default (README, Configuration). */
 const envSchema = z.object({
@@ -60,6 +60,7 @@ const envSchema = z.object({
   // 0 would end every session at once.
   SESSION_IDLE_TIMEOUT: duration.pipe(z.number().positive('must be longer than 0 (a sign-in session unused this long ends)')).default(30 * 60_000),
   NATS_URL: optionalText.pipe(z.string().regex(/^(nats|tls):\/\/[^\s/?#]+\/?$/, 'a NATS server URL, nats://host:4222').optional()),
+  REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/, error: 'a Redis URL, redis://host:6379 (rediss:// for TLS, redis://:password@host:6379/db)' }).optional()),
   ALERT_SWEEP_SCHEDULE: z.string().trim().refine((v) => validCron(v), 'not a node-cron expression (e.g. */10 * * * * *)').default('*/10 * * * * *'),
   SMTP_URL: optionalText.pipe(z.url({ protocol: /^smtps?$/, error: 'an smtp:// or smtps:// URL (smtp://user:pass@host:587)' }).optional()),
   SMTP_FROM: z.string().trim().min(3).default('citysense <citysense@localhost>'),
@@ -99,6 +100,8 @@ export interface Config {
   sessionIdleMs: number;
   /** NATS server of the event stream (readings and alert transitions on JetStream); off when unset. */
   natsUrl?: string;
+  /** Redis shared by the nodes' MQTT brokers (sessions, subscriptions, retained messages, takeover); in memory when unset. */
+  redisUrl?: string;
   /** Variables the `.env` file sets that citysense does not read (likely typos; the caller warns). */
   unknownDotenvKeys?: readonly string[];
 }
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     backtestMaxReadings: e.BACKTEST_MAX_READINGS,
     sessionIdleMs: e.SESSION_IDLE_TIMEOUT,
     natsUrl: e.NATS_URL,
+    redisUrl: e.REDIS_URL,
     unknownDotenvKeys: Object.keys(fromFile).filter((k) => !(k in envSchema.shape) && !OTHER_KNOWN.has(k)),
   });
 }

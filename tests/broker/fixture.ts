@@ -118,9 +118,11 @@ export function uniqueId(prefix = 'dev'): string {
   return `${prefix}-${process.pid}-${++seq}`;
 }
 
-/** Starts a real broker on an ephemeral port with an in-memory registry and a recording handler (and a silent log unless given one). */
-export async function startTestBroker(opts: Partial<BrokerOptions> = {}, log?: Logger): Promise<TestBroker> {
-  const registry = new MemoryRegistry();
+/**
+ * Starts a real broker on an ephemeral port with an in-memory registry and a recording handler (and a silent log
+ * unless given one); brokers standing for nodes of one installation share a `registry`.
+ */
+export async function startTestBroker(opts: Partial<BrokerOptions> = {}, log?: Logger, registry = new MemoryRegistry()): Promise<TestBroker> {
   const handler = new RecordingHandler();
   const metrics = new Registry();
   const presence: PresenceEvent[] = [];

@@ -41,10 +41,20 @@ describe('configuration', () => {
     ['INFLUX_BUCKET', 'city/'],
     ['NATS_URL', 'http://127.0.0.1:4222'],
     ['NATS_URL', 'nats:4222'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_URL', '127.0.0.1:6379'],
   ])('refuses a malformed %s and names it', (variable, value) => {
     const run = () => loadConfig({ [variable]: value }, emptyDir());
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(new RegExp(`^${variable}:`));
+  });
+
+  it('takes a Redis URL for the broker across nodes, in memory when unset; a bad one is refused without echoing it', () => {
+    expect(loadConfig({}, emptyDir()).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, emptyDir()).redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(loadConfig({ REDIS_URL: 'rediss://:pw@redis.example.org:6380/2' }, emptyDir()).redisUrl).toBe('rediss://:pw@redis.example.org:6380/2');
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@127.0.0.1:6379' }, emptyDir())).toThrow(/^REDIS_URL: a Redis URL/);
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@127.0.0.1:6379' }, emptyDir())).not.toThrow(/hunter2/);
   });
 
   it('takes MQTT_IDLE_TIMEOUT as a duration, 0 for never', () => {
