@@ -14,6 +14,7 @@ import { Presence } from './presence.js';
 import { InboundQos2 } from './qos2.js';
 import { connectViolation, illFormed, keepRepeatedFilters } from './protocol.js';
 import { DEFAULT_SESSION_LIMITS, SessionBounds, describeDrop, type DropReason } from './session-bounds.js';
+import { InflightWindows } from './inflight-window.js';
 import { PUBLISH, PacketSizeGuard } from './size-guard.js';
 import { EMPTY, SINK_TOPIC, drop } from './sink.js';
 
@@ -119,6 +120,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
             return refuseConnect(CONNACK.identifierRejected, 'too many client ids for this device');
           }
           identities.set(client, r.identity);
+          windows.attach(client);
           if (client.clean) qos2.cleanSession(client.id);
           track(client, r.identity);
           if (keepalive === 0) watchIdle(conns.get(client)?.raw, options.idleTimeoutMs, () => {
@@ -152,6 +154,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     (aedes as unknown as { persistence: ConstructorParameters<typeof SessionBounds>[0] }).persistence, limits, dropped,
     (clientId) => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId],
   );
+  const windows = new InflightWindows(aedes, limits, dropped, (clientId) => bounds.queueFull(clientId));
 
   /** Counts messages dropped by a session bound; the first of an episode is logged, naming the client id. */
   function dropped(clientId: string, reason: DropReason, count: number, first: boolean): void {
