@@ -123,24 +123,28 @@ program
 program
   .command('backtest')
   .description('evaluate a rule over a simulator recording, offline (no server): exit 0, or 1 when --expect-fire / --expect-quiet does not hold, 2 on a usage error')
-  .requiredOption('--rule <file.json>', 'a rule body (as POST /api/rules takes it)')
+  .requiredOption('--rule <file.json>', 'a rule body (as POST /api/rules takes it), a rule as GET /api/rules/{id} answers it (the fields the server sets are ignored), or a whole GET /api/rules answer (every rule in it)')
+  .option('--rule-id <id>', 'with a list of rules: backtest only the rule of this id')
   .requiredOption('--recording <file.jsonl>', 'a recording made with simulate --record')
   .option('--catalog <file.json>', 'the sensor catalog (as CATALOG_FILE; default: the built-in one)')
-  .option('--expect-fire', 'exit 1 unless the rule would fire')
-  .option('--expect-quiet', 'exit 1 if the rule would fire')
-  .option('--json', 'print the result as JSON instead of a table')
+  .option('--expect-fire', 'exit 1 unless the rule (every rule backtested) would fire')
+  .option('--expect-quiet', 'exit 1 if the rule (any rule backtested) would fire')
+  .option('--json', 'print the result as JSON instead of a table (an array of results for a list of rules)')
   .action(async (opts, cmd: Command) => {
     if (opts.expectFire && opts.expectQuiet) cmd.error('error: --expect-fire and --expect-quiet exclude each other');
-    const { backtestRecording, formatOffline } = await import('./backtest-offline.js');
+    const { backtestRuleFile, formatOffline } = await import('./backtest-offline.js');
     const { loadCatalog } = await import('../core/index.js');
     try {
-      const result = await backtestRecording(loadCatalog(opts.catalog), opts.rule, opts.recording);
-      process.stdout.write(`${opts.json ? JSON.stringify(result) : formatOffline(result)}\n`);
-      const fired = result.alerts.length > 0;
-      if ((opts.expectFire && !fired) || (opts.expectQuiet && fired)) {
-        process.stderr.write(`citysense: the rule would ${fired ? `fire ${result.alerts.length} times` : 'not fire'} (${opts.expectFire ? '--expect-fire' : '--expect-quiet'})\n`);
-        process.exitCode = 1;
+      const { results, list, ignored } = await backtestRuleFile(loadCatalog(opts.catalog), opts.rule, opts.recording, opts.ruleId);
+      if (ignored.length) process.stderr.write(`citysense: --rule ${opts.rule}: ignored what the server sets (${ignored.join(', ')})\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(list ? results : results[0])}\n`);
+      else process.stdout.write(`${results.map(formatOffline).join('\n\n')}\n`);
+      const failed = results.filter((r) => (opts.expectFire && r.alerts.length === 0) || (opts.expectQuiet && r.alerts.length > 0));
+      for (const r of failed) {
+        const fired = r.alerts.length > 0;
+        process.stderr.write(`citysense: ${list ? `rule ${r.rule}: ` : ''}the rule would ${fired ? `fire ${r.alerts.length} times` : 'not fire'} (${opts.expectFire ? '--expect-fire' : '--expect-quiet'})\n`);
       }
+      if (failed.length > 0) process.exitCode = 1;
     } catch (e) {
       const err = e as Error;
       const usage = ['BacktestUsageError', 'ConfigError'].includes(err.name);

@@ -8,6 +8,7 @@ import { observeAedes } from './events.js';
 import { authorizePublishHook, createAuthorizePublish } from './publish.js';
 import { InboundQos2 } from './qos2.js';
 import { SessionBounds } from './session-bounds.js';
+import { InflightWindows } from './inflight-window.js';
 import { drop } from './sink.js';
 import { createPresence } from './status.js';
 import { subscribeHooks } from './subscribe.js';
@@ -62,6 +63,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     (aedes as unknown as { persistence: ConstructorParameters<typeof SessionBounds>[0] }).persistence, limits, ctx.dropped,
     (clientId) => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId],
   );
+  ctx.windows = new InflightWindows(aedes, limits, ctx.dropped, (clientId) => ctx.bounds.queueFull(clientId));
   ctx.presence = createPresence(ctx);
   observeAedes(ctx);
   const presence = ctx.presence;

@@ -59,6 +59,7 @@ export function connectHooks(ctx: BrokerContext): { preConnect: PreConnect; auth
           return refuseConnect(CONNACK.identifierRejected, 'too many client ids for this device');
         }
         identities.set(client, r.identity);
+        ctx.windows.attach(client);
         if (client.clean) ctx.qos2.cleanSession(client.id);
         track(client, r.identity);
         if (keepalive === 0) watchIdle(conns.get(client)?.raw, options.idleTimeoutMs, () => {

@@ -7,6 +7,7 @@ import { ClientIdOwners } from './client-ids.js';
 import { createBrokerMetrics, type BrokerMetrics } from './metrics.js';
 import type { Presence } from './presence.js';
 import type { InboundQos2 } from './qos2.js';
+import type { InflightWindows } from './inflight-window.js';
 import { DEFAULT_SESSION_LIMITS, describeDrop, type DropReason, type SessionBounds, type SessionLimits } from './session-bounds.js';
 import type { BrokerDeps, BrokerOptions } from './types.js';
 
@@ -34,6 +35,8 @@ export interface BrokerContext {
   /** Set by createBroker once aedes exists; no hook runs before. */
   aedes: Aedes;
   bounds: SessionBounds;
+  /** The in-flight window of each connection (inflight-window.ts). */
+  windows: InflightWindows;
   qos2: InboundQos2;
   presence: Presence;
   /** Reports a refused publish; a failing handler is logged, never thrown into aedes. */
@@ -43,7 +46,7 @@ export interface BrokerContext {
   dropped(clientId: string, reason: DropReason, count: number, first: boolean): void;
 }
 
-/** The shared state; `aedes`, `bounds`, `qos2` and `presence` are filled in by createBroker. */
+/** The shared state; `aedes`, `bounds`, `windows`, `qos2` and `presence` are filled in by createBroker. */
 export function createContext(deps: BrokerDeps): BrokerContext {
   const { handler, options } = deps;
   const log = deps.log.child({ component: 'broker' });
@@ -58,7 +61,7 @@ export function createContext(deps: BrokerDeps): BrokerContext {
     conns: new WeakMap(),
     keepaliveRefused: new WeakSet(),
     owners: new ClientIdOwners(),
-    aedes: late, bounds: late, qos2: late, presence: late,
+    aedes: late, bounds: late, windows: late, qos2: late, presence: late,
     refuse(msg, reason, detail) {
       try {
         handler.refuse(msg, reason, detail);

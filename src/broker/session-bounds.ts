@@ -23,6 +23,8 @@ export interface SessionLimits {
   maxQueuedBytes: number;
   /** Bytes waiting in a live clean session's connection past which messages for it are dropped. */
   maxBufferedBytes: number;
+  /** QoS 1 messages sent to one connection and not yet acknowledged; the rest wait (inflight-window.ts). */
+  maxInflight: number;
 }
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
@@ -31,6 +33,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxQueued: 1000,
   maxQueuedBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 1024 * 1024,
+  maxInflight: 20, // Mosquitto's max_inflight_messages (EMQX: 32)
 };
 
 export type DropReason = 'queue_full' | 'unreleased_full' | 'unreleased_expired';
@@ -90,6 +93,11 @@ export class SessionBounds {
     this.overflowingLive.add(client);
     this.dropped(client.id, 'queue_full', 1, first);
     return false;
+  }
+
+  /** Whether a client id's queue is full (messages for it are being dropped). */
+  queueFull(clientId: string): boolean {
+    return this.overflowing.has(clientId);
   }
 
   /** Whether a new QoS 2 id would pass the client id's bound; `inProgress`: its other ids still with the handler. */

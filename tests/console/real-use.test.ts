@@ -95,6 +95,18 @@ describe('the operator console, as real use found it', () => {
     expect(await page.locator('.device-head .status').getAttribute('data-alert')).toBeNull();
   });
 
+  it("colours a device's status in the devices list by its worst active alert, as its page does", async () => {
+    await page.goto(`${t.httpUrl}/#/devices`);
+    const pill = (id: string) => page.locator(`.devices-table tr[data-device-id="${id}"] .status`);
+    await page.locator(`.devices-table tr[data-device-id="${gas.id}"] .status[data-alert=critical]`).waitFor({ timeout: 20_000 });
+    await expect(pill(gas.id).textContent()).resolves.toContain('critical');
+    const color = (id: string) => pill(id).evaluate((el) => (globalThis as any).getComputedStyle(el).color);
+    expect(await color(gas.id)).toBe('rgb(255, 90, 103)'); // the device page's critical colour, not the green of online
+    expect(await pill(flood.id).getAttribute('data-alert')).toBe('warning');
+    expect(await pill(quiet.id).getAttribute('data-alert')).toBeNull(); // no alert: its plain presence
+    await expect(pill(quiet.id).textContent()).resolves.toBe((await pill(quiet.id).getAttribute('data-status'))!);
+  });
+
   it('sorts the devices list worst alerts first and filters it to devices with alerts', async () => {
     await page.goto(`${t.httpUrl}/#/devices`);
     await page.locator(`tr[data-device-id="${quiet.id}"]`).waitFor();

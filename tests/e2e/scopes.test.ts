@@ -176,6 +176,19 @@ describe('scoped users and tokens', () => {
     expect((await t.api('GET', `/api/dead-letters?cursor=${scoped.body.items[0].id}`, undefined, token)).body.items).toEqual([]);
   });
 
+  it('refuses a scoped admin a taken device id alike inside and outside its scope, naming nothing of the device', async () => {
+    const token = (await t.api('POST', '/api/tokens', { name: 'health registrar', role: 'admin', scope: { domains: ['healthcare'] } })).body.token;
+    const register = (id: string) => t.api('POST', '/api/devices', { id, domain: 'healthcare', type: 'wearable' }, token);
+    const inside = await register(heart.id); // a healthcare device: in the token's scope
+    const outside = await register(gas.id); // a safety device in Xingqing: outside it
+    expect([inside.status, outside.status]).toEqual([409, 409]);
+    const shape = (body: any, id: string) => JSON.stringify(body).replaceAll(id, '{id}');
+    expect(shape(outside.body, gas.id)).toBe(shape(inside.body, heart.id));
+    expect(outside.body).toEqual({ error: { code: 'conflict', message: `device id ${gas.id} is already taken (device ids are city-wide): choose another` } });
+    expect(outside.body.error.message.replace(gas.id, '')).not.toMatch(/safety|Xingqing|scope|exists/i); // no domain, district or detail
+    expect((await t.api('GET', `/api/devices/${gas.id}`, undefined, token)).status).toBe(404); // and the device itself stays unseen
+  });
+
   it('credits acks and resolves by id too: the user id of a person, token:{id} of a token, none for the engine', async () => {
     const detail = (await health.call('GET', `/api/alerts/${healthAlert.id}`)).body;
     expect(detail.acknowledgedById).toBe(health.id);

@@ -1,10 +1,10 @@
 // The city view: district outlines and device points drawn in SVG from their coordinates (no map tiles),
 // coloured by presence and ringed by their most severe active alert.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { SEVERITY_RANK, compareDeviceAlerts, worstAlertByDevice, type DeviceAlerts } from '../lib/alert-board.js';
+import { SEVERITY_RANK, compareDeviceAlerts, type DeviceAlerts } from '../lib/alert-board.js';
 import { BOUNDS, DISTRICTS, RIDGE, RIVER, insidePolygon, type District } from '../lib/districts.js';
+import { useFleet } from '../lib/fleet.js';
 import { formatAgo, formatValue, humanize } from '../lib/format.js';
-import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
 import { deviceHref } from '../lib/router.js';
 import { useSession } from '../lib/session.js';
@@ -92,12 +92,7 @@ function viewOf(shape: District, devices: Placed[], aspect: number): View {
 }
 
 export function CityMapPage() {
-  const session = useSession();
-  useSubscription(session.devices);
-  useEffect(() => void session.devices.refresh(), []);
-  useSubscription(session.board);
-  const catalog = useObservable(session.catalog);
-  const now = useNow(5000);
+  const { session, catalog, now, alerts } = useFleet();
   const [focus, setFocus] = usePersistentState<string>('map.district', '');
   const [domains, setDomains] = usePersistentState<string[]>('map.domains', []);
   const [alertsOnly, setAlertsOnly] = usePersistentState('map.alertsOnly', false);
@@ -114,7 +109,6 @@ export function CityMapPage() {
   }, []);
 
   const devices = session.devices.list();
-  const alerts = worstAlertByDevice(session.board.active.values());
   const visible = devices.filter((d) => (!domains.length || domains.includes(d.domain)) && (!alertsOnly || alerts.has(d.id)));
   const byId = new Map(visible.map((d) => [d.id, d]));
   // Positions change only with the set of devices and their coordinates; status and alerts are read fresh below.
@@ -273,7 +267,7 @@ function Tooltip({ device, at, view, alerts, now }: { device: Device; at: Placed
   const metrics = session.metricsOf(device.domain, device.type);
   return (
     <div class={`map-tip${left > 60 ? ' flip' : ''}`} style={{ left: `${left}%`, top: `${top}%` }}>
-      <div class="map-tip-head"><span class="mono">{device.id}</span> <StatusPill status={device.status} /></div>
+      <div class="map-tip-head"><span class="mono">{device.id}</span> <StatusPill status={device.status} alerts={alerts} /></div>
       <div class="muted small">{humanize(device.type)} · {device.district ?? 'no district'}{at.approximate ? ' · approximate position' : ''}</div>
       <div class="small">{device.lastSeen ? `seen ${formatAgo(device.lastSeen, now)}` : 'never seen'}</div>
       <div class="kvs">

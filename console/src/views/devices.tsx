@@ -1,15 +1,15 @@
 // The fleet: every device with its presence, last seen, latest values and active alerts; filters.
-import { useEffect, useMemo } from 'preact/hooks';
-import { compareDeviceAlerts, worstAlertByDevice } from '../lib/alert-board.js';
+import { useMemo } from 'preact/hooks';
+import { compareDeviceAlerts } from '../lib/alert-board.js';
+import { useFleet } from '../lib/fleet.js';
 import { formatAgo, formatDateTime, formatValue, humanize } from '../lib/format.js';
-import { useNow, useObservable, useSubscription } from '../lib/observable.js';
 import { usePersistentState } from '../lib/persist.js';
 import { deviceHref } from '../lib/router.js';
-import { useSession } from '../lib/session.js';
 import type { Device, DeviceStatus } from '../types.js';
 import { ExportLinks } from './export-links.js';
 import { SeverityIcon } from './icons.js';
 import { StatusPill } from './status.js';
+import { Table } from './table.js';
 
 interface DeviceFilter {
   text: string;
@@ -26,17 +26,11 @@ interface DeviceFilter {
 const NO_FILTER: DeviceFilter = { text: '', domain: '', type: '', district: '', status: '', alerts: false, sort: 'id' };
 const STATUSES: DeviceStatus[] = ['online', 'offline', 'stale'];
 export function DevicesPage() {
-  const session = useSession();
-  useSubscription(session.devices);
-  useEffect(() => void session.devices.refresh(), []);
-  useSubscription(session.board);
-  const catalog = useObservable(session.catalog);
-  const now = useNow(5000);
+  const { session, catalog, now, alerts } = useFleet();
   const [stored, setFilter] = usePersistentState<DeviceFilter>('devices.filter', NO_FILTER);
   const filter: DeviceFilter = { ...NO_FILTER, ...stored }; // a filter kept by an older console lacks the newer fields
   const set = (patch: Partial<DeviceFilter>) => setFilter({ ...filter, ...patch });
   const all = session.devices.list();
-  const alerts = worstAlertByDevice(session.board.active.values());
 
   const districts = useMemo(() => [...new Set(all.map((d) => d.district).filter((d): d is string => !!d))].sort(), [all.length]);
   const types = catalog?.domains.filter((d) => !filter.domain || d.name === filter.domain).flatMap((d) => d.types.map((t) => t.name)) ?? [];
@@ -101,25 +95,13 @@ export function DevicesPage() {
         ) : shown.length === 0 ? (
           <div class="muted pad">{all.length ? 'No device matches these filters.' : 'No devices registered yet (POST /api/devices, or npm run demo).'}</div>
         ) : (
-          <table class="table devices-table">
-            <thead>
-              <tr>
-                <th>Status</th>
-                <th>Device</th>
-                <th>Type</th>
-                <th>District</th>
-                <th>Last seen</th>
-                <th>Latest values</th>
-                <th>Alerts</th>
-              </tr>
-            </thead>
-            <tbody>
+          <Table kind="devices-table" head={['Status', 'Device', 'Type', 'District', 'Last seen', 'Latest values', 'Alerts']}>
               {shown.slice(0, 1000).map((d) => {
                 const metrics = session.metricsOf(d.domain, d.type);
                 const alert = alerts.get(d.id);
                 return (
                   <tr key={d.id} data-device-id={d.id} data-status={d.status} data-alert={alert?.severity ?? ''} class="clickable" onClick={(e) => { if (!(e.target as Element).closest('a')) location.hash = deviceHref(d.id); }}>
-                    <td><StatusPill status={d.status} /></td>
+                    <td><StatusPill status={d.status} alerts={alert} /></td>
                     <td>
                       <a href={deviceHref(d.id)} class="mono">{d.id}</a>
                       {d.name && <div class="muted small">{d.name}</div>}
@@ -143,8 +125,7 @@ export function DevicesPage() {
                   </tr>
                 );
               })}
-            </tbody>
-          </table>
+          </Table>
         )}
       </section>
     </div>

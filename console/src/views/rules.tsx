@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { formatCondition, formatDateTime } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import type { BacktestResult, NewRule, Rule } from '../types.js';
+import { Table } from './table.js';
 
 /** What the API returns that a body does not take back (PUT and POST refuse unknown keys). */
 const READ_ONLY = ['builtin', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy'];
@@ -57,9 +58,7 @@ export function RulesPage() {
           onClose={() => setEditing(undefined)} onSaved={() => { setEditing(undefined); void load(); }} />
       )}
       <section class="panel">
-        <table class="table rules-table">
-          <thead><tr><th>Rule</th><th>Applies to</th><th>Condition</th><th>For</th><th>Severity</th><th>State</th><th /></tr></thead>
-          <tbody>
+        <Table kind="rules-table" head={['Rule', 'Applies to', 'Condition', 'For', 'Severity', 'State', '']}>
             {rules.map((r) => (
               <tr key={r.id} data-rule-id={r.id}>
                 <td>{r.name}<div class="muted small" data-testid="rule-credit">{creditText(r)}</div></td>
@@ -74,8 +73,7 @@ export function RulesPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </Table>
       </section>
     </div>
   );

@@ -74,9 +74,18 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
       if (!catalog.get(input.domain, input.type)) {
         throw new AppError('bad_request', `body domain/type: ${input.domain}/${input.type} is not in the catalog (GET /api/catalog)`);
       }
-      if (registry.get(input.id)) throw new AppError('conflict', `device ${input.id} already exists`, 409);
+      // Ids are city-wide: a taken id is refused alike whether its device is inside the caller's scope or not, and
+      // the answer names no domain, district or detail of it (a scoped admin learns only that the id is taken).
+      const taken = () => new AppError('conflict', `device id ${input.id} is already taken (device ids are city-wide): choose another`, 409);
+      if (registry.get(input.id)) throw taken();
       const { username, password, hash } = issueSecret(input.id);
-      const device = registry.create(input, hash);
+      let device;
+      try {
+        device = registry.create(input, hash);
+      } catch (err) {
+        if (err instanceof AppError && err.status === 409) throw taken(); // registered meanwhile
+        throw err;
+      }
       res.status(201).location(`/api/devices/${encodeURIComponent(device.id)}`).json({ device: view(device), credentials: { username, password } });
     },
   );
