@@ -33,6 +33,7 @@ describe('HAProxy while the shared store is down on every node', () => {
       nodes.push(await startTestApp('sqlite', { ADMIN_TOKEN, INFLUX_URL: influx.url, INFLUX_BUCKET: bucket }, dir));
     }
     const port = (url: string) => Number(new URL(url).port);
+    // These nodes serve no TLS: the shipped mqtts list is given their MQTT port, and this test does not use it.
     lb = await startHaproxy(Object.fromEntries(nodes.map((n, i) => [`node${i + 1}`, { mqttPort: port(n.mqttUrl), httpPort: port(n.httpUrl), mqttsPort: port(n.mqttUrl) }])));
   }, 120_000);
 
