@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need influxd || ! need mosquitto_pub || ! need victoria-metrics || ! need chromium || ! need nats-server; then
+# PostgreSQL's initdb is off the PATH on Debian (/usr/lib/postgresql/15/bin, where tests/fixtures/postgres.ts looks too).
+need_pg() { need initdb || [ -x /usr/lib/postgresql/15/bin/initdb ]; }
+if ! need influxd || ! need mosquitto_pub || ! need victoria-metrics || ! need chromium || ! need nats-server || ! need_pg; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
-    echo "test:all: installing influxdb, mosquitto-clients, victoria-metrics, chromium and nats-server (Debian packages)"
-    (apt-get install -y -qq influxdb mosquitto-clients victoria-metrics chromium nats-server >/dev/null 2>&1) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb mosquitto-clients victoria-metrics chromium nats-server >/dev/null; }
+    echo "test:all: installing influxdb, mosquitto-clients, victoria-metrics, chromium, nats-server and postgresql (Debian packages)"
+    (apt-get install -y -qq influxdb mosquitto-clients victoria-metrics chromium nats-server postgresql >/dev/null 2>&1) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb mosquitto-clients victoria-metrics chromium nats-server postgresql >/dev/null; }
   else
-    echo "test:all: needs influxd (Debian package influxdb), mosquitto_pub (mosquitto-clients), victoria-metrics (its v2 write endpoint tests the InfluxDB 2.x write path), chromium (console tests) and nats-server (the event stream's tests, JetStream); install them, e.g. sudo apt-get install -y influxdb mosquitto-clients victoria-metrics chromium nats-server" >&2
+    echo "test:all: needs influxd (Debian package influxdb), mosquitto_pub (mosquitto-clients), victoria-metrics (its v2 write endpoint tests the InfluxDB 2.x write path), chromium (console tests) nats-server (the event stream's tests, JetStream) and postgresql (15: the PostgreSQL stores' tests); install them, e.g. sudo apt-get install -y influxdb mosquitto-clients victoria-metrics chromium nats-server postgresql" >&2
     exit 1
   fi
 fi
