@@ -1,16 +1,20 @@
-// Every contract of the state several nodes will share that has a PostgreSQL adapter yet, run against
+// Every contract of the state several nodes will share that has a PostgreSQL adapter yet (not yet: the alert store
+// and the notification stores), run against
 // createPostgresStores on a private PostgreSQL 15 cluster (one per file, tests/fixtures/postgres.ts), a new database
 // per test. What only PostgreSQL has (its migrations, run by two nodes at once) is tested at the end.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { createPostgresStores, type PostgresStores } from '../../src/storage/index.js';
+import { openPool } from '../../src/storage/postgres/db.js';
 import { migrate, PG_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../fixtures/postgres.js';
 import type { Opened, Place } from './contract-helpers.js';
 import { deadLetterStoreContract } from './dead-letter-store.contract.js';
 import { deviceRegistryContract } from './device-registry.contract.js';
 import { installationStoreContract } from './installation-store.contract.js';
+import { alertStateStoreContract } from './alert-state-store.contract.js';
 import { positionStoreContract } from './position-store.contract.js';
+import { ruleStoreContract } from './rule-store.contract.js';
+import { silenceStoreContract } from './silence-store.contract.js';
 import { tokenStoreContract } from './token-store.contract.js';
 import { userStoreContract } from './user-store.contract.js';
 
@@ -46,12 +50,15 @@ deadLetterStoreContract('postgres', {
 });
 installationStoreContract('postgres', { place: () => place((s) => ({ installation: s.installation })) });
 positionStoreContract('postgres', { place: () => place((s) => ({ positions: s.positions })) });
+ruleStoreContract('postgres', { place: () => place((s) => ({ rules: s.alertStores.rules })) });
+silenceStoreContract('postgres', { place: () => place((s) => ({ silences: s.alertStores.silences })) });
+alertStateStoreContract('postgres', { place: () => place((s) => ({ state: s.alertStores.state })) });
 userStoreContract('postgres', { open: () => fresh((s) => ({ users: s.users, sessions: s.sessions, tokens: s.tokens })) });
 
 describe('PostgreSQL migrations', () => {
   it('two nodes migrating an empty database at once both succeed and leave one schema, each step run once', async () => {
     const url = await cluster.createDatabase();
-    const pools = [new pg.Pool({ connectionString: url }), new pg.Pool({ connectionString: url })];
+    const pools = [openPool(url), openPool(url)];
     try {
       const ran = await Promise.all(pools.map((p) => migrate(p)));
       expect(ran.sort()).toEqual([0, PG_MIGRATIONS.length]);
@@ -68,10 +75,10 @@ describe('PostgreSQL migrations', () => {
 
   it('refuses a database whose schema is newer than the build, naming both steps', async () => {
     const url = await cluster.createDatabase();
-    const pool = new pg.Pool({ connectionString: url });
+    const pool = openPool(url);
     try {
       await migrate(pool);
-      await expect(migrate(pool, PG_MIGRATIONS.slice(0, 1))).rejects.toThrow(/at step 2, newer than this build knows \(1\)/);
+      await expect(migrate(pool, PG_MIGRATIONS.slice(0, 1))).rejects.toThrow(`at step ${PG_MIGRATIONS.length}, newer than this build knows (1)`);
     } finally {
       await pool.end();
       await cluster.dropDatabase(url);

@@ -91,6 +91,52 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX sessions_last_seen ON sessions (last_seen_at);
     `,
   },
+  {
+    name: "rules, the built-in rules offered, silences, the alert engine's pending conditions, device watermarks and holds",
+    up: `
+      CREATE TABLE alert_rules (
+        seq  BIGINT GENERATED ALWAYS AS IDENTITY,
+        id   TEXT PRIMARY KEY,
+        body JSONB NOT NULL
+      );
+      -- Every built-in rule id ever offered to this database: one deleted or edited by an admin is not offered again.
+      CREATE TABLE builtin_rules_offered (
+        id TEXT PRIMARY KEY
+      );
+      CREATE TABLE alert_silences (
+        id      TEXT PRIMARY KEY,
+        from_ts BIGINT NOT NULL,
+        to_ts   BIGINT NOT NULL,
+        body    JSONB NOT NULL
+      );
+      CREATE INDEX alert_silences_from ON alert_silences (from_ts);
+
+      CREATE TABLE alert_pending (
+        rule_id   TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        since     BIGINT NOT NULL,
+        value     DOUBLE PRECISION NOT NULL,
+        last_at   BIGINT NOT NULL,
+        due_at    BIGINT NOT NULL,
+        PRIMARY KEY (rule_id, device_id)
+      );
+      CREATE TABLE alert_devices (
+        device_id  TEXT PRIMARY KEY,
+        domain     TEXT NOT NULL,
+        type       TEXT NOT NULL,
+        district   TEXT,
+        last_ts    BIGINT NOT NULL,
+        last_seen  BIGINT NOT NULL,
+        registered BOOLEAN NOT NULL,
+        left_at    BIGINT
+      );
+      CREATE TABLE alert_holds (
+        rule_id   TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        PRIMARY KEY (rule_id, device_id)
+      );
+    `,
+  },
 ];
 
 // The session advisory lock every node takes around its migration run (an arbitrary, fixed 64-bit key).

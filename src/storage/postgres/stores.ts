@@ -1,13 +1,17 @@
+import type { AlertStateStore, RuleStore, SilenceStore } from '../alert-ports.js';
 import type { Async } from '../async.js';
 import type { DeadLetterStore, DeviceRegistry, InstallationStore, PositionStore, TokenStore } from '../ports.js';
 import type { SessionStore, UserStore } from '../user-ports.js';
+import { createPgAlertStateStore } from './alert-state.js';
 import { openPool } from './db.js';
 import { createPgDeadLetterStore } from './dead-letters.js';
 import { createPgDeviceRegistry } from './devices.js';
 import { createPgInstallationStore } from './installation.js';
 import { migrate } from './migrations.js';
 import { createPgPositionStore } from './positions.js';
+import { createPgRuleStore } from './rules.js';
 import { createPgSessionStore } from './sessions.js';
+import { createPgSilenceStore } from './silences.js';
 import { createPgTokenStore } from './tokens.js';
 import { createPgUserStore } from './users.js';
 
@@ -27,6 +31,8 @@ export interface PostgresStores {
   deadLetters: Async<DeadLetterStore>;
   installation: Async<InstallationStore>;
   positions: Async<PositionStore>;
+  /** Rules, silences and the engine's pending/hold state; the alert store (alerts and their transitions) is not here yet. */
+  alertStores: { rules: Async<RuleStore>; silences: Async<SilenceStore>; state: Async<AlertStateStore> };
   /** Ends the pool's connections; calling it again does nothing. */
   close(): Promise<void>;
 }
@@ -54,6 +60,7 @@ export async function createPostgresStores(databaseUrl: string, opts: PostgresSt
     deadLetters: createPgDeadLetterStore(pool, opts.deadLetterMaxRows, opts.deadLetterMaxBytes),
     installation: createPgInstallationStore(pool),
     positions: createPgPositionStore(pool),
+    alertStores: { rules: createPgRuleStore(pool), silences: createPgSilenceStore(pool), state: createPgAlertStateStore(pool) },
     async close() {
       if (closed) return;
       closed = true;
