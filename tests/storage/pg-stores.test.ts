@@ -1,9 +1,9 @@
-// Every contract of the state several nodes will share that has a PostgreSQL adapter yet (not yet: the alert store
-// and the notification stores), run against
+// Every contract of the state several nodes will share that has a PostgreSQL adapter yet (not yet: the notification
+// stores), run against
 // createPostgresStores on a private PostgreSQL 15 cluster (one per file, tests/fixtures/postgres.ts), a new database
 // per test. What only PostgreSQL has (its migrations, run by two nodes at once) is tested at the end.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createPostgresStores, type PostgresStores } from '../../src/storage/index.js';
+import { createPostgresStores, type NewAlert, type PostgresStores } from '../../src/storage/index.js';
 import { openPool } from '../../src/storage/postgres/db.js';
 import { migrate, PG_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../fixtures/postgres.js';
@@ -12,6 +12,7 @@ import { deadLetterStoreContract } from './dead-letter-store.contract.js';
 import { deviceRegistryContract } from './device-registry.contract.js';
 import { installationStoreContract } from './installation-store.contract.js';
 import { alertStateStoreContract } from './alert-state-store.contract.js';
+import { alertStoreContract } from './alert-store.contract.js';
 import { positionStoreContract } from './position-store.contract.js';
 import { ruleStoreContract } from './rule-store.contract.js';
 import { silenceStoreContract } from './silence-store.contract.js';
@@ -52,8 +53,61 @@ installationStoreContract('postgres', { place: () => place((s) => ({ installatio
 positionStoreContract('postgres', { place: () => place((s) => ({ positions: s.positions })) });
 ruleStoreContract('postgres', { place: () => place((s) => ({ rules: s.alertStores.rules })) });
 silenceStoreContract('postgres', { place: () => place((s) => ({ silences: s.alertStores.silences })) });
+alertStoreContract('postgres', { place: () => place((s) => ({ alerts: s.alertStores.alerts })) });
 alertStateStoreContract('postgres', { place: () => place((s) => ({ state: s.alertStores.state })) });
 userStoreContract('postgres', { open: () => fresh((s) => ({ users: s.users, sessions: s.sessions, tokens: s.tokens })) });
+
+describe('PostgreSQL alert eventIds', () => {
+  const newAlert = (deviceId: string): NewAlert => ({
+    ruleId: 'carbon-monoxide', ruleName: 'carbon monoxide', deviceId, domain: 'safety', type: 'gas', district: null, metric: 'co',
+    severity: 'critical', state: 'firing', message: 'co', value: 60, threshold: 50, firedAt: 1_000, acknowledgedAt: null, acknowledgedBy: null,
+    resolvedAt: null, resolvedBy: null, lastValue: 60, lastValueAt: 1_000, silenced: false,
+  });
+
+  it('are handed out in commit order across nodes: a transition waits for one that took its eventId earlier and has not committed', async () => {
+    const url = await cluster.createDatabase();
+    const node = await createPostgresStores(url);
+    const other = openPool(url); // another node, in the middle of a transition: eventId taken, not yet committed
+    const c = await other.connect();
+    try {
+      await c.query('BEGIN');
+      const taken = (await c.query<{ last: number }>('UPDATE alert_event_counter SET last = last + 1 RETURNING last')).rows[0]!.last;
+      await c.query("INSERT INTO alert_events (event_id, alert_id, kind, at, value, actor, alert) VALUES ($1, 0, 'fired', 1, 1, 'system', '{}')", [taken]);
+      const order: string[] = [];
+      const opening = node.alertStores.alerts.open(newAlert('gas-1'), { kind: 'fired', at: 2, value: 60, actor: 'system' })
+        .then((a) => { order.push('this node opened'); return a; });
+      await new Promise((r) => setTimeout(r, 500));
+      // A reader now must not see a later eventId while the earlier one can still commit: it would resume past it.
+      expect((await node.alertStores.alerts.eventsAfter(0, 10)).map((e) => e.eventId)).toEqual([]);
+      order.push('other node committed');
+      await c.query('COMMIT');
+      const a = await opening;
+      expect(order).toEqual(['other node committed', 'this node opened']);
+      expect(a.eventId).toBe(taken + 1);
+      expect((await node.alertStores.alerts.eventsAfter(0, 10)).map((e) => e.eventId)).toEqual([taken, taken + 1]);
+    } finally {
+      c.release();
+      await other.end();
+      await node.close();
+      await cluster.dropDatabase(url);
+    }
+  });
+
+  it('stay strictly increasing and unique when two nodes record transitions at once', async () => {
+    const url = await cluster.createDatabase();
+    const nodes = [await createPostgresStores(url), await createPostgresStores(url)];
+    try {
+      const opened = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+        nodes[i % 2]!.alertStores.alerts.open(newAlert(`gas-${i}`), { kind: 'fired', at: i, value: 60, actor: 'system' })));
+      const events = await nodes[0]!.alertStores.alerts.eventsAfter(0, 100);
+      expect(events.map((e) => e.eventId)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(new Set(opened.map((a) => a.eventId)).size).toBe(40);
+    } finally {
+      for (const n of nodes) await n.close();
+      await cluster.dropDatabase(url);
+    }
+  });
+});
 
 describe('PostgreSQL migrations', () => {
   it('two nodes migrating an empty database at once both succeed and leave one schema, each step run once', async () => {

@@ -137,6 +137,46 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    name: 'alerts, their transitions and the eventId counter',
+    up: `
+      -- Filterable fields in columns, the whole alert as JSON (a new field needs no migration).
+      CREATE TABLE alerts (
+        id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        rule_id   TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        domain    TEXT NOT NULL,
+        severity  TEXT NOT NULL,
+        state     TEXT NOT NULL,
+        fired_at  BIGINT NOT NULL,
+        event_id  BIGINT NOT NULL,
+        body      JSONB NOT NULL
+      );
+      CREATE INDEX alerts_active ON alerts (id) WHERE state <> 'resolved';
+      CREATE INDEX alerts_state ON alerts (state, id);
+      CREATE INDEX alerts_device ON alerts (device_id, id);
+      CREATE INDEX alerts_pair ON alerts (rule_id, device_id) WHERE state <> 'resolved';
+
+      -- eventIds come from the one-row counter, updated in each transition's transaction (alerts.ts says why).
+      CREATE TABLE alert_event_counter (
+        only_row BOOLEAN PRIMARY KEY DEFAULT true CHECK (only_row),
+        last     BIGINT NOT NULL
+      );
+      INSERT INTO alert_event_counter (last) VALUES (0);
+      CREATE TABLE alert_events (
+        event_id BIGINT PRIMARY KEY,
+        alert_id BIGINT NOT NULL,
+        kind     TEXT NOT NULL,
+        at       BIGINT NOT NULL,
+        value    DOUBLE PRECISION,
+        actor    TEXT NOT NULL,
+        actor_id TEXT,
+        note     TEXT,
+        alert    JSONB NOT NULL
+      );
+      CREATE INDEX alert_events_alert ON alert_events (alert_id, event_id);
+    `,
+  },
 ];
 
 // The session advisory lock every node takes around its migration run (an arbitrary, fixed 64-bit key).

@@ -1,8 +1,9 @@
-import type { AlertStateStore, RuleStore, SilenceStore } from '../alert-ports.js';
+import type { AlertStateStore, AlertStore, RuleStore, SilenceStore } from '../alert-ports.js';
 import type { Async } from '../async.js';
 import type { DeadLetterStore, DeviceRegistry, InstallationStore, PositionStore, TokenStore } from '../ports.js';
 import type { SessionStore, UserStore } from '../user-ports.js';
 import { createPgAlertStateStore } from './alert-state.js';
+import { createPgAlertStore } from './alerts.js';
 import { openPool } from './db.js';
 import { createPgDeadLetterStore } from './dead-letters.js';
 import { createPgDeviceRegistry } from './devices.js';
@@ -31,8 +32,8 @@ export interface PostgresStores {
   deadLetters: Async<DeadLetterStore>;
   installation: Async<InstallationStore>;
   positions: Async<PositionStore>;
-  /** Rules, silences and the engine's pending/hold state; the alert store (alerts and their transitions) is not here yet. */
-  alertStores: { rules: Async<RuleStore>; silences: Async<SilenceStore>; state: Async<AlertStateStore> };
+  /** Alerts and their transitions, rules, silences and the engine's pending/hold state. */
+  alertStores: { alerts: Async<AlertStore>; rules: Async<RuleStore>; silences: Async<SilenceStore>; state: Async<AlertStateStore> };
   /** Ends the pool's connections; calling it again does nothing. */
   close(): Promise<void>;
 }
@@ -60,7 +61,8 @@ export async function createPostgresStores(databaseUrl: string, opts: PostgresSt
     deadLetters: createPgDeadLetterStore(pool, opts.deadLetterMaxRows, opts.deadLetterMaxBytes),
     installation: createPgInstallationStore(pool),
     positions: createPgPositionStore(pool),
-    alertStores: { rules: createPgRuleStore(pool), silences: createPgSilenceStore(pool), state: createPgAlertStateStore(pool) },
+    alertStores: {
+      alerts: createPgAlertStore(pool), rules: createPgRuleStore(pool), silences: createPgSilenceStore(pool), state: createPgAlertStateStore(pool) },
     async close() {
       if (closed) return;
       closed = true;
