@@ -1,5 +1,4 @@
-// Every contract of the state several nodes will share that has a PostgreSQL adapter yet (not yet: the notification
-// stores), run against
+// Every contract of the state several nodes will share, run against
 // createPostgresStores on a private PostgreSQL 15 cluster (one per file, tests/fixtures/postgres.ts), a new database
 // per test. What only PostgreSQL has (its migrations, run by two nodes at once) is tested at the end.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -11,6 +10,7 @@ import type { Opened, Place } from './contract-helpers.js';
 import { deadLetterStoreContract } from './dead-letter-store.contract.js';
 import { deviceRegistryContract } from './device-registry.contract.js';
 import { installationStoreContract } from './installation-store.contract.js';
+import { notificationStoreContract } from './notification-store.contract.js';
 import { alertStateStoreContract } from './alert-state-store.contract.js';
 import { alertStoreContract } from './alert-store.contract.js';
 import { positionStoreContract } from './position-store.contract.js';
@@ -20,8 +20,13 @@ import { tokenStoreContract } from './token-store.contract.js';
 import { userStoreContract } from './user-store.contract.js';
 
 let cluster: PrivatePostgres;
+/** Stores a contract leaves open (the notification contract has no teardown): closed before the cluster stops. */
+const lingering: PostgresStores[] = [];
 beforeAll(async () => { cluster = await startPrivatePostgres(); }, 120_000);
-afterAll(async () => { await cluster?.close(); }, 60_000);
+afterAll(async () => {
+  for (const s of lingering) await s.close();
+  await cluster?.close();
+}, 60_000);
 
 type Opts = Parameters<typeof createPostgresStores>[1];
 
@@ -55,6 +60,13 @@ ruleStoreContract('postgres', { place: () => place((s) => ({ rules: s.alertStore
 silenceStoreContract('postgres', { place: () => place((s) => ({ silences: s.alertStores.silences })) });
 alertStoreContract('postgres', { place: () => place((s) => ({ alerts: s.alertStores.alerts })) });
 alertStateStoreContract('postgres', { place: () => place((s) => ({ state: s.alertStores.state })) });
+notificationStoreContract('postgres', {
+  async open() {
+    const s = await createPostgresStores(await cluster.createDatabase());
+    lingering.push(s);
+    return { stores: s.notificationStores, alerts: s.alertStores.alerts };
+  },
+});
 userStoreContract('postgres', { open: () => fresh((s) => ({ users: s.users, sessions: s.sessions, tokens: s.tokens })) });
 
 describe('PostgreSQL alert eventIds', () => {

@@ -1,6 +1,7 @@
 import type { Alert, AlertEvent, AlertListFilter, AlertStore, NewAlert, RecordHook, Transition, TransitionInput } from '../alert-ports.js';
 import type { Async } from '../async.js';
 import { inTransaction, type PgClient, type PgPool } from './db.js';
+import type { HookScope } from './hook-scope.js';
 
 interface AlertRow { id: number; event_id: number; body: Omit<Alert, 'id' | 'eventId'> }
 interface EventRow {
@@ -36,10 +37,10 @@ const lockPair = (c: PgClient, ruleId: string, deviceId: string) =>
   c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [ruleId, deviceId]);
 
 /** Alerts and their transitions on PostgreSQL (`alerts`, `alert_events`, `alert_event_counter`). */
-export function createPgAlertStore(pool: PgPool): Async<AlertStore> {
+export function createPgAlertStore(pool: PgPool, scope: HookScope): Async<AlertStore> {
   let recordHook: RecordHook | undefined;
 
-  /** Writes the transition and the alert's new row; runs the hook inside the transaction (it throws: all rolls back). */
+  /** Writes the transition and the alert's new row; runs the hook inside the transaction (hook-scope.ts; it throws: all rolls back). */
   async function record(c: PgClient, a: Alert, t: TransitionInput): Promise<Alert> {
     const eventId = await nextEventId(c);
     const saved: Alert = { ...a, eventId };
@@ -48,7 +49,8 @@ export function createPgAlertStore(pool: PgPool): Async<AlertStore> {
       [eventId, a.id, t.kind, t.at, t.value, t.actor, t.actorId ?? null, t.note ?? null, bodyOf(saved)],
     );
     await c.query('UPDATE alerts SET state = $1, severity = $2, event_id = $3, body = $4 WHERE id = $5', [a.state, a.severity, eventId, bodyOf(saved), a.id]);
-    if (recordHook) recordHook({ ...t, eventId, alertId: a.id, alert: saved });
+    const hook = recordHook;
+    if (hook) await scope.runHook(c, () => hook({ ...t, eventId, alertId: a.id, alert: saved }));
     return saved;
   }
 

@@ -177,6 +177,51 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX alert_events_alert ON alert_events (alert_id, event_id);
     `,
   },
+  {
+    name: 'notifications: contact points, policies, outbox, delivery attempts, timers',
+    up: `
+      CREATE TABLE contact_points (
+        seq  BIGINT GENERATED ALWAYS AS IDENTITY,
+        id   TEXT PRIMARY KEY,
+        body JSONB NOT NULL
+      );
+      CREATE TABLE notification_policies (
+        seq  BIGINT GENERATED ALWAYS AS IDENTITY,
+        id   TEXT PRIMARY KEY,
+        body JSONB NOT NULL
+      );
+      -- One row per notification to one contact point; its id is the webhook-id, the same on every try.
+      CREATE TABLE notification_outbox (
+        seq              BIGINT GENERATED ALWAYS AS IDENTITY,
+        id               TEXT PRIMARY KEY,
+        alert_id         BIGINT,
+        contact_point_id TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        next_at          BIGINT NOT NULL,
+        created_at       BIGINT NOT NULL,
+        body             JSONB NOT NULL
+      );
+      CREATE INDEX notification_outbox_due ON notification_outbox (next_at) WHERE status = 'pending';
+      CREATE INDEX notification_outbox_alert ON notification_outbox (alert_id, created_at);
+      CREATE TABLE notification_attempts (
+        delivery_id TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        at          BIGINT NOT NULL,
+        status      TEXT NOT NULL,
+        http_status INTEGER,
+        error       TEXT,
+        PRIMARY KEY (delivery_id, attempt)
+      );
+      CREATE TABLE notification_timers (
+        alert_id  BIGINT NOT NULL,
+        policy_id TEXT NOT NULL,
+        kind      TEXT NOT NULL CHECK (kind IN ('repeat', 'escalate')),
+        due_at    BIGINT NOT NULL,
+        PRIMARY KEY (alert_id, policy_id, kind)
+      );
+      CREATE INDEX notification_timers_due ON notification_timers (due_at);
+    `,
+  },
 ];
 
 // The session advisory lock every node takes around its migration run (an arbitrary, fixed 64-bit key).

@@ -1,5 +1,6 @@
 import type { AlertStateStore, AlertStore, RuleStore, SilenceStore } from '../alert-ports.js';
 import type { Async } from '../async.js';
+import type { ContactPointStore, OutboxStore, PolicyStore } from '../notify-ports.js';
 import type { DeadLetterStore, DeviceRegistry, InstallationStore, PositionStore, TokenStore } from '../ports.js';
 import type { SessionStore, UserStore } from '../user-ports.js';
 import { createPgAlertStateStore } from './alert-state.js';
@@ -7,8 +8,10 @@ import { createPgAlertStore } from './alerts.js';
 import { openPool } from './db.js';
 import { createPgDeadLetterStore } from './dead-letters.js';
 import { createPgDeviceRegistry } from './devices.js';
+import { createHookScope } from './hook-scope.js';
 import { createPgInstallationStore } from './installation.js';
 import { migrate } from './migrations.js';
+import { createPgNotificationStores } from './notify-stores.js';
 import { createPgPositionStore } from './positions.js';
 import { createPgRuleStore } from './rules.js';
 import { createPgSessionStore } from './sessions.js';
@@ -34,6 +37,8 @@ export interface PostgresStores {
   positions: Async<PositionStore>;
   /** Alerts and their transitions, rules, silences and the engine's pending/hold state. */
   alertStores: { alerts: Async<AlertStore>; rules: Async<RuleStore>; silences: Async<SilenceStore>; state: Async<AlertStateStore> };
+  /** Contact points, policies, the outbox: what a record hook enqueues joins the transition's transaction (hook-scope.ts). */
+  notificationStores: { contactPoints: Async<ContactPointStore>; policies: Async<PolicyStore>; outbox: Async<OutboxStore> };
   /** Ends the pool's connections; calling it again does nothing. */
   close(): Promise<void>;
 }
@@ -53,6 +58,7 @@ export async function createPostgresStores(databaseUrl: string, opts: PostgresSt
     throw new Error(`cannot open PostgreSQL database ${where.host}${where.pathname}: ${(err as Error).message}`, { cause: err });
   }
   let closed = false;
+  const scope = createHookScope(pool);
   return {
     devices: createPgDeviceRegistry(pool),
     tokens: createPgTokenStore(pool),
@@ -62,7 +68,8 @@ export async function createPostgresStores(databaseUrl: string, opts: PostgresSt
     installation: createPgInstallationStore(pool),
     positions: createPgPositionStore(pool),
     alertStores: {
-      alerts: createPgAlertStore(pool), rules: createPgRuleStore(pool), silences: createPgSilenceStore(pool), state: createPgAlertStateStore(pool) },
+      alerts: createPgAlertStore(pool, scope), rules: createPgRuleStore(pool), silences: createPgSilenceStore(pool), state: createPgAlertStateStore(pool) },
+    notificationStores: createPgNotificationStores(pool, scope),
     async close() {
       if (closed) return;
       closed = true;
