@@ -22,8 +22,12 @@ const toLetter = (r: LetterRow): StoredDeadLetter => ({
 /** The payload bytes all dead letters together may hold by default (each keeps up to 64 KiB, for replay). */
 const DEAD_LETTER_MAX_BYTES = 256 * 1024 * 1024;
 
-// Taken (per transaction) by every add that enforces the bound, so two nodes adding at once do not both trim.
-const BOUND_LOCK = 0x63697479_0002n.toString();
+const ADD = `WITH added AS (
+    INSERT INTO dead_letters (received_at, device_id, topic, reason, detail, payload)
+    SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+    RETURNING octet_length(payload) AS b)
+  SELECT (SELECT count(*) FROM dead_letters) + (SELECT count(*) FROM added) AS n,
+         (SELECT coalesce(sum(octet_length(payload)), 0) FROM dead_letters) + (SELECT coalesce(sum(b), 0) FROM added) AS bytes`;
 
 const PURGE_EXTRA = 'DELETE FROM dead_letters WHERE id <= (SELECT id FROM dead_letters ORDER BY id DESC LIMIT 1 OFFSET $1)';
 // The newest letters whose payloads add up to $1 bytes stay; every older one goes.
@@ -36,26 +40,22 @@ const deleted = async (q: Queryable, sql: string, params: unknown[]) => (await q
 /**
  * Refused messages on the `dead_letters` table (PostgreSQL), newest first, bounded as the SQLite adapter is: past
  * `maxRows` letters or `maxBytes` of payloads an add removes the oldest, down to 1% below the bound. The totals are
- * counted in the database (every node adds to the same table), in the add's transaction.
+ * counted in the database (every node adds to the same table), by the add's own statement.
  */
 export function createPgDeadLetterStore(pool: PgPool, maxRows = 100_000, maxBytes = DEAD_LETTER_MAX_BYTES): Async<DeadLetterStore> {
   return {
     async add(letters: readonly DeadLetter[]) {
       if (letters.length === 0) return;
-      await inTransaction(pool, async (c) => {
-        await c.query(
-          `INSERT INTO dead_letters (received_at, device_id, topic, reason, detail, payload)
-           SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-          [letters.map((l) => l.receivedAt), letters.map((l) => l.deviceId), letters.map((l) => l.topic),
-            letters.map((l) => l.reason), letters.map((l) => l.detail), letters.map((l) => l.payload)],
-        );
-        await c.query('SELECT pg_advisory_xact_lock($1)', [BOUND_LOCK]);
-        const { rows } = await c.query<{ n: number; bytes: number }>(
-          'SELECT count(*)::int8 AS n, coalesce(sum(octet_length(payload)), 0)::int8 AS bytes FROM dead_letters',
-        );
-        if (rows[0]!.n > maxRows) await c.query(PURGE_EXTRA, [Math.max(maxRows - Math.ceil(maxRows / 100), 0)]);
-        if (rows[0]!.bytes > maxBytes) await c.query(PURGE_BYTES, [maxBytes - Math.ceil(maxBytes / 100)]);
-      });
+      // One statement (one round trip, its own commit): the insert, and the totals it leaves (the table as the
+      // statement found it plus what it inserted).
+      const { rows } = await pool.query<{ n: number; bytes: number }>(ADD, [
+        letters.map((l) => l.receivedAt), letters.map((l) => l.deviceId), letters.map((l) => l.topic),
+        letters.map((l) => l.reason), letters.map((l) => l.detail), letters.map((l) => l.payload),
+      ]);
+      const { n, bytes } = rows[0]!;
+      // Trimming twice (two nodes past the bound at once) leaves what trimming once does.
+      if (n > maxRows) await pool.query(PURGE_EXTRA, [Math.max(maxRows - Math.ceil(maxRows / 100), 0)]);
+      if (bytes > maxBytes) await pool.query(PURGE_BYTES, [maxBytes - Math.ceil(maxBytes / 100)]);
     },
     async select(sel, { after, limit }) {
       const params: unknown[] = [after];
