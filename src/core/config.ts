@@ -125,6 +125,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(variable, SECRET.has(variable) ? issue.message : `${issue.message} (got ${JSON.stringify(merged[variable])})`);
   }
   const e = result.data;
+  // PostgreSQL stores exist (storage's createPostgresStores) but the app does not use them yet: refuse, never ignore.
+  if (env.DATABASE_URL || fromFile.DATABASE_URL) {
+    throw new ConfigError('DATABASE_URL', 'DATABASE_URL is not supported yet (the shared state stays in DATA_DIR/citysense.db): unset it');
+  }
   const tls = [e.MQTTS_PORT, e.TLS_CERT, e.TLS_KEY];
   if (tls.some((v) => v !== undefined) && !tls.every((v) => v !== undefined)) {
     const missing = (['MQTTS_PORT', 'TLS_CERT', 'TLS_KEY'] as const).filter((_, i) => tls[i] === undefined);

@@ -7,3 +7,5 @@ export { createSqliteStores, type SqliteStores, type SqliteStoresOptions } from 
 export { createSqliteReadingStore, type SqliteReadingStore } from './sqlite/readings.js';
 export { createSqliteSpoolStore } from './sqlite/spool.js';
 export { createInfluxReadingStore, type InfluxStoreOptions } from './influx/reading-store.js';
+export type { Async } from './async.js';
+export { createPostgresStores, type PostgresStores, type PostgresStoresOptions } from './postgres/stores.js';

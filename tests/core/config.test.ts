@@ -113,6 +113,15 @@ describe('configuration', () => {
     expect(c.influx).toEqual({ url: 'http://127.0.0.1:8086', token: '', org: '', bucket: 'city/autogen' });
   });
 
+  it('refuses DATABASE_URL, from the environment or .env, rather than ignore it: it is not supported yet', () => {
+    const url = 'postgres://citysense@db.example/citysense';
+    expect(() => loadConfig({ DATABASE_URL: url }, emptyDir())).toThrow(/^DATABASE_URL: DATABASE_URL is not supported yet/);
+    const dir = emptyDir();
+    writeFileSync(join(dir, '.env'), `DATABASE_URL=${url}\n`);
+    expect(() => loadConfig({}, dir)).toThrow(ConfigError);
+    expect(() => loadConfig({ DATABASE_URL: '' }, emptyDir())).not.toThrow();
+  });
+
   it('names a catalog file that does not exist', () => {
     expect(() => loadConfig({ CATALOG_FILE: 'nope.json' }, emptyDir())).toThrow(/^CATALOG_FILE: file not found/);
   });

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { AlertStateStore, DeviceWatermark, PendingState } from '../../src/storage/index.js';
-import { placeKeeper, type Place } from './contract-helpers.js';
+import { placeKeeper, type Either, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once (a restart). */
 export interface AlertStateStoreSubject {
-  place(): Promise<Place<{ state: AlertStateStore }>>;
+  place(): Promise<Place<{ state: Either<AlertStateStore> }>>;
 }
 
 const T = Date.UTC(2026, 11, 1, 9, 0, 0);

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { AlertEvent, NewAlert, TransitionInput } from '../../src/core/index.js';
 import type { AlertStore } from '../../src/storage/index.js';
-import { failure, placeKeeper, type Place } from './contract-helpers.js';
+import { failure, placeKeeper, type Either, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once (a restart). */
 export interface AlertStoreSubject {
-  place(): Promise<Place<{ alerts: AlertStore }>>;
+  place(): Promise<Place<{ alerts: Either<AlertStore> }>>;
 }
 
 const fresh = (i: number, over: Partial<NewAlert> = {}): NewAlert => ({

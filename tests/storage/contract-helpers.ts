@@ -1,3 +1,5 @@
+import type { Async } from '../../src/storage/index.js';
+
 /**
  * The error a call that should fail throws or rejects with. Awaited, so a contract reads the same against a
  * synchronous adapter (better-sqlite3) and an asynchronous one.
@@ -47,3 +49,6 @@ export function placeKeeper<T>(newPlace: () => Promise<Place<T>>) {
     },
   };
 }
+
+/** A port as a contract takes it: the synchronous one (SQLite) or its asynchronous twin (PostgreSQL). */
+export type Either<P> = P | Async<P>;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { DeadLetter } from '../../src/core/index.js';
 import type { DeadLetterStore } from '../../src/storage/index.js';
+import type { Either } from './contract-helpers.js';
 
 /** The bound an adapter is opened with (absent: its defaults, 100k letters and 256 MiB of payloads). */
 export interface DeadLetterBound {
@@ -10,7 +11,7 @@ export interface DeadLetterBound {
 
 /** A dead-letter store on a new, empty database per call, and how to close it. */
 export interface DeadLetterStoreSubject {
-  open(bound?: DeadLetterBound): Promise<{ deadLetters: DeadLetterStore; close(): Promise<void> | void }>;
+  open(bound?: DeadLetterBound): Promise<{ deadLetters: Either<DeadLetterStore>; close(): Promise<void> | void }>;
 }
 
 /**
@@ -23,13 +24,13 @@ export function deadLetterStoreContract(name: string, subject: DeadLetterStoreSu
     afterEach(async () => {
       while (opened.length) await opened.pop()!.close();
     });
-    async function open(bound?: DeadLetterBound): Promise<DeadLetterStore> {
+    async function open(bound?: DeadLetterBound): Promise<Either<DeadLetterStore>> {
       const s = await subject.open(bound);
       opened.push(s);
       return s.deadLetters;
     }
     /** Every letter kept, newest first. */
-    const everything = async (store: DeadLetterStore) => store.list({ limit: 1_000_000 });
+    const everything = async (store: Either<DeadLetterStore>) => store.list({ limit: 1_000_000 });
 
     describe('listing and purging', () => {
       const letter = (i: number, reason: DeadLetter['reason'] = 'out_of_range'): DeadLetter => ({

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AppError } from '../../src/core/index.js';
 import type { DeviceRegistry } from '../../src/storage/index.js';
-import { failure } from './contract-helpers.js';
+import { failure, type Either } from './contract-helpers.js';
 
 /** A device registry on a new, empty database per test, and how to close it. */
 export interface DeviceRegistrySubject {
-  open(): Promise<{ devices: DeviceRegistry; close(): Promise<void> | void }>;
+  open(): Promise<{ devices: Either<DeviceRegistry>; close(): Promise<void> | void }>;
 }
 
 /**
@@ -15,7 +15,7 @@ export interface DeviceRegistrySubject {
 export function deviceRegistryContract(name: string, subject: DeviceRegistrySubject): void {
   describe(`DeviceRegistry contract: ${name}`, () => {
     let s: Awaited<ReturnType<DeviceRegistrySubject['open']>>;
-    let devices: DeviceRegistry;
+    let devices: Either<DeviceRegistry>;
     beforeEach(async () => {
       s = await subject.open();
       devices = s.devices;

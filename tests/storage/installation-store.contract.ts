@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { InstallationStore } from '../../src/storage/index.js';
-import { placeKeeper, type Place } from './contract-helpers.js';
+import { placeKeeper, type Either, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once. */
 export interface InstallationStoreSubject {
-  place(): Promise<Place<{ installation: InstallationStore }>>;
+  place(): Promise<Place<{ installation: Either<InstallationStore> }>>;
 }
 
 /**

@@ -1,11 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { AppError, type NewAlert } from '../../src/core/index.js';
-import type { AlertStore, ContactPoint, Delivery, NotificationPolicy, NotificationStores } from '../../src/storage/index.js';
-import { failure } from './contract-helpers.js';
+import type { AlertStore, ContactPoint, ContactPointStore, Delivery, NotificationPolicy, OutboxStore, PolicyStore } from '../../src/storage/index.js';
+import { failure, type Either } from './contract-helpers.js';
 
 /** How a test file hands its adapter to the contract: the notification stores and the alert store on the same database. */
 export interface NotificationContractSubject {
-  open(): Promise<{ stores: NotificationStores; alerts: AlertStore }>;
+  open(): Promise<{
+    stores: { contactPoints: Either<ContactPointStore>; policies: Either<PolicyStore>; outbox: Either<OutboxStore> };
+    alerts: Either<AlertStore>;
+  }>;
   teardown?(): Promise<void>;
 }
 

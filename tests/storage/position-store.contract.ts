@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { PositionStore } from '../../src/storage/index.js';
-import { placeKeeper, type Place } from './contract-helpers.js';
+import { placeKeeper, type Either, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once. */
 export interface PositionStoreSubject {
-  place(): Promise<Place<{ positions: PositionStore }>>;
+  place(): Promise<Place<{ positions: Either<PositionStore> }>>;
 }
 
 /**

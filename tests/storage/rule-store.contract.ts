@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { AppError } from '../../src/core/index.js';
 import type { Rule } from '../../src/core/index.js';
 import type { RuleStore } from '../../src/storage/index.js';
-import { failure, placeKeeper, type Place } from './contract-helpers.js';
+import { failure, placeKeeper, type Either, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once (a restart). */
 export interface RuleStoreSubject {
-  place(): Promise<Place<{ rules: RuleStore }>>;
+  place(): Promise<Place<{ rules: Either<RuleStore> }>>;
 }
 
 const rule = (id: string, over: Partial<Rule> = {}): Rule => ({

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Silence } from '../../src/core/index.js';
 import type { SilenceStore } from '../../src/storage/index.js';
-import { placeKeeper, type Place } from './contract-helpers.js';
+import { placeKeeper, type Either, type Place } from './contract-helpers.js';
 
 /** A new, empty database per call, which the contract opens more than once (a restart). */
 export interface SilenceStoreSubject {
-  place(): Promise<Place<{ silences: SilenceStore }>>;
+  place(): Promise<Place<{ silences: Either<SilenceStore> }>>;
 }
 
 const T = Date.UTC(2026, 11, 1, 12, 0, 0);

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { TokenStore } from '../../src/storage/index.js';
+import type { Either } from './contract-helpers.js';
 
 /** A token store on a new, empty database per test, and how to close it. */
 export interface TokenStoreSubject {
-  open(): Promise<{ tokens: TokenStore; close(): Promise<void> | void }>;
+  open(): Promise<{ tokens: Either<TokenStore>; close(): Promise<void> | void }>;
 }
 
 /**
@@ -13,7 +14,7 @@ export interface TokenStoreSubject {
 export function tokenStoreContract(name: string, subject: TokenStoreSubject): void {
   describe(`TokenStore contract: ${name}`, () => {
     let s: Awaited<ReturnType<TokenStoreSubject['open']>>;
-    let tokens: TokenStore;
+    let tokens: Either<TokenStore>;
     beforeEach(async () => {
       s = await subject.open();
       tokens = s.tokens;

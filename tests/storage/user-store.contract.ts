@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AppError } from '../../src/core/index.js';
 import type { SessionStore, TokenStore, UserStore } from '../../src/storage/index.js';
-import { failure } from './contract-helpers.js';
+import { failure, type Either } from './contract-helpers.js';
 
 /** A fresh set of stores per test (an empty database) and how to close it. */
 export interface UserStoresSubject {
-  open(): Promise<{ users: UserStore; sessions: SessionStore; tokens: TokenStore; close(): Promise<void> | void }>;
+  open(): Promise<{ users: Either<UserStore>; sessions: Either<SessionStore>; tokens: Either<TokenStore>; close(): Promise<void> | void }>;
 }
 
 /**
