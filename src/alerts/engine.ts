@@ -39,10 +39,6 @@ interface DeviceState {
   registered: boolean;
   infoAt: number;
   lastTs: number;
-  lastSeen: number;
-  /** It said goodbye then (presence) and has not been back: not stale while away. `backAt`: it came back then. */
-  leftAt: number | null;
-  backAt: number;
   /** Only (rule, device) pairs that are pending, open or held: idle ones take no memory. */
   rules: Map<string, RuleState>;
 }
@@ -57,7 +53,6 @@ const MAX_TIMER_MS = 2_147_483_647;
 export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   const { catalog, store, log } = deps;
   const now = deps.now ?? Date.now;
-  const graceMs = deps.graceMs ?? 30_000;
   const flushIntervalMs = deps.flushIntervalMs ?? 2000;
 
   const compiled = new Map<string, CompiledRule>();
@@ -72,7 +67,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   const dirtyPending = new Map<Pending, DeviceState>();
   let book = createSilenceBook([]);
   let started = false;
-  let startedAt = 0;
   let pendingCount = 0;
   let sweepTask: ReturnType<typeof cron.schedule> | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
@@ -222,7 +216,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const t = now();
     let ds = devices.get(r.deviceId);
     if (!ds) {
-      ds = { id: r.deviceId, domain: r.domain, type: r.type, district: null, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, leftAt: null, backAt: 0, rules: new Map() };
+      ds = { id: r.deviceId, domain: r.domain, type: r.type, district: null, registered: false, infoAt: 0, lastTs: 0, rules: new Map() };
       devices.set(r.deviceId, ds);
     }
     if (t - ds.infoAt > INFO_TTL_MS) {
@@ -271,9 +265,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
 
   function evaluateOne(r: Reading): void {
     const ds = deviceFor(r);
-    if (r.receivedAt > ds.lastSeen) ds.lastSeen = r.receivedAt;
-    // Data received after its goodbye: a normal device again (data sent before it may be evaluated after it).
-    if (ds.leftAt !== null && r.receivedAt > ds.leftAt) ds.leftAt = null;
     dirtyDevices.add(ds);
     const ts = eventTime(r);
     if (ts < ds.lastTs) {
@@ -358,7 +349,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     if (!started) return;
     const t = now();
     endSilences();
-    const inGrace = t - startedAt < graceMs;
     for (const ds of [...devices.values()]) {
       guarded('sweeping a device', () => {
         if (ds.rules.size > 0 && isDeleted(ds)) return forget(ds, 'device deleted');
@@ -368,34 +358,24 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
           if (!matchesAll(cr.rule, ds)) continue;
           const limit = noDataLimitMs(cr, sensor);
           const st = ds.rules.get(cr.rule.id);
+          // lastSeen, goodbyes and the definition of stale are device status's (deps.status).
+          const lastSeen = deps.status.lastSeen(ds.id) ?? 0;
           if (st?.held) {
-            if (t - ds.lastSeen <= limit) release(cr.rule.id, ds);
+            if (t - lastSeen <= limit) release(cr.rule.id, ds);
             continue;
           }
           if (st?.alertId !== undefined) {
             const a = open.get(st.alertId);
-            if (a && t - ds.lastSeen <= limit) resolveAlert(a, t, null, SYSTEM, 'data again');
+            if (a && t - lastSeen <= limit) resolveAlert(a, t, null, SYSTEM, 'data again');
             continue;
           }
-          // Every device gets `limit` after start-up before it counts as silent.
-          // A device that said goodbye is away, not stale; one back without data yet counts from its return.
-          if (inGrace || ds.lastSeen === 0 || ds.leftAt !== null || t - Math.max(ds.lastSeen, startedAt, ds.backAt) <= limit) continue;
+          if (!deps.status.isStale(ds.id, limit, t)) continue;
           if (isDeleted(ds)) return forget(ds, 'device deleted');
-          fire(cr, ds, Math.round((t - ds.lastSeen) / 1000), t, limit / 1000);
+          fire(cr, ds, Math.round((t - lastSeen) / 1000), t, limit / 1000);
         }
       });
     }
     flush();
-  }
-
-  /** A device said goodbye (`left`) or came back (`back`); one never seen is never swept, so needs nothing. */
-  function presence(deviceId: string, said: 'left' | 'back', at: number): void {
-    const ds = devices.get(deviceId);
-    if (!ds || (said === 'left') === (ds.leftAt !== null)) return;
-    ds.leftAt = said === 'left' ? at : null;
-    if (said === 'back') ds.backAt = at;
-    dirtyDevices.add(ds);
-    log.debug({ deviceId, said }, said === 'left' ? 'device said goodbye: not stale while away' : 'device back: swept for silence again');
   }
 
   function flush(): void {
@@ -407,7 +387,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       dirtyAlerts.clear();
       store.alerts.updateLastValues(values);
       const marks = [...dirtyDevices].map((ds) => ({
-        deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, lastSeen: ds.lastSeen, registered: ds.registered, leftAt: ds.leftAt,
+        deviceId: ds.id, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, registered: ds.registered,
       }));
       dirtyDevices.clear();
       store.state.putWatermarks(marks);
@@ -424,7 +404,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   function stateFor(deviceId: string, domain: string, type: string, district: string | null): DeviceState {
     let ds = devices.get(deviceId);
     if (!ds) {
-      ds = { id: deviceId, domain, type, district, registered: false, infoAt: 0, lastTs: 0, lastSeen: 0, leftAt: null, backAt: 0, rules: new Map() };
+      ds = { id: deviceId, domain, type, district, registered: false, infoAt: 0, lastTs: 0, rules: new Map() };
       devices.set(deviceId, ds);
     }
     return ds;
@@ -448,7 +428,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     for (const m of store.state.watermarks()) {
       // A watermark in the future was written before event times were capped at the receive time: no later.
       const lastTs = Math.min(m.lastTs, t);
-      devices.set(m.deviceId, { id: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs, lastSeen: m.lastSeen, leftAt: m.leftAt ?? null, backAt: 0, rules: new Map() });
+      devices.set(m.deviceId, { id: m.deviceId, domain: m.domain, type: m.type, district: m.district, registered: m.registered, infoAt: 0, lastTs, rules: new Map() });
     }
     for (const a of store.alerts.active()) {
       open.set(a.id, a);
@@ -461,7 +441,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       else ds.rules.set(ruleId, { held: true });
     }
     started = true;
-    startedAt = t;
     for (const p of store.state.pending()) {
       const cr = compiled.get(p.ruleId);
       const ds = devices.get(p.deviceId);
@@ -627,7 +606,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     ack,
     resolve,
     sweep,
-    presence,
     getAlert(id) {
       const a = open.get(id) ?? store.alerts.get(id);
       return a ? { ...a, transitions: store.alerts.transitions(id) } : undefined;

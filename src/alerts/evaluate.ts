@@ -1,6 +1,6 @@
 // The per-(rule, device) state machine, free of persistence, timers and pushes: the live engine and the backtest
 // both decide with these functions, and each carries out the decision its own way (store and Socket.IO, or a list).
-import type { Reading, SensorType } from '../core/index.js';
+import { staleLimitMs, type Reading, type SensorType } from '../core/index.js';
 import type { Rule } from '../storage/index.js';
 import type { CompiledRule } from './rule-index.js';
 
@@ -69,7 +69,7 @@ export const matchesAll = (r: Rule, d: MatchedDevice): boolean =>
   (r.match.domain === undefined || r.match.domain === d.domain) && (r.match.type === undefined || r.match.type === d.type) && matchesDevice(r, d);
 
 /** How long a device may be silent before a `no_data` rule fires: its `for`, or 3 catalog intervals. */
-export const noDataLimitMs = (cr: CompiledRule, sensor: SensorType): number => (cr.forMs > 0 ? cr.forMs : 3 * sensor.intervalMs);
+export const noDataLimitMs = (cr: CompiledRule, sensor: SensorType): number => staleLimitMs(sensor.intervalMs, cr.forMs);
 
 /** When a pending `for` fires without a further reading: its first breach's event time + `for`. */
 export const pendingDueAt = (cr: CompiledRule, since: number): number => since + cr.forMs;

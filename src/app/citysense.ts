@@ -10,7 +10,8 @@ import { alertView, createAlertEngine, createBacktester, transitionView } from '
 import { createBroker, MQTT_WS_PATH, type Broker } from '../broker/index.js';
 import { ConfigError, createDeviceSecrets, hashToken, loadCatalog, newSecret, type Config, type Logger, type Reading } from '../core/index.js';
 import { attachLive, createAuthenticator, createDashboardApi, createSessions, hashPassword, type Live } from '../dashboard-api/index.js';
-import { createClockSkew, createIngest } from '../ingest/index.js';
+import { createDeviceStatus } from '../devices/index.js';
+import { createIngest } from '../ingest/index.js';
 import { createNotifications } from '../notifications/index.js';
 import { observeAlerts } from './observe/alerts.js';
 import { observeAuthFailures } from './observe/auth.js';
@@ -25,7 +26,6 @@ import {
   createSqliteNotificationStores,
   createSqlitePositionStore,
   createSqliteReadingStore,
-  type DeviceSeen,
   type ReadingStore,
 } from '../storage/index.js';
 
@@ -114,9 +114,12 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     sinks: stream ? [stream.readingSink] : [],
   });
 
+  // lastSeen, latest values, goodbyes, clock skew, stale and status events: one owner, which the others ask.
+  const status = createDeviceStatus({
+    catalog, registry: meta.devices, log, graceMs: config.alertStaleGraceMs, checkSchedule: config.alertSweepSchedule,
+  });
   const alerts = createAlertEngine({
-    catalog, store: alertStores, devices: meta.devices, log, metrics,
-    graceMs: config.alertStaleGraceMs, sweepSchedule: config.alertSweepSchedule,
+    catalog, store: alertStores, devices: meta.devices, status, log, metrics, sweepSchedule: config.alertSweepSchedule,
   });
   const evaluate = observeAlerts(alerts, log, metrics);
   let listeningUrl = `http://localhost:${config.httpPort}`;
@@ -131,42 +134,10 @@ export function createCitysense(config: Config, log: Logger): Citysense {
   const authenticate = createAuthenticator(meta.tokens, config.adminToken, { onFailure: onAuthFailure, sessions });
   let live: Live | undefined;
 
-  // lastSeen and latest values: gathered per device, written in one transaction at most every 500 ms.
-  const seen = new Map<string, DeviceSeen>();
-  let seenTimer: NodeJS.Timeout | undefined;
-  const flushSeen = () => {
-    clearTimeout(seenTimer);
-    seenTimer = undefined;
-    if (seen.size === 0) return;
-    const updates = [...seen.values()];
-    seen.clear();
-    meta.devices.recordSeen(updates);
-  };
-  /** A device's lastSeen for a status event: what is still gathered is written first, so it is never behind. */
-  const lastSeenOf = (deviceId: string) => {
-    if (seen.has(deviceId)) flushSeen();
-    return meta.devices.get(deviceId)?.lastSeen;
-  };
-  const clockSkew = createClockSkew();
   ingest.onAccepted((batch: readonly Reading[]) => {
+    status.record(batch);
     evaluate(batch);
-    clockSkew.record(batch);
     live?.readings(batch);
-    for (const r of batch) {
-      let s = seen.get(r.deviceId);
-      if (!s) seen.set(r.deviceId, (s = { id: r.deviceId, lastSeen: r.receivedAt, latest: {} }));
-      if (r.receivedAt > s.lastSeen) s.lastSeen = r.receivedAt;
-      // Per reading, on the hot path: updated in place, no arrays or objects made once a metric has an entry.
-      for (const m in r.values) {
-        const prev = s.latest[m];
-        if (!prev) s.latest[m] = { v: r.values[m]!, t: r.ts };
-        else if (r.ts >= prev.t) {
-          prev.v = r.values[m]!;
-          prev.t = r.ts;
-        }
-      }
-    }
-    seenTimer ??= setTimeout(flushSeen, 500);
   });
 
   /** A listener that cannot start because of a setting (an unknown HOST, a port in use) names that setting. */
@@ -188,6 +159,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
 
   async function start(): Promise<Started> {
     await readings.start();
+    await status.start();
     await alerts.start();
     stream?.start();
     await ingest.start();
@@ -199,12 +171,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       log,
       metrics,
       handler: timedPublishHandler(ingest, metrics),
-      onPresence: (e) => {
-        // A clean DISCONNECT is a goodbye; a lost connection (its will published) is not, and may go stale.
-        if (e.status === 'online' || e.clean) alerts.presence(e.deviceId, e.status === 'online' ? 'back' : 'left', e.at);
-        live?.deviceStatus(e.deviceId, e.status, lastSeenOf(e.deviceId));
-      },
-      onStatus: (e) => alerts.presence(e.deviceId, e.status === 'online' ? 'back' : 'left', e.at),
+      onPresence: (e) => status.connection(e),
+      onStatus: (e) => status.said(e),
       onAuthFailure,
       options: {
         host: config.host,
@@ -238,10 +206,10 @@ export function createCitysense(config: Config, log: Logger): Citysense {
         // A new device may get this id: its seqs and clock are its own.
         forget: (id) => {
           ingest.forget(id);
-          clockSkew.forget(id);
+          status.forget(id);
         },
       },
-      clockSkewMs: (id) => clockSkew.medianMs(id),
+      deviceStatus: status,
       readiness: {
         notReady: () => [
           ...(b.ready() ? [] : ['broker']),
@@ -268,6 +236,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     server = createServer(api);
     broker.attachWebSocket(server);
     live = attachLive(server, { alerts, authenticate, devices: meta.devices, log, metrics });
+    const l = live;
+    status.onStatus((e) => l.deviceStatus(e.deviceId, e.status, e.lastSeen));
     // An upgrade for neither MQTT over WebSocket nor Socket.IO is answered and closed: left alone, each such
     // request would hold a connection (a file descriptor) open for good.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
@@ -275,11 +245,7 @@ export function createCitysense(config: Config, log: Logger): Citysense {
       if (path === MQTT_WS_PATH || path.startsWith('/socket.io/')) return;
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
-    alerts.onTransition((a, kind) => {
-      stream?.wakeAlerts();
-      // A no_data alert is the device going stale: operators see it as device status too.
-      if (kind === 'fired' && a.metric === null) live?.deviceStatus(a.deviceId, 'stale', lastSeenOf(a.deviceId));
-    });
+    alerts.onTransition(() => stream?.wakeAlerts());
     const srv = server;
     await new Promise<void>((resolve, reject) => {
       srv.once('error', (err) => reject(listenError(err)));
@@ -326,9 +292,8 @@ export function createCitysense(config: Config, log: Logger): Citysense {
     // 3. Close connections and stores.
     await broker?.close();
     server?.closeAllConnections();
-    if (seenTimer) clearTimeout(seenTimer);
-    flushSeen();
     await ingest.close();
+    await status.stop(); // lastSeen, latest values and goodbyes still gathered
     refusals.stop(); // the last minute's refusals
     await stream?.close();
     await alerts.stop();

@@ -8,4 +8,5 @@ export * from './duration.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './secrets.js';
+export * from './stale.js';
 export * from './time.js';

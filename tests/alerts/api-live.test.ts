@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { createAlertEngine, type AlertEngine, type AlertView } from '../../src/alerts/index.js';
 import { hashToken, newSecret } from '../../src/core/index.js';
+import { createDeviceStatus } from '../../src/devices/index.js';
 import { createAuthenticator } from '../../src/dashboard-api/auth.js';
 import { errorHandler, notFoundRoute } from '../../src/dashboard-api/errors.js';
 import { attachLive, type Live } from '../../src/dashboard-api/live.js';
@@ -39,7 +40,8 @@ describe('alerts, rules and silences over REST and Socket.IO', () => {
     meta = createSqliteMetaStores(dir);
     for (const role of ['admin', 'operator', 'viewer'] as const) meta.tokens.create(`${role} desk`, role, hashToken(tokens[role]));
     const metrics = new Registry();
-    engine = createAlertEngine({ catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, log, metrics, sweepSchedule: false });
+    const status = createDeviceStatus({ catalog, registry: meta.devices, log, checkSchedule: false });
+    engine = createAlertEngine({ catalog, store: createSqliteAlertStores(meta.db), devices: meta.devices, status, log, metrics, sweepSchedule: false });
     await engine.start();
     const authenticate = createAuthenticator(meta.tokens);
     const api = express.Router();

@@ -88,7 +88,7 @@ describe('alert state across a restart', () => {
     const dev = deviceId('gas');
     const now = Date.now();
     const db = openDb(dir);
-    createSqliteAlertStores(db).state.putWatermarks([{ deviceId: dev, domain: 'safety', type: 'gas', district: null, lastTs: now + 120_000, lastSeen: now, registered: false }]);
+    createSqliteAlertStores(db).state.putWatermarks([{ deviceId: dev, domain: 'safety', type: 'gas', district: null, lastTs: now + 120_000, registered: false }]);
     db.close();
 
     h = await startEngine({ dir });

@@ -124,4 +124,16 @@ export const META_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tokens ADD COLUMN scope TEXT;
     `,
   },
+  {
+    name: 'devices: goodbyes (left_at), kept by device status',
+    up(db) {
+      db.exec('ALTER TABLE devices ADD COLUMN left_at INTEGER');
+      // The alert engine kept goodbyes before device status did (alert_devices.left_at): carried over, so a device
+      // that left before the upgrade is not stale after it.
+      const alertDeviceColumns = db.prepare<[], string>("SELECT name FROM pragma_table_info('alert_devices')").pluck().all();
+      if (alertDeviceColumns.includes('left_at')) {
+        db.exec('UPDATE devices SET left_at = (SELECT left_at FROM alert_devices WHERE alert_devices.device_id = devices.id)');
+      }
+    },
+  },
 ];
