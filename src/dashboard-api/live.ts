@@ -37,7 +37,7 @@ export interface Live {
   readings(batch: readonly Reading[]): void;
   clients(): number;
   /** Disconnects every client and stops answering Socket.IO; the HTTP server stays open. */
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 interface Matcher {
@@ -304,7 +304,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       }
     },
     clients: () => sockets().size,
-    async close() {
+    async stop() {
       unsubscribe();
       stopEnding();
       clearInterval(sweep);

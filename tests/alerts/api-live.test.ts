@@ -62,7 +62,7 @@ describe('alerts, rules and silences over REST and Socket.IO', () => {
 
   afterAll(async () => {
     for (const c of clients) c.disconnect();
-    await live.close();
+    await live.stop();
     await new Promise((resolve) => server.close(resolve));
     await engine.stop();
     meta.close();
