@@ -366,7 +366,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     connectedDevices: () => presence.devices(),
     isOnline: (deviceId) => presence.isOnline(deviceId),
     ready: () => started && accepting && !aedes.closed,
-    stopAccepting,
-    close: () => (closing ??= doClose()),
+    drain: stopAccepting,
+    stop: () => (closing ??= doClose()),
   };
 }
