@@ -19,7 +19,7 @@ import { CONSOLE_ROUTE, labelRoute, requestMetrics } from './request-metrics.js'
 import { alertsRoutes } from './routes/alerts.js';
 import { backtestRoutes } from './routes/backtest.js';
 import { deadLetterRoutes, type DeadLetterRoutesDeps } from './routes/dead-letters.js';
-import { devicesRoutes, type DevicePresence, type DeviceStatusLookup } from './routes/devices.js';
+import { devicesAsSeen, devicesRoutes, type DevicePresence, type DeviceStatusLookup } from './routes/devices.js';
 import { exportRoutes } from './routes/export.js';
 import { notificationsRoutes } from './routes/notifications.js';
 import { rulesRoutes } from './routes/rules.js';
@@ -139,7 +139,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   app.use('/api', api);
   // NGSI-LD (docs/ngsi-ld.md): the same tokens, and the caller's scope through the same inScope, as /api.
   app.use('/ngsi-ld', createNgsiLdApi({
-    catalog: deps.catalog, registry: deps.registry, readings: deps.readings, alerts: deps.alerts, log: deps.log, now,
+    catalog: deps.catalog, registry: devicesAsSeen(deps.registry, deps.deviceStatus), readings: deps.readings, alerts: deps.alerts, log: deps.log, now,
     guard: [deps.authenticate.gate, requireRole(deps.authenticate, 'viewer')],
     visible: (req, thing) => inScope(req.principal?.scope, thing),
   }));

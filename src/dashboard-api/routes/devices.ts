@@ -28,6 +28,24 @@ export interface DeviceStatusLookup {
   };
 }
 
+/**
+ * The registry's devices with device status's lastSeen and latest values, which are ahead of the registry row while
+ * they wait to be written: what the NGSI-LD API shows of a device agrees with GET /api/devices.
+ */
+export function devicesAsSeen(registry: Pick<DeviceRegistry, 'get' | 'list'>, status: DeviceStatusLookup): Pick<DeviceRegistry, 'get' | 'list'> {
+  const seen = (d: Device): Device => {
+    const v = status.view(d);
+    return { ...d, latest: v.latest, ...(v.lastSeen !== undefined ? { lastSeen: v.lastSeen } : {}) };
+  };
+  return {
+    get: (id) => {
+      const d = registry.get(id);
+      return d && seen(d);
+    },
+    list: (filter) => registry.list(filter).map(seen),
+  };
+}
+
 export interface DevicesDeps {
   catalog: Catalog;
   registry: DeviceRegistry;
