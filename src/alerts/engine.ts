@@ -10,7 +10,7 @@ import { createRule, deleteRule, loadRules, updateRule } from './rules.js';
 import { createSilenceBook } from './silences.js';
 import { createSilence, deleteSilence, scheduleSilenceEnd } from './silencing.js';
 import { createEngineState } from './state.js';
-import { deviceDeleted, presence, sweep } from './sweep.js';
+import { deviceDeleted, sweep } from './sweep.js';
 import type { AlertEngine, AlertEngineDeps } from './types.js';
 import { flush } from './write-behind.js';
 
@@ -28,7 +28,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     s.book = createSilenceBook(s.store.silences.list().filter((x) => x.to > t));
     recover(s, t);
     s.started = true;
-    s.startedAt = t;
     resumePendings(s);
     if (deps.sweepSchedule !== false) {
       sweepTask = cron.schedule(deps.sweepSchedule ?? '*/10 * * * * *', () => sweep(s), { name: 'citysense-stale-sweep', noOverlap: true });
@@ -66,7 +65,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     ack: (id, by, note) => ack(s, id, by, note),
     resolve: (id, by, note) => resolve(s, id, by, note),
     sweep: () => sweep(s),
-    presence: (deviceId, said, at) => presence(s, deviceId, said, at),
     deviceDeleted: (deviceId) => deviceDeleted(s, deviceId),
     ...queries(s),
     createRule: (input, by) => createRule(s, input, by),

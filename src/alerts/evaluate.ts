@@ -1,6 +1,6 @@
 // The per-(rule, device) state machine, free of persistence, timers and pushes: the live engine and the backtest
 // both decide with these functions, and each carries out the decision its own way (store and Socket.IO, or a list).
-import type { Reading, SensorType } from '../core/index.js';
+import { staleLimitMs, type Reading, type SensorType } from '../core/index.js';
 import type { CompiledRule } from './rule-index.js';
 
 /** Where a (rule, device) pair stands; idle pairs have no state. */
@@ -60,7 +60,7 @@ export interface MatchedDevice {
 }
 
 /** How long a device may be silent before a `no_data` rule fires: its `for`, or 3 catalog intervals. */
-export const noDataLimitMs = (cr: CompiledRule, sensor: SensorType): number => (cr.forMs > 0 ? cr.forMs : 3 * sensor.intervalMs);
+export const noDataLimitMs = (cr: CompiledRule, sensor: SensorType): number => staleLimitMs(sensor.intervalMs, cr.forMs);
 
 /** When a pending `for` fires without a further reading: its first breach's event time + `for`. */
 export const pendingDueAt = (cr: CompiledRule, since: number): number => since + cr.forMs;

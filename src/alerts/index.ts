@@ -17,6 +17,7 @@ export {
   pushKindOf,
   type AlertDeviceInfo,
   type AlertDeviceLookup,
+  type AlertDeviceStatus,
   type AlertEngine,
   type AlertEngineDeps,
   type PushKind,

@@ -68,9 +68,6 @@ function dataAgain(s: EngineState, ds: DeviceState, receivedAt: number): void {
 
 function evaluateOne(s: EngineState, r: Reading): void {
   const ds = deviceFor(s, r);
-  if (r.receivedAt > ds.lastSeen) ds.lastSeen = r.receivedAt;
-  // Data received after its goodbye: a normal device again (data sent before it may be evaluated after it).
-  if (ds.leftAt !== null && r.receivedAt > ds.leftAt) ds.leftAt = null;
   s.dirty.devices.add(ds);
   const ts = eventTime(r);
   if (ts < ds.lastTs) {

@@ -7,7 +7,7 @@ import { createAlertMetrics, type AlertMetrics } from './metrics.js';
 import type { MatchedDevice } from './evaluate.js';
 import type { CompiledRule } from './rule-index.js';
 import { createSilenceBook, type SilenceBook } from './silences.js';
-import type { AlertDeviceLookup, AlertEngineDeps, TransitionListener } from './types.js';
+import type { AlertDeviceLookup, AlertDeviceStatus, AlertEngineDeps, TransitionListener } from './types.js';
 
 /** A `for` condition holding but not yet for long enough. */
 export interface Pending {
@@ -34,10 +34,6 @@ export interface DeviceState extends MatchedDevice {
   registered: boolean;
   infoAt: number;
   lastTs: number;
-  lastSeen: number;
-  /** It said goodbye then (presence) and has not been back: not stale while away. `backAt`: it came back then. */
-  leftAt: number | null;
-  backAt: number;
   /** Only (rule, device) pairs that are pending, open or held: idle ones take no memory. */
   rules: Map<string, RuleState>;
 }
@@ -47,15 +43,13 @@ export interface DeviceOrigin extends MatchedDevice {
   /** From a watermark: what was remembered across the restart. */
   registered?: boolean;
   lastTs?: number;
-  lastSeen?: number;
-  leftAt?: number | null;
 }
 
 /** The one constructor of a device's state: nothing seen yet unless the origin (a watermark) says otherwise. */
 export function newDeviceState(o: DeviceOrigin): DeviceState {
   return {
     deviceId: o.deviceId, domain: o.domain, type: o.type, district: o.district, registered: o.registered ?? false, infoAt: 0,
-    lastTs: o.lastTs ?? 0, lastSeen: o.lastSeen ?? 0, leftAt: o.leftAt ?? null, backAt: 0, rules: new Map(),
+    lastTs: o.lastTs ?? 0, rules: new Map(),
   };
 }
 
@@ -74,7 +68,8 @@ export interface EngineState {
   readonly log: Logger;
   readonly now: () => number;
   readonly metrics: AlertMetrics;
-  readonly graceMs: number;
+  /** Device status: lastSeen, goodbyes and the definition of stale are its, not the engine's. */
+  readonly status: AlertDeviceStatus;
   compiled: Map<string, CompiledRule>;
   /** Enabled value rules by `domain/type`, and enabled `no_data` rules (rule-index.ts). */
   byType: Map<string, CompiledRule[]>;
@@ -85,7 +80,6 @@ export interface EngineState {
   dirty: Dirty;
   book: SilenceBook;
   started: boolean;
-  startedAt: number;
   pendingCount: number;
   silenceTimer?: NodeJS.Timeout;
 }
@@ -96,7 +90,7 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** The engine's state before start(): no rules, devices or alerts yet; its metrics read it from now on. */
 export function createEngineState(deps: AlertEngineDeps): EngineState {
   const s: EngineState = {
-    catalog: deps.catalog, store: deps.store, registry: deps.devices, log: deps.log, now: deps.now ?? Date.now, graceMs: deps.graceMs ?? 30_000,
+    catalog: deps.catalog, store: deps.store, registry: deps.devices, log: deps.log, now: deps.now ?? Date.now, status: deps.status,
     metrics: createAlertMetrics(deps.metrics, {
       active() {
         const counts = new Map<string, number>([['info', 0], ['warning', 0], ['critical', 0]]);
@@ -108,7 +102,7 @@ export function createEngineState(deps: AlertEngineDeps): EngineState {
     }),
     compiled: new Map(), byType: new Map(), noDataRules: [], devices: new Map(), open: new Map(), listeners: new Set(),
     dirty: { alerts: new Set(), devices: new Set(), pending: new Map() }, book: createSilenceBook([]),
-    started: false, startedAt: 0, pendingCount: 0,
+    started: false, pendingCount: 0,
   };
   return s;
 }

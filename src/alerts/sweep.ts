@@ -1,5 +1,5 @@
 // The stale-device sweep (node-cron; the engine schedules it): `no_data` rules fire for silent devices and resolve
-// for devices heard again; devices the registry deleted are forgotten. And presence, which the sweep heeds.
+// for devices heard again (device status says which are stale); devices the registry deleted are forgotten.
 import { noDataLimitMs } from './evaluate.js';
 import { matches } from '../core/index.js';
 import { dropPending } from './pending.js';
@@ -33,28 +33,28 @@ export function deviceDeleted(s: EngineState, deviceId: string): void {
 const isDeleted = (s: EngineState, ds: DeviceState) => ds.registered && s.registry.get(ds.deviceId) === undefined;
 
 /** One device against the `no_data` rules at `t`. */
-function sweepDevice(s: EngineState, ds: DeviceState, t: number, inGrace: boolean): void {
+function sweepDevice(s: EngineState, ds: DeviceState, t: number): void {
   if (ds.rules.size > 0 && isDeleted(s, ds)) return forget(s, ds, 'device deleted');
   const sensor = s.catalog.get(ds.domain, ds.type);
   if (!sensor) return;
+  // lastSeen, goodbyes, the grace after start and the definition of stale are device status's (s.status).
+  const lastSeen = s.status.lastSeen(ds.deviceId) ?? 0;
   for (const cr of s.noDataRules) {
     if (!matches(cr.rule.match, ds)) continue;
     const limit = noDataLimitMs(cr, sensor);
     const st = ds.rules.get(cr.rule.id);
     if (st?.held) {
-      if (t - ds.lastSeen <= limit) release(s, cr.rule.id, ds);
+      if (t - lastSeen <= limit) release(s, cr.rule.id, ds);
       continue;
     }
     if (st?.alertId !== undefined) {
       const a = s.open.get(st.alertId);
-      if (a && t - ds.lastSeen <= limit) resolveAlert(s, a, t, null, SYSTEM, 'data again');
+      if (a && t - lastSeen <= limit) resolveAlert(s, a, t, null, SYSTEM, 'data again');
       continue;
     }
-    // Every device gets `limit` after start-up before it counts as silent.
-    // A device that said goodbye is away, not stale; one back without data yet counts from its return.
-    if (inGrace || ds.lastSeen === 0 || ds.leftAt !== null || t - Math.max(ds.lastSeen, s.startedAt, ds.backAt) <= limit) continue;
+    if (!s.status.isStale(ds.deviceId, limit, t)) continue;
     if (isDeleted(s, ds)) return forget(s, ds, 'device deleted');
-    fire(s, cr, ds, Math.round((t - ds.lastSeen) / 1000), t, limit / 1000);
+    fire(s, cr, ds, Math.round((t - lastSeen) / 1000), t, limit / 1000);
   }
 }
 
@@ -63,17 +63,6 @@ export function sweep(s: EngineState): void {
   if (!s.started) return;
   const t = s.now();
   endSilences(s);
-  const inGrace = t - s.startedAt < s.graceMs;
-  for (const ds of [...s.devices.values()]) guarded(s, 'sweeping a device', () => sweepDevice(s, ds, t, inGrace));
+  for (const ds of [...s.devices.values()]) guarded(s, 'sweeping a device', () => sweepDevice(s, ds, t));
   flush(s);
-}
-
-/** A device said goodbye (`left`) or came back (`back`); one never seen is never swept, so needs nothing. */
-export function presence(s: EngineState, deviceId: string, said: 'left' | 'back', at: number): void {
-  const ds = s.devices.get(deviceId);
-  if (!ds || (said === 'left') === (ds.leftAt !== null)) return;
-  ds.leftAt = said === 'left' ? at : null;
-  if (said === 'back') ds.backAt = at;
-  s.dirty.devices.add(ds);
-  s.log.debug({ deviceId, said }, said === 'left' ? 'device said goodbye: not stale while away' : 'device back: swept for silence again');
 }

@@ -16,15 +16,25 @@ export interface AlertDeviceLookup {
   get(id: string): AlertDeviceInfo | undefined;
 }
 
+/**
+ * What the stale sweep asks device status, the one owner of lastSeen, goodbyes and the definition of stale (so the
+ * REST devices list and the sweep agree), passed in by the composition root.
+ */
+export interface AlertDeviceStatus {
+  /** Receive time of the device's newest message. */
+  lastSeen(deviceId: string): number | undefined;
+  /** Stale for a silence of more than `limitMs` at `at` (the grace after start, goodbyes and returns included). */
+  isStale(deviceId: string, limitMs: number, at: number): boolean;
+}
+
 export interface AlertEngineDeps {
   catalog: Catalog;
   store: AlertStores;
   devices: AlertDeviceLookup;
+  status: AlertDeviceStatus;
   log: Logger;
   metrics: Registry;
   now?: () => number;
-  /** No stale alert fires this long after start (default 30 s); every device also gets 3 intervals after start. */
-  graceMs?: number;
   /** node-cron expression of the stale sweep (default every 10 s); `false`: no schedule (tests call sweep()). */
   sweepSchedule?: string | false;
   /** How often last values and device watermarks are written (default 2 s). */
@@ -56,12 +66,6 @@ export interface AlertEngine {
   resolve(id: number, by: Credit, note?: string): Alert;
   /** Fires and resolves `no_data` alerts, ends expired silences, flushes buffered values. */
   sweep(): void;
-  /**
-   * Presence the sweep heeds: `left`, the device said goodbye (its own `offline`, or a clean DISCONNECT), so it is
-   * not stale while away (kept across restarts); `back`, it connected or said `online` (data does it too), so a
-   * silence from then on is stale again.
-   */
-  presence(deviceId: string, said: 'left' | 'back', at: number): void;
   /**
    * The device was deleted (called where it is deleted, not found by the sweep): the engine forgets it at once, its
    * pending conditions and holds go, and its open alerts resolve (actor `system`, note `device deleted`).

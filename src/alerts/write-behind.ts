@@ -14,7 +14,7 @@ export function flush(s: EngineState): void {
     dirty.alerts.clear();
     store.alerts.updateLastValues(values);
     const marks = [...dirty.devices].map((ds) => ({
-      deviceId: ds.deviceId, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, lastSeen: ds.lastSeen, registered: ds.registered, leftAt: ds.leftAt,
+      deviceId: ds.deviceId, domain: ds.domain, type: ds.type, district: ds.district, lastTs: ds.lastTs, registered: ds.registered,
     }));
     dirty.devices.clear();
     store.state.putWatermarks(marks);

@@ -11,7 +11,7 @@ import type { Broker } from './types.js';
 export const MQTT_WS_PATH = '/mqtt';
 
 /** The broker's doors: listeners, each new connection under its size guard, and the order of stopping. */
-export function createDoors(ctx: BrokerContext, afterAedes?: () => Promise<void>): Pick<Broker, 'start' | 'attachWebSocket' | 'ready' | 'stopAccepting' | 'close'> {
+export function createDoors(ctx: BrokerContext, afterAedes?: () => Promise<void>): Pick<Broker, 'start' | 'attachWebSocket' | 'ready' | 'drain' | 'stop'> {
   const { options, log, metrics, identities, conns } = ctx;
   const connections = new Set<Duplex>();
 
@@ -95,7 +95,7 @@ export function createDoors(ctx: BrokerContext, afterAedes?: () => Promise<void>
       detachWs = attachWs(server, MQTT_WS_PATH, options.maxPacketBytes, () => accepting && !ctx.aedes.closed, accept, (why, remote) => log.info({ remote }, `MQTT over WebSocket refused: ${why}`));
     },
     ready: () => started && accepting && !ctx.aedes.closed,
-    stopAccepting,
-    close: () => (closing ??= doClose()),
+    drain: stopAccepting,
+    stop: () => (closing ??= doClose()),
   };
 }

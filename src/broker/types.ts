@@ -77,8 +77,8 @@ export interface Broker {
   connectedDevices(): number;
   isOnline(deviceId: string): boolean;
   ready(): boolean;
-  /** Stops taking new connections (graceful shutdown); live ones stay until close(). */
-  stopAccepting(): Promise<void>;
+  /** Stops taking new connections (the first pass of a graceful stop); live ones stay until stop(). */
+  drain(): Promise<void>;
   /** Closes clients, aedes and listeners. */
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }

@@ -11,4 +11,5 @@ export * from './logger.js';
 export * from './ngsi-models.js';
 export * from './match.js';
 export * from './secrets.js';
+export * from './stale.js';
 export * from './time.js';

@@ -19,7 +19,7 @@ import { CONSOLE_ROUTE, labelRoute, requestMetrics } from './request-metrics.js'
 import { alertsRoutes } from './routes/alerts.js';
 import { backtestRoutes } from './routes/backtest.js';
 import { deadLetterRoutes, type DeadLetterRoutesDeps } from './routes/dead-letters.js';
-import { devicesRoutes, type DevicePresence } from './routes/devices.js';
+import { devicesAsSeen, devicesRoutes, type DevicePresence, type DeviceStatusLookup } from './routes/devices.js';
 import { exportRoutes } from './routes/export.js';
 import { notificationsRoutes } from './routes/notifications.js';
 import { rulesRoutes } from './routes/rules.js';
@@ -50,7 +50,8 @@ export interface DashboardApiDeps {
   /** Resolves and revokes bearer tokens (shared with the Socket.IO side, which ends a revoked token's connections). */
   authenticate: Authenticate;
   presence: DevicePresence;
-  clockSkewMs: (deviceId: string) => number | null;
+  /** Device status: status, lastSeen, latest values and clock skew of each device (one owner, src/devices). */
+  deviceStatus: DeviceStatusLookup;
   readiness: SystemDeps['readiness'];
   stats: SystemDeps['stats'];
   metrics: Registry;
@@ -87,7 +88,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   const system = systemRoutes(definition, { ...deps, scoping: { activeAlerts: () => deps.alerts.activeAlerts(), devices: deps.registry, isOnline: (id) => deps.presence.isOnline(id) } });
   const routers = [
     system.api,
-    devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, secrets: deps.secrets, readings: deps.readings, presence: deps.presence, clockSkewMs: deps.clockSkewMs, now }),
+    devicesRoutes(definition, { catalog: deps.catalog, registry: deps.registry, secrets: deps.secrets, readings: deps.readings, presence: deps.presence, status: deps.deviceStatus, now }),
     // The caller's scope is applied in one place: exportRoutes' `visible` (export-stream.ts).
     exportRoutes(definition, { catalog: deps.catalog, registry: deps.registry, readings: deps.readings, log: deps.log, now, visible: (principal, device) => inScope(principal?.scope, device) }),
     tokensRoutes(definition, { tokens: deps.tokens, revoke: deps.authenticate.revoke }),
@@ -138,7 +139,7 @@ export function createDashboardApi(deps: DashboardApiDeps): Express {
   app.use('/api', api);
   // NGSI-LD (docs/ngsi-ld.md): the same tokens, and the caller's scope through the same inScope, as /api.
   app.use('/ngsi-ld', createNgsiLdApi({
-    catalog: deps.catalog, registry: deps.registry, readings: deps.readings, alerts: deps.alerts, log: deps.log, now,
+    catalog: deps.catalog, registry: devicesAsSeen(deps.registry, deps.deviceStatus), readings: deps.readings, alerts: deps.alerts, log: deps.log, now,
     guard: [deps.authenticate.gate, requireRole(deps.authenticate, 'viewer')],
     visible: (req, thing) => inScope(req.principal?.scope, thing),
   }));

@@ -1,5 +1,5 @@
 export { createDashboardApi, type DashboardApiDeps } from './http.js';
-export type { DevicePresence } from './routes/devices.js';
+export type { DevicePresence, DeviceStatusLookup } from './routes/devices.js';
 export type { Readiness } from './routes/system.js';
 export { createAuthenticator, type Authenticate, type AuthenticatorOptions } from './auth.js';
 export { attachLive, type Live, type LiveDeps } from './live.js';

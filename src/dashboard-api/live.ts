@@ -30,7 +30,7 @@ export interface Live {
   readings(batch: readonly Reading[]): void;
   clients(): number;
   /** Disconnects every client and stops answering Socket.IO; the HTTP server stays open. */
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 function emitAlert(socket: LiveSocket, kind: PushKind, alert: Alert): void {
@@ -146,7 +146,7 @@ export function attachLive(server: HttpServer, deps: LiveDeps): Live {
       }
     },
     clients: () => sockets().size,
-    async close() {
+    async stop() {
       unsubscribe();
       stopEnding();
       slow.close();

@@ -303,6 +303,10 @@ export function createIngest(deps: IngestDeps): Ingest {
       for (const w of writers) w.stop();
     },
 
+    stop() {
+      return this.close();
+    },
+
     async close() {
       if (state === 'closed') return;
       const was = state;

@@ -77,6 +77,9 @@ export interface Ingest {
   ready(): boolean;
   /** Stops taking messages, commits what is pending, lets every sink's writer deliver the spool until `deadline` (epoch ms). */
   drain(deadline: number): Promise<void>;
+  /** Commits what this turn gathered, stops the writers, keeps the seq memory and closes the spool. */
+  stop(): Promise<void>;
+  /** The same as stop() (its earlier name, which tests and tools still call). */
   close(): Promise<void>;
 }
 

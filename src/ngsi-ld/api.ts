@@ -14,7 +14,8 @@ import { temporalAttributes, temporalRequest } from './temporal.js';
 
 export interface NgsiLdDeps {
   catalog: Catalog;
-  registry: DeviceRegistry;
+  /** Devices as device status sees them (latest values not written to the registry yet included). */
+  registry: Pick<DeviceRegistry, 'get' | 'list'>;
   readings: ReadingStore;
   alerts: AlertSource;
   /** Run before every /ngsi-ld/v1 route: the REST API's token authentication and role check. */

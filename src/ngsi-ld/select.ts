@@ -18,7 +18,7 @@ export interface ScopedThing {
 }
 
 export interface SelectDeps {
-  registry: DeviceRegistry;
+  registry: Pick<DeviceRegistry, 'get' | 'list'>;
   alerts: AlertSource;
   models: Models;
   /** Whether the caller may see the device or alert (the REST API's scope function). */

@@ -77,12 +77,8 @@ export interface DeviceWatermark {
   district: string | null;
   /** Newest event time evaluated: older readings cause no transitions. */
   lastTs: number;
-  /** Receive time of the newest message: the stale sweep reads it. */
-  lastSeen: number;
   /** The device registry knew it: when the registry no longer does, it was deleted. */
   registered: boolean;
-  /** When it said goodbye (its own `offline`, or a clean DISCONNECT) and has not been back since: not stale. */
-  leftAt?: number | null;
 }
 
 export interface AlertStateStore {

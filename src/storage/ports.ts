@@ -88,6 +88,8 @@ export interface Device extends NewDevice {
   lastSeen?: number;
   /** The newest value of each metric, with the event time it carried. */
   latest: Record<string, { v: number | boolean; t: number }>;
+  /** When it said goodbye (its own `offline`, or a clean DISCONNECT) and has not been back since. */
+  leftAt?: number;
 }
 
 export interface DeviceFilter {
@@ -99,11 +101,14 @@ export interface DeviceFilter {
   limit?: number;
 }
 
-/** What a batch of accepted readings changes about its device. */
+/** What device status changes about a device: accepted readings (lastSeen, latest values) and goodbyes. */
 export interface DeviceSeen {
   id: string;
-  lastSeen: number;
+  /** Absent: unchanged. */
+  lastSeen?: number;
   latest: Record<string, { v: number | boolean; t: number }>;
+  /** A goodbye (its time) or a return (null); absent: unchanged. */
+  leftAt?: number | null;
 }
 
 /** Registered devices and their hashed secrets (SQLite in both modes). Synchronous: better-sqlite3 is. */
@@ -121,7 +126,7 @@ export interface DeviceRegistry {
   replaceSecretHash(id: string, expected: string, secretHash: string): boolean;
   /** How many stored secret hashes there are of each scheme (the text before the first `$`: `hmac-sha256`, `scrypt`). */
   secretSchemes(): Record<string, number>;
-  /** Records lastSeen and latest values for many devices in one transaction. */
+  /** Records lastSeen, latest values and goodbyes for many devices in one transaction. */
   recordSeen(updates: readonly DeviceSeen[]): void;
 }
 

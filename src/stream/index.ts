@@ -40,7 +40,7 @@ export interface EventStream {
   /** Resolves once connected with the stream in place (or closed). */
   connected(): Promise<void>;
   /** Stops the alert publisher and closes the connection (after ingest has drained the readings sink). */
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** The readings sink and the alert publisher over one NATS connection, made at start(). */
@@ -60,7 +60,7 @@ export function createEventStream(deps: EventStreamDeps): EventStream {
     wakeAlerts: () => publisher.wake(),
     connected: () => conn.ready(),
     status: () => ({ connected: conn.js() !== undefined, alertsPosition: publisher.position(), alertsUp: publisher.up() }),
-    async close() {
+    async stop() {
       // The publisher may be waiting for NATS: closing the connection ends that wait, then the loop ends.
       const stopped = publisher.stop();
       await conn.close();

@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { createAlertEngine, type AlertEngine, type AlertView } from '../../src/alerts/index.js';
 import { hashToken, newSecret } from '../../src/core/index.js';
+import { createDeviceStatus } from '../../src/devices/index.js';
 import { createAuthenticator } from '../../src/dashboard-api/auth.js';
 import { errorHandler, notFoundRoute } from '../../src/dashboard-api/errors.js';
 import { attachLive, type Live } from '../../src/dashboard-api/live.js';
@@ -38,7 +39,8 @@ describe('alerts, rules and silences over REST and Socket.IO', () => {
     meta = createSqliteStores(dir);
     for (const role of ['admin', 'operator', 'viewer'] as const) meta.tokens.create(`${role} desk`, role, hashToken(tokens[role]));
     const metrics = new Registry();
-    engine = createAlertEngine({ catalog, store: meta.alertStores, devices: meta.devices, log, metrics, sweepSchedule: false });
+    const status = createDeviceStatus({ catalog, registry: meta.devices, log, checkSchedule: false });
+    engine = createAlertEngine({ catalog, store: meta.alertStores, devices: meta.devices, status, log, metrics, sweepSchedule: false });
     await engine.start();
     const authenticate = createAuthenticator(meta.tokens);
     const api = express.Router();
@@ -59,7 +61,7 @@ describe('alerts, rules and silences over REST and Socket.IO', () => {
 
   afterAll(async () => {
     for (const c of clients) c.disconnect();
-    await live.close();
+    await live.stop();
     await new Promise((resolve) => server.close(resolve));
     await engine.stop();
     await meta.close();

@@ -88,7 +88,7 @@ describe('alert state across a restart', () => {
     const dev = deviceId('gas');
     const now = Date.now();
     const stores = createSqliteStores(dir);
-    stores.alertStores.state.putWatermarks([{ deviceId: dev, domain: 'safety', type: 'gas', district: null, lastTs: now + 120_000, lastSeen: now, registered: false }]);
+    stores.alertStores.state.putWatermarks([{ deviceId: dev, domain: 'safety', type: 'gas', district: null, lastTs: now + 120_000, registered: false }]);
     await stores.close();
 
     h = await startEngine({ dir });

@@ -158,7 +158,7 @@ export async function startTestBroker(opts: Partial<BrokerOptions> = {}, log?: L
     connectAs: (d, o = {}, setup) => connect({ username: d.username, password: d.password, ...o }, url, setup),
     async close() {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
-      await broker.close();
+      await broker.stop();
     },
   };
 }

@@ -49,7 +49,7 @@ async function startLive(limits: Partial<LiveLimits>, extra: { tokens?: TokenSto
     },
     async close() {
       for (const c of clients) c.disconnect();
-      await live.close();
+      await live.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await h.close();

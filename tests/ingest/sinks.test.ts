@@ -68,7 +68,7 @@ sinkContract('the event stream (NATS JetStream)', async () => {
     outage: { down: () => nats.stop(), up: () => nats.start() },
     async close() {
       await reader.close();
-      await stream.close();
+      await stream.stop();
       await nats.close();
     },
   };

@@ -12,7 +12,7 @@ const pending = (ruleId: string, deviceId: string, over: Partial<PendingState> =
   ruleId, deviceId, since: T, value: 35, lastAt: T + 100, dueAt: T + 5000, ...over,
 });
 const mark = (deviceId: string, over: Partial<DeviceWatermark> = {}): DeviceWatermark => ({
-  deviceId, domain: 'safety', type: 'gas', district: 'Xixia', lastTs: T, lastSeen: T + 10, registered: true, leftAt: null, ...over,
+  deviceId, domain: 'safety', type: 'gas', district: 'Xixia', lastTs: T, registered: true, ...over,
 });
 const byKey = <X extends { ruleId?: string; deviceId: string }>(list: X[]) => [...list].sort((a, b) => `${a.ruleId ?? ''}/${a.deviceId}`.localeCompare(`${b.ruleId ?? ''}/${b.deviceId}`));
 
@@ -41,18 +41,19 @@ export function alertStateStoreContract(name: string, subject: AlertStateStoreSu
       expect(byKey(await again.pending())).toEqual([pending('methane', 'gas-1', { value: 40, lastAt: T + 200 }), pending('smoke', 'gas-1', { dueAt: T + 9000 })]);
     });
 
-    it('keeps one watermark per device, its goodbye included, until it is deleted', async () => {
+    // lastSeen and goodbyes are device status's (the registry's devices table), not the watermark's.
+    it('keeps one watermark per device, the newest written, until it is deleted', async () => {
       const place = await keeper.place();
       const state = (await place.open()).state;
-      await state.putWatermarks([mark('gas-1'), mark('gas-2', { district: null, registered: false, leftAt: T + 50 })]);
-      await state.putWatermarks([mark('gas-1', { lastTs: T + 1000, lastSeen: T + 1010 }), mark('gas-3', { leftAt: undefined })]);
+      await state.putWatermarks([mark('gas-1'), mark('gas-2', { district: null, registered: false })]);
+      await state.putWatermarks([mark('gas-1', { lastTs: T + 1000 }), mark('gas-3')]);
       await state.putWatermarks([]);
       await state.deleteWatermark('gas-3');
       await state.deleteWatermark('nobody');
       const again = (await place.open()).state;
-      expect(byKey(await again.watermarks())).toEqual([mark('gas-1', { lastTs: T + 1000, lastSeen: T + 1010 }), mark('gas-2', { district: null, registered: false, leftAt: T + 50 })]);
-      await again.putWatermarks([mark('gas-2', { leftAt: null })]); // back: the goodbye is cleared
-      expect((await again.watermarks()).find((m) => m.deviceId === 'gas-2')!.leftAt).toBeNull();
+      expect(byKey(await again.watermarks())).toEqual([mark('gas-1', { lastTs: T + 1000 }), mark('gas-2', { district: null, registered: false })]);
+      await again.putWatermarks([mark('gas-2', { registered: true })]); // the same device: replaced
+      expect((await again.watermarks()).find((m) => m.deviceId === 'gas-2')).toEqual(mark('gas-2', { registered: true }));
     });
 
     it('keeps a hold once however often it is put, until it is deleted', async () => {

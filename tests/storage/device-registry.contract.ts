@@ -142,5 +142,16 @@ export function deviceRegistryContract(name: string, subject: DeviceRegistrySubj
       expect(await devices.get('not-registered')).toBeUndefined();
       expect((await devices.list()).map((d) => d.lastSeen)).toEqual([2000, 3000]);
     });
+
+    // Goodbyes are device status's: kept with the device (they were the alert watermark's).
+    it('keeps a goodbye until a return clears it, and leaves lastSeen and latest values alone when a change has none', async () => {
+      await devices.create({ id: 'cc-1', domain: 'healthcare', type: 'cold_chain' }, 'h');
+      await devices.create({ id: 'cc-2', domain: 'healthcare', type: 'cold_chain' }, 'h');
+      await devices.recordSeen([{ id: 'cc-1', lastSeen: 2000, latest: { temp: { v: 4.5, t: 1900 } } }, { id: 'cc-2', lastSeen: 1000, latest: {} }]);
+      await devices.recordSeen([{ id: 'cc-1', leftAt: 2100, latest: {} }, { id: 'cc-2', leftAt: 1100, latest: {} }]);
+      expect(await devices.get('cc-1')).toMatchObject({ lastSeen: 2000, latest: { temp: { v: 4.5, t: 1900 } }, leftAt: 2100 });
+      await devices.recordSeen([{ id: 'cc-2', leftAt: null, latest: {} }, { id: 'cc-1', lastSeen: 2050, latest: {} }]); // cc-2 back; cc-1 unchanged
+      expect((await devices.list()).map((d) => [d.id, d.lastSeen, d.leftAt])).toEqual([['cc-1', 2050, 2100], ['cc-2', 1000, undefined]]);
+    });
   });
 }

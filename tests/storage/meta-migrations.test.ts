@@ -10,7 +10,6 @@ import { createSqliteStores, type SqliteStores } from '../../src/storage/index.j
 import { ALERT_MIGRATIONS, ALERT_TABLES_SQL } from '../../src/storage/sqlite/alert-schema.js';
 import { createSqliteAlertStores } from '../../src/storage/sqlite/alert-stores.js';
 import { createSqliteDeadLetterStore } from '../../src/storage/sqlite/dead-letters.js';
-import { createSqliteDeviceRegistry } from '../../src/storage/sqlite/devices.js';
 import { createSqliteInstallationStore } from '../../src/storage/sqlite/installation.js';
 import { META_MIGRATIONS } from '../../src/storage/sqlite/meta-migrations.js';
 import { createSqliteNotificationStores } from '../../src/storage/sqlite/notify-stores.js';
@@ -110,10 +109,11 @@ describe('citysense.db of an earlier build, opened by this one', () => {
   it('keeps every row of a file the previous build wrote (meta step 4, the alert tables at their own step 4), running no step twice', async () => {
     const d = tempDir('main');
     const db = writeAsBefore(d, { metaSteps: MAIN_META_STEPS, alertSteps: ALERT_MIGRATIONS.length, positions: true });
-    // Its rows, written by the stores as they were (their SQL is unchanged; only the schema bookkeeping moved).
-    const devices = createSqliteDeviceRegistry(db);
-    devices.create({ id: 'gas-1', domain: 'safety', type: 'gas', district: 'Xixia', location: { lat: 38.5, lon: 106.2 } }, 'hmac-sha256$abc');
-    devices.recordSeen([{ id: 'gas-1', lastSeen: T, latest: { co: { v: 120, t: T } } }]);
+    // Its rows, written by the stores as they were (their SQL is unchanged; only the schema bookkeeping moved), but
+    // the device and its watermark: the registry reads devices.left_at (meta step 12) now, and watermarks no longer
+    // carry lastSeen and goodbyes, so those rows are written as that build wrote them.
+    db.prepare("INSERT INTO devices (id, domain, type, district, lat, lon, secret_hash, created_at, last_seen, latest) VALUES ('gas-1', 'safety', 'gas', 'Xixia', 38.5, 106.2, 'hmac-sha256$abc', ?, ?, ?)")
+      .run(T, T, JSON.stringify({ co: { v: 120, t: T } }));
     const token = createSqliteTokenStore(db).create('wall', 'viewer', 'token-hash', { domains: ['safety'] });
     const user = createSqliteUserStore(db).create({ username: 'mei', name: 'Mei', role: 'operator' }, 'scrypt$pw');
     createSqliteSessionStore(db).create('sess-1', user.id);
@@ -130,7 +130,7 @@ describe('citysense.db of an earlier build, opened by this one', () => {
       attempts: 0, nextAt: T, createdAt: T, expiresAt: T + 86_400_000, deliveredAt: null, httpStatus: null, error: null }], [{ alertId: fired.id, policyId: 'p', kind: 'repeat', dueAt: T + 600_000 }]);
     old.silences.create({ id: 'sil-1', match: { district: 'Xixia' }, from: T, to: T + 3_600_000, reason: 'works', createdBy: 'Mei', createdById: user.id, createdAt: T });
     old.state.putPending({ ruleId: 'smoke', deviceId: 'smoke-1', since: T, value: 14, lastAt: T + 5, dueAt: T + 60_000 });
-    old.state.putWatermarks([{ deviceId: 'gas-1', domain: 'safety', type: 'gas', district: 'Xixia', lastTs: T, lastSeen: T, registered: true, leftAt: T + 9 }]);
+    db.prepare("INSERT INTO alert_devices (device_id, domain, type, district, last_ts, last_seen, registered, left_at) VALUES ('gas-1', 'safety', 'gas', 'Xixia', ?, ?, 1, ?)").run(T, T, T + 9);
     old.state.putHold('smoke', 'smoke-2');
     createSqlitePositionStore(db).set('stream:alerts', acked.eventId);
     db.close();
@@ -159,7 +159,9 @@ describe('citysense.db of an earlier build, opened by this one', () => {
     expect(a.alerts.eventsAfter(0, 10).map((e) => e.alert.state)).toEqual(['firing', 'acknowledged']);
     expect(a.silences.list().map((x) => x.id)).toEqual(['sil-1']);
     expect(a.state.pending()).toEqual([{ ruleId: 'smoke', deviceId: 'smoke-1', since: T, value: 14, lastAt: T + 5, dueAt: T + 60_000 }]);
-    expect(a.state.watermarks()).toEqual([{ deviceId: 'gas-1', domain: 'safety', type: 'gas', district: 'Xixia', lastTs: T, lastSeen: T, registered: true, leftAt: T + 9 }]);
+    expect(a.state.watermarks()).toEqual([{ deviceId: 'gas-1', domain: 'safety', type: 'gas', district: 'Xixia', lastTs: T, registered: true }]);
+    // Its goodbye, which the alert tables kept, is device status's now: carried over to devices.left_at (meta step 12).
+    expect(s.devices.get('gas-1')!.leftAt).toBe(T + 9);
     expect(a.state.holds()).toEqual([{ ruleId: 'smoke', deviceId: 'smoke-2' }]);
     expect(s.positions.get('stream:alerts')).toBe(acked.eventId);
     // eventIds go on from where the file left them.
@@ -213,7 +215,7 @@ describe('citysense.db of an earlier build, opened by this one', () => {
     const stores = open(d).alertStores;
     expect(stores.alerts.transitions(1)).toEqual([{ eventId: 1, alertId: 1, kind: 'acknowledged', at: 2, value: 1, actor: 'Mei', actorId: null }]);
     expect(stores.alerts.get(1)).toMatchObject({ acknowledgedBy: 'Mei' });
-    expect(stores.state.watermarks()).toEqual([{ deviceId: 'gas-1', domain: 'safety', type: 'gas', district: null, lastTs: 5, lastSeen: 6, registered: true, leftAt: null }]);
+    expect(stores.state.watermarks()).toEqual([{ deviceId: 'gas-1', domain: 'safety', type: 'gas', district: null, lastTs: 5, registered: true }]);
     const a = stores.alerts.get(1)!;
     stores.alerts.transition({ ...a, state: 'resolved', resolvedAt: 3, resolvedBy: 'night desk', resolvedById: 'token:t1' }, { kind: 'resolved', at: 3, value: 1, actor: 'night desk', actorId: 'token:t1' });
     expect(stores.alerts.transitions(1).map((x) => x.actorId)).toEqual([null, 'token:t1']);
@@ -226,7 +228,7 @@ describe('citysense.db of an earlier build, opened by this one', () => {
   it('adds the alert tables to a file that never had them (opened only by the meta stores of the build before)', () => {
     const d = tempDir('no-alerts');
     const db = writeAsBefore(d, { metaSteps: MAIN_META_STEPS });
-    createSqliteDeviceRegistry(db).create({ id: 'gas-9', domain: 'safety', type: 'gas' }, 'h');
+    db.prepare("INSERT INTO devices (id, domain, type, secret_hash, created_at) VALUES ('gas-9', 'safety', 'gas', 'h', 1)").run(); // as that build wrote it
     db.close();
     const s = open(d);
     expect(s.devices.get('gas-9')).toMatchObject({ type: 'gas' });

@@ -17,6 +17,35 @@ export interface DevicePresence {
   forget(deviceId: string): void;
 }
 
+/** What device status (the one owner of lastSeen, latest values, clock skew and stale) tells of a registered device. */
+export interface DeviceStatusLookup {
+  view(device: Device): {
+    status: DeviceStatus;
+    lastSeen: number | undefined;
+    latest: Device['latest'];
+    /** Median clock skew of its recent timestamped messages, or null. */
+    clockSkewMs: number | null;
+  };
+}
+
+/**
+ * The registry's devices with device status's lastSeen and latest values, which are ahead of the registry row while
+ * they wait to be written: what the NGSI-LD API shows of a device agrees with GET /api/devices.
+ */
+export function devicesAsSeen(registry: Pick<DeviceRegistry, 'get' | 'list'>, status: DeviceStatusLookup): Pick<DeviceRegistry, 'get' | 'list'> {
+  const seen = (d: Device): Device => {
+    const v = status.view(d);
+    return { ...d, latest: v.latest, ...(v.lastSeen !== undefined ? { lastSeen: v.lastSeen } : {}) };
+  };
+  return {
+    get: (id) => {
+      const d = registry.get(id);
+      return d && seen(d);
+    },
+    list: (filter) => registry.list(filter).map(seen),
+  };
+}
+
 export interface DevicesDeps {
   catalog: Catalog;
   registry: DeviceRegistry;
@@ -24,8 +53,7 @@ export interface DevicesDeps {
   secrets: Pick<DeviceSecrets, 'hash'>;
   readings: ReadingStore;
   presence: DevicePresence;
-  /** Median clock skew of a device's recent timestamped messages, or null. */
-  clockSkewMs: (deviceId: string) => number | null;
+  status: DeviceStatusLookup;
   now: () => number;
 }
 
@@ -34,24 +62,22 @@ export function devicesRoutes(api: ApiDefinition, deps: DevicesDeps) {
   const { catalog, registry, secrets, readings, presence, now } = deps;
   const { router, op } = api.router('/api');
 
-  function statusOf(d: Device): DeviceStatus {
-    const interval = catalog.get(d.domain, d.type)?.intervalMs ?? 60_000;
-    if (d.lastSeen !== undefined && now() - d.lastSeen > 3 * interval) return 'stale';
-    return presence.isOnline(d.id) ? 'online' : 'offline';
-  }
-  const view = (d: Device): DeviceBody => ({
-    id: d.id,
-    domain: d.domain,
-    type: d.type,
-    name: d.name,
-    district: d.district,
-    location: d.location,
-    createdAt: new Date(d.createdAt).toISOString(),
-    status: statusOf(d),
-    lastSeen: d.lastSeen !== undefined ? new Date(d.lastSeen).toISOString() : null,
-    latest: Object.fromEntries(Object.entries(d.latest).map(([m, { v, t }]) => [m, { v, t: new Date(t).toISOString() }])),
-    clockSkewMs: deps.clockSkewMs(d.id),
-  });
+  const view = (d: Device): DeviceBody => {
+    const s = deps.status.view(d);
+    return {
+      id: d.id,
+      domain: d.domain,
+      type: d.type,
+      name: d.name,
+      district: d.district,
+      location: d.location,
+      createdAt: new Date(d.createdAt).toISOString(),
+      status: s.status,
+      lastSeen: s.lastSeen !== undefined ? new Date(s.lastSeen).toISOString() : null,
+      latest: Object.fromEntries(Object.entries(s.latest).map(([m, { v, t }]) => [m, { v, t: new Date(t).toISOString() }])),
+      clockSkewMs: s.clockSkewMs,
+    };
+  };
   // Outside the caller's scope a device is not found, so a scoped caller cannot learn that it exists.
   const mustGet = (id: string, req: Request) => {
     const d = registry.get(id);

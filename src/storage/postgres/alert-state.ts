@@ -5,17 +5,17 @@ import type { PgPool } from './db.js';
 interface PendingRow { rule_id: string; device_id: string; since: number; value: number; last_at: number; due_at: number }
 interface MarkRow {
   device_id: string; domain: string; type: string; district: string | null;
-  last_ts: number; last_seen: number; registered: boolean; left_at: number | null;
+  last_ts: number; registered: boolean;
 }
 
 // Many rows in one statement (arrays unnested); ON CONFLICT replaces a key's row, so the newest written wins.
 const PUT_PENDING = `INSERT INTO alert_pending (rule_id, device_id, since, value, last_at, due_at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::float8[], $5::int8[], $6::int8[])
   ON CONFLICT (rule_id, device_id) DO UPDATE SET since = excluded.since, value = excluded.value, last_at = excluded.last_at, due_at = excluded.due_at`;
-const PUT_MARKS = `INSERT INTO alert_devices (device_id, domain, type, district, last_ts, last_seen, registered, left_at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::bool[], $8::int8[])
+const PUT_MARKS = `INSERT INTO alert_devices (device_id, domain, type, district, last_ts, registered)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::bool[])
   ON CONFLICT (device_id) DO UPDATE SET domain = excluded.domain, type = excluded.type, district = excluded.district,
-    last_ts = excluded.last_ts, last_seen = excluded.last_seen, registered = excluded.registered, left_at = excluded.left_at`;
+    last_ts = excluded.last_ts, registered = excluded.registered`;
 
 /** The newest of each key only: one INSERT … ON CONFLICT may not touch a row twice. */
 function newestPerKey<T>(list: readonly T[], key: (x: T) => string): T[] {
@@ -43,15 +43,15 @@ export function createPgAlertStateStore(pool: PgPool): Async<AlertStateStore> {
     async watermarks() {
       const { rows } = await pool.query<MarkRow>('SELECT * FROM alert_devices');
       return rows.map((r): DeviceWatermark => ({
-        deviceId: r.device_id, domain: r.domain, type: r.type, district: r.district, lastTs: r.last_ts, lastSeen: r.last_seen,
-        registered: r.registered, leftAt: r.left_at,
+        deviceId: r.device_id, domain: r.domain, type: r.type, district: r.district, lastTs: r.last_ts,
+        registered: r.registered,
       }));
     },
     async putWatermarks(marks) {
       const ms = newestPerKey(marks, (m) => m.deviceId);
       if (ms.length === 0) return;
       await pool.query(PUT_MARKS, [ms.map((m) => m.deviceId), ms.map((m) => m.domain), ms.map((m) => m.type), ms.map((m) => m.district),
-        ms.map((m) => m.lastTs), ms.map((m) => m.lastSeen), ms.map((m) => m.registered), ms.map((m) => m.leftAt ?? null)]);
+        ms.map((m) => m.lastTs), ms.map((m) => m.registered)]);
     },
     async deleteWatermark(deviceId) {
       await pool.query('DELETE FROM alert_devices WHERE device_id = $1', [deviceId]);

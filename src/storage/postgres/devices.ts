@@ -14,9 +14,10 @@ interface DeviceRow {
   created_at: number;
   last_seen: number | null;
   latest: Device['latest'];
+  left_at: number | null;
 }
 
-const COLUMNS = 'id, domain, type, name, district, lat, lon, created_at, last_seen, latest';
+const COLUMNS = 'id, domain, type, name, district, lat, lon, created_at, last_seen, latest, left_at';
 
 function toDevice(r: DeviceRow): Device {
   const d: Device = { id: r.id, domain: r.domain, type: r.type, createdAt: r.created_at, latest: r.latest };
@@ -24,6 +25,7 @@ function toDevice(r: DeviceRow): Device {
   if (r.district !== null) d.district = r.district;
   if (r.lat !== null && r.lon !== null) d.location = { lat: r.lat, lon: r.lon };
   if (r.last_seen !== null) d.lastSeen = r.last_seen;
+  if (r.left_at !== null) d.leftAt = r.left_at;
   return d;
 }
 
@@ -32,8 +34,10 @@ const INSERT = `INSERT INTO devices (id, domain, type, name, district, lat, lon,
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::text[], $9::int8[])`;
 
 // Batches may arrive out of order (spool replay): lastSeen only moves forward and each metric keeps its newest value.
+// $2 null: lastSeen unchanged; $4: a goodbye's time, or null for a return, applied only when $5 (a change has it).
 const RECORD_SEEN = `UPDATE devices SET
-  last_seen = GREATEST(coalesce(last_seen, $2), $2),
+  last_seen = CASE WHEN $2::int8 IS NULL THEN last_seen ELSE GREATEST(coalesce(last_seen, $2::int8), $2::int8) END,
+  left_at = CASE WHEN $5::bool THEN $4::int8 ELSE left_at END,
   latest = (SELECT coalesce(jsonb_object_agg(k, CASE WHEN nv IS NULL THEN ov WHEN ov IS NULL THEN nv
                    WHEN (nv->>'t')::float8 >= (ov->>'t')::float8 THEN nv ELSE ov END), '{}'::jsonb)
             FROM jsonb_each(devices.latest) AS o(k, ov) FULL JOIN jsonb_each($3::jsonb) AS n(k, nv) USING (k))
@@ -108,7 +112,7 @@ export function createPgDeviceRegistry(pool: PgPool, now: () => number = Date.no
       await inTransaction(pool, async (c) => {
         for (const u of ordered) {
           const latest = Object.fromEntries(Object.entries(u.latest).map(([m, { v, t }]) => [m, { v, t }]));
-          await c.query(RECORD_SEEN, [u.id, u.lastSeen, JSON.stringify(latest)]);
+          await c.query(RECORD_SEEN, [u.id, u.lastSeen ?? null, JSON.stringify(latest), u.leftAt ?? null, u.leftAt !== undefined]);
         }
       });
     },

@@ -222,6 +222,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX notification_timers_due ON notification_timers (due_at);
     `,
   },
+  {
+    // Device status owns lastSeen and goodbyes (src/devices): the registry keeps the goodbye, the engine's watermark
+    // no longer keeps either.
+    name: "goodbyes on the device (devices.left_at); the alert engine's watermark keeps neither lastSeen nor goodbyes",
+    up: `
+      ALTER TABLE devices ADD COLUMN left_at BIGINT;
+      UPDATE devices d SET left_at = a.left_at FROM alert_devices a WHERE a.device_id = d.id AND a.left_at IS NOT NULL;
+      ALTER TABLE alert_devices DROP COLUMN last_seen, DROP COLUMN left_at;
+    `,
+  },
 ];
 
 // The session advisory lock every node takes around its migration run (an arbitrary, fixed 64-bit key).

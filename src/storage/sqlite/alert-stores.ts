@@ -165,7 +165,8 @@ export function createSqliteAlertStores(db: Database): AlertStores {
   };
 
   const putWatermarks = db.transaction((marks: readonly DeviceWatermark[]) => {
-    for (const m of marks) s.putMark.run(m.deviceId, m.domain, m.type, m.district, m.lastTs, m.lastSeen, m.registered ? 1 : 0, m.leftAt ?? null);
+    // last_seen and left_at are device status's now (the registry's devices table); kept in old files, written empty.
+    for (const m of marks) s.putMark.run(m.deviceId, m.domain, m.type, m.district, m.lastTs, 0, m.registered ? 1 : 0, null);
   });
   const putPendings = db.transaction((list: readonly PendingState[]) => {
     for (const p of list) s.putPending.run(p.ruleId, p.deviceId, p.since, p.value, p.lastAt, p.dueAt);
@@ -177,7 +178,7 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     putPendings: (list) => { if (list.length) putPendings(list); },
     deletePending: (ruleId, deviceId) => { s.deletePending.run(ruleId, deviceId); },
     watermarks: () => s.listMarks.all().map((r): DeviceWatermark => ({
-      deviceId: r.device_id, domain: r.domain, type: r.type, district: r.district, lastTs: r.last_ts, lastSeen: r.last_seen, registered: r.registered === 1, leftAt: r.left_at,
+      deviceId: r.device_id, domain: r.domain, type: r.type, district: r.district, lastTs: r.last_ts, registered: r.registered === 1,
     })),
     putWatermarks: (marks) => { if (marks.length) putWatermarks(marks); },
     deleteWatermark: (id) => { s.deleteMark.run(id); },

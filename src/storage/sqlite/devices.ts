@@ -13,11 +13,12 @@ interface DeviceRow {
   created_at: number;
   last_seen: number | null;
   latest: string;
+  left_at: number | null;
 }
 
 type Latest = Device['latest'];
 
-const COLUMNS = 'id, domain, type, name, district, lat, lon, created_at, last_seen, latest';
+const COLUMNS = 'id, domain, type, name, district, lat, lon, created_at, last_seen, latest, left_at';
 
 function toDevice(r: DeviceRow): Device {
   const d: Device = { id: r.id, domain: r.domain, type: r.type, createdAt: r.created_at, latest: JSON.parse(r.latest) as Latest };
@@ -25,6 +26,7 @@ function toDevice(r: DeviceRow): Device {
   if (r.district !== null) d.district = r.district;
   if (r.lat !== null && r.lon !== null) d.location = { lat: r.lat, lon: r.lon };
   if (r.last_seen !== null) d.lastSeen = r.last_seen;
+  if (r.left_at !== null) d.leftAt = r.left_at;
   return d;
 }
 
@@ -41,21 +43,21 @@ export function createSqliteDeviceRegistry(db: SqliteDb, now: () => number = Dat
   const schemes = db.prepare<[], { scheme: string; n: number }>(
     "SELECT substr(secret_hash, 1, instr(secret_hash || '$', '$') - 1) AS scheme, count(*) AS n FROM devices GROUP BY scheme",
   );
-  const seenRow = db.prepare<[string], { last_seen: number | null; latest: string }>('SELECT last_seen, latest FROM devices WHERE id = ?');
-  const updateSeen = db.prepare<[number | null, string, string]>('UPDATE devices SET last_seen = ?, latest = ? WHERE id = ?');
+  const seenRow = db.prepare<[string], { last_seen: number | null; latest: string; left_at: number | null }>('SELECT last_seen, latest, left_at FROM devices WHERE id = ?');
+  const updateSeen = db.prepare<[number | null, string, number | null, string]>('UPDATE devices SET last_seen = ?, latest = ?, left_at = ? WHERE id = ?');
 
   const recordSeen = db.transaction((updates: readonly DeviceSeen[]) => {
     for (const u of updates) {
       const row = seenRow.get(u.id);
       if (!row) continue; // deleted meanwhile: nothing to record
       // Batches may arrive out of order (spool replay), so lastSeen only moves forward and each metric keeps its newest value.
-      const lastSeen = row.last_seen === null ? u.lastSeen : Math.max(row.last_seen, u.lastSeen);
+      const lastSeen = u.lastSeen === undefined ? row.last_seen : row.last_seen === null ? u.lastSeen : Math.max(row.last_seen, u.lastSeen);
       const latest = JSON.parse(row.latest) as Latest;
       for (const [metric, value] of Object.entries(u.latest)) {
         const prev = latest[metric];
         if (!prev || value.t >= prev.t) latest[metric] = { v: value.v, t: value.t };
       }
-      updateSeen.run(lastSeen, JSON.stringify(latest), u.id);
+      updateSeen.run(lastSeen, JSON.stringify(latest), u.leftAt === undefined ? row.left_at : u.leftAt, u.id);
     }
   });
 

@@ -3,7 +3,8 @@ import type { Migration } from './open.js';
 
 /**
  * The schema of `citysense.db`, every table of the shared state: devices, tokens, users and sessions, dead letters,
- * notifications, the installation's values, the alert tables (steps 5–10, alert-schema.ts), named positions.
+ * notifications, the installation's values, the alert tables (steps 5–10, alert-schema.ts), named positions (11),
+ * devices' goodbyes (12).
  * Append a step to extend it; a released step is never edited, since `user_version` records it as done.
  */
 export const META_MIGRATIONS: readonly Migration[] = [
@@ -131,5 +132,17 @@ export const META_MIGRATIONS: readonly Migration[] = [
     // IF NOT EXISTS: releases before this step created the table themselves, on first use.
     name: 'named positions (the event stream\'s last published eventId)',
     up: 'CREATE TABLE IF NOT EXISTS positions (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;',
+  },
+  {
+    name: 'devices: goodbyes (left_at), kept by device status',
+    up(db) {
+      db.exec('ALTER TABLE devices ADD COLUMN left_at INTEGER');
+      // The alert engine kept goodbyes before device status did (alert_devices.left_at): carried over, so a device
+      // that left before the upgrade is not stale after it.
+      const alertDeviceColumns = db.prepare<[], string>("SELECT name FROM pragma_table_info('alert_devices')").pluck().all();
+      if (alertDeviceColumns.includes('left_at')) {
+        db.exec('UPDATE devices SET left_at = (SELECT left_at FROM alert_devices WHERE alert_devices.device_id = devices.id)');
+      }
+    },
   },
 ];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Reading } from '../../src/core/index.js';
-import { createClockSkew } from '../../src/ingest/index.js';
+import { createClockSkew } from '../../src/devices/index.js';
 
 const reading = (deviceId: string, ts: number, receivedAt: number): Reading => ({ deviceId, domain: 'safety', type: 'noise', ts, receivedAt, values: { level: 40 } });
 
