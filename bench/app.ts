@@ -23,6 +23,8 @@ export interface AppUnderTest {
   countStored(): Promise<number>;
   /** SIGTERM, as an operator stops it (graceful; a CPU profile is written on exit). */
   stop(): Promise<void>;
+  /** SIGKILL (`kill -9`, as a crash or the OOM killer ends it); resolves once it exited. */
+  kill(): Promise<void>;
 }
 
 export interface AppOptions {
@@ -125,6 +127,11 @@ export function startApp(o: AppOptions, timeoutMs = 30_000): Promise<AppUnderTes
           const hard = setTimeout(() => proc.kill('SIGKILL'), 20_000);
           await exited;
           clearTimeout(hard);
+        },
+        async kill() {
+          if (proc.exitCode !== null || proc.signalCode !== null) return;
+          proc.kill('SIGKILL');
+          await exited;
         },
       });
     });

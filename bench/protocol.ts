@@ -97,3 +97,4 @@ export interface RawStoreResult {
   counted: number;
   cpuShare: number;
 }
+

@@ -44,8 +44,9 @@ export function table(r: BenchResult): string {
     'Absolute numbers are this machine\'s; the ratios to the same run\'s references are the claim.',
     '',
     ...rows.map(([k, v, note]) => `${k.padEnd(w[0]!)}  ${v.padStart(w[1]!)}  ${note}`),
-    '',
-    `load generator: ${r.loadGenerator.kind}; at most ${pct(r.loadGenerator.cpuShare)} of a core (${pct(r.loadGenerator.cpuShareOfMachine)} of the machine)`,
+    ...(b || Object.keys(r.details.endToEnd).length
+      ? ['', `load generator: ${r.loadGenerator.kind}; at most ${pct(r.loadGenerator.cpuShare)} of a core (${pct(r.loadGenerator.cpuShareOfMachine)} of the machine)`]
+      : []),
   ];
   return lines.join('\n');
 }

@@ -1,0 +1,95 @@
+/** The figures `npm run bench` reports: the JSON object its last line prints (BENCHMARKS.md says what each means). */
+import type { ProbeResult } from './alert-probe.js';
+import type { StoreKind, BenchOptions } from './options.js';
+import type { RawStoreResult, RunStats } from './protocol.js';
+
+export interface EndToEnd {
+  readingsPerSecond: number;
+  /** Publishes acknowledged per second while publishing (the spool may run ahead of the store). */
+  ackedPerSecond: number;
+  readings: number;
+  /** Readings the store holds afterwards (counted by the store itself). */
+  counted: number;
+  refused: number;
+  ackP50Ms: number;
+  ackP99Ms: number;
+  appCpuShare: number;
+  influxdCpuShare?: number;
+  loadGenCpuShare: number;
+  /** App CPU time (all its threads) per stored reading, in µs: steadier than rates on a shared machine. */
+  appCpuUsPerReading: number;
+  /** CPU (share of one core) used during the run by processes other than the app, influxd and the load generator. */
+  otherCpuShare: number;
+  /** Seconds from the last acknowledgement until the store held everything. */
+  drainS: number;
+  /** Mean readings per spool transaction (group commit) and mean time for the store to confirm a batch. */
+  readingsPerCommit: number;
+  storeWriteMs: number;
+  storeWrites: number;
+  /** The app's garbage collection during the run: ms of pauses per second of the run, and pauses per second. */
+  gcMsPerSecond: number;
+  gcPausesPerSecond: number;
+  appRssMb: number;
+}
+
+export interface Memory {
+  durationS: number;
+  ratePerSecond: number;
+  baselineRssMb: number;
+  finalRssMb: number;
+  maxRssMb: number;
+  growth: number;
+  flat: boolean;
+  behind: number;
+  spoolBacklogAtEnd: number;
+  samples: Array<{ s: number; rssMb: number; backlog: number }>;
+}
+
+export interface Connections {
+  devices: number;
+  rssMb: number;
+  target: number;
+  loginsPerSecond: number;
+  publishesAcked: number;
+  failure?: string;
+  steps: Array<{ devices: number; rssMb: number }>;
+  /** Every device dropped at once (no DISCONNECT) and reconnected: how long until all were back. */
+  reconnect?: { devices: number; seconds: number; refusedOrFailed: number };
+}
+
+export interface BenchResult {
+  readingsPerSecond: Partial<Record<StoreKind, number>>;
+  reference: { bareBrokerPerSecond: number | null; rawStorePerSecond: Partial<Record<StoreKind, number>> };
+  ratio: Partial<Record<StoreKind, number>>;
+  alertLatencyMs: (Pick<ProbeResult, 'p50' | 'p99' | 'max' | 'samples' | 'missed'> & { loadPerSecond: number; store: StoreKind; loop: LoopHealth }) | null;
+  /** Publish of a breaching reading → its `fired` webhook request received by a receiver, in the same run as alertLatencyMs. */
+  webhookLatencyMs: (NonNullable<ProbeResult['webhook']> & { loadPerSecond: number; store: StoreKind }) | null;
+  connections: Connections | null;
+  /** As CONTRACT.md section 7 names them: connections.devices and connections.rssMb. */
+  devices: number | null;
+  rssMb: number | null;
+  memory: Memory | null;
+  machine: { cores: number; cpu: string; memGb: number; node: string; platform: string };
+  loadGenerator: { kind: string; processes: number; cpuShare: number; cpuShareOfMachine: number; bareRunCpuShare: number | null };
+  details: { endToEnd: Partial<Record<StoreKind, EndToEnd>>; rawStore: Partial<Record<StoreKind, RawStoreResult>>; bare: BareRun | null; runs: number; options: Omit<BenchOptions, 'log'> };
+}
+
+/** The app's event-loop delay and GC pauses over a phase, from its own Prometheus metrics (prom-client defaults). */
+export interface LoopHealth {
+  /** The app process's CPU meanwhile (all its threads), as a share of one core. */
+  appCpuShare: number;
+  /** The private influxd's, when the store is InfluxDB. */
+  influxdCpuShare?: number;
+  eventLoopP99Ms: number;
+  eventLoopMaxMs: number;
+  gcPauses: number;
+  gcMsPerSecond: number;
+  /** Pauses of at least 10 ms (from the histogram's buckets: major GCs, mostly). */
+  gcPausesOver10ms: number;
+  /** Spool group commits per second, and readings per commit: how finely the load is cut into loop turns. */
+  commitsPerSecond: number;
+  readingsPerCommit: number;
+}
+
+/** The bare-broker reference run: the load generator's figures plus what the broker delivered and spent. */
+export type BareRun = RunStats & { deliveredPerSecond: number; brokerCpuShare: number; brokerCpuUsPerMessage: number };
