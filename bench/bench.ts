@@ -3,6 +3,7 @@ import { childPid, round, startLoadGen, stopLoadGen, withApp } from './common.js
 import { startPrivateInfluxd } from './influxd.js';
 import type { BenchOptions, Phase, StoreKind } from './options.js';
 import { alertLatency } from './phases/alerts.js';
+import { city } from './phases/city.js';
 import { connections } from './phases/connections.js';
 import { endToEnd } from './phases/end-to-end.js';
 import { memoryRun } from './phases/memory.js';
@@ -10,7 +11,7 @@ import { bareBroker, rawStore } from './phases/references.js';
 import type { BenchResult } from './results.js';
 import { emptyRuns, summarize, type Runs } from './summary.js';
 
-export { DEFAULTS, PHASES, QUICK, type BenchOptions, type Phase, type StoreKind } from './options.js';
+export { DEFAULTS, DEFAULT_PHASES, PHASES, QUICK, type BenchOptions, type Phase, type StoreKind } from './options.js';
 export type { BenchResult } from './results.js';
 
 interface Round {
@@ -87,7 +88,7 @@ async function appRound(o: BenchOptions, x: Round, store: StoreKind, runs: Runs)
 /** Runs the benchmark's phases and returns every figure. */
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const want = wants(o);
-  const needInflux = o.stores.includes('influxdb') && (want('raw') || want('e2e') || want('alerts'));
+  const needInflux = o.stores.includes('influxdb') && (want('raw') || want('e2e') || want('alerts') || (want('city') && o.stores[0] === 'influxdb'));
   const privateInflux = needInflux && !o.influxUrl ? await startPrivateInfluxd() : undefined;
   const influxUrl = o.influxUrl ?? privateInflux?.url;
   const influxdPid = privateInflux ? childPid('influxd') : undefined;
@@ -104,6 +105,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (want('connections')) {
       o.log(`connections: up to ${o.connections} devices in steps of ${o.connectionStep}, each publishing every ${o.publishIntervalS} s`);
       runs.connections = await connections(o, t0);
+    }
+    if (want('city')) {
+      o.log(`city: ${o.cityDevices} devices on ${o.stores[0]}, each publishing a QoS 1 reading every ${o.cityIntervalS} s on average (open loop), then kill -9 and a restart`);
+      runs.city = await city(o, influxUrl, influxdPid, t0);
     }
   } finally {
     await privateInflux?.close();

@@ -1,8 +1,10 @@
 /** What `npm run bench` can be asked to do (bench/run.ts turns the command line into this). */
 
 export type StoreKind = 'influxdb' | 'sqlite';
-export const PHASES = ['bare', 'raw', 'e2e', 'alerts', 'connections'] as const;
+export const PHASES = ['bare', 'raw', 'e2e', 'alerts', 'connections', 'city'] as const;
 export type Phase = (typeof PHASES)[number];
+/** What a plain `npm run bench` runs: the city (minutes of a loaded machine, 100k connections) only when asked for. */
+export const DEFAULT_PHASES: Phase[] = ['bare', 'raw', 'e2e', 'alerts', 'connections'];
 
 export interface BenchOptions {
   stores: StoreKind[];
@@ -28,6 +30,16 @@ export interface BenchOptions {
   connectionStep: number;
   connectionHoldS: number;
   publishIntervalS: number;
+  /** The city (--phases city): this many devices held, each publishing every `cityIntervalS` on average, open loop. */
+  cityDevices: number;
+  cityIntervalS: number;
+  /** Seconds of publishing before the measured window, and the window's length. */
+  cityWarmupS: number;
+  cityDurationS: number;
+  /** CONNECTs in flight at once, at the first connect and after the restart. */
+  cityConcurrency: number;
+  /** Devices per loopback source address (127.0.0.2, .3, …): under the ~28k ephemeral ports one address gives per server port. */
+  cityPerSource: number;
   /** Memory-flatness run at `soakLoad` × max rate; 0 skips it. */
   soakS: number;
   soakLoad: number;
@@ -45,7 +57,7 @@ export interface BenchOptions {
 
 export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   stores: ['influxdb', 'sqlite'],
-  phases: [...PHASES],
+  phases: [...DEFAULT_PHASES],
   devices: 100,
   window: 32,
   durationS: 20,
@@ -58,6 +70,12 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   connectionStep: 2500,
   connectionHoldS: 20,
   publishIntervalS: 10,
+  cityDevices: 100_000,
+  cityIntervalS: 10,
+  cityWarmupS: 10,
+  cityDurationS: 60,
+  cityConcurrency: 256,
+  cityPerSource: 20_000,
   soakS: 0,
   soakLoad: 0.8,
   runs: 1,
@@ -68,4 +86,5 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
 export const QUICK: Partial<BenchOptions> = {
   devices: 8, durationS: 3, rawDurationS: 1, alertDurationS: 3, alertDevices: 2,
   connections: 60, connectionStep: 30, connectionHoldS: 3, publishIntervalS: 1,
+  cityDevices: 500, cityWarmupS: 2, cityDurationS: 10, cityPerSource: 200,
 };

@@ -57,6 +57,38 @@ export interface Connections {
   reconnect?: { devices: number; seconds: number; refusedOrFailed: number };
 }
 
+/** The city (--phases city; CONTRACT.md section 12). */
+export interface City {
+  /** Devices connected (each authenticated: its secret checked against its keyed SHA-256), of `target`. */
+  devices: number;
+  target: number;
+  store: StoreKind;
+  /** Seconds to connect them all (`cityConcurrency` CONNECTs in flight), and the first refusal or failure if any. */
+  connectS: number;
+  firstError?: string;
+  /** The app's largest RSS during the measured window, all devices connected; and right after they connected. */
+  rssMb: number;
+  rssConnectedMb: number;
+  intervalS: number;
+  durationS: number;
+  /** What the fleet offered (devices ÷ interval), what the app acknowledged and what the store took, per second, over the window. */
+  offeredPerSecond: number;
+  ackedPerSecond: number;
+  readingsPerSecond: number;
+  pubackMs: { p50: number; p99: number; max: number; samples: number };
+  /** Publish of a breaching reading (a few probe devices among the fleet) → `alert:fired` over Socket.IO. */
+  alertLatencyMs: { p50: number; p99: number; max: number; samples: number; missed: number };
+  /** After `kill -9`: seconds from the kill until the restarted app listened (`appUpS`) and until every device was back. */
+  reconnect: { devices: number; seconds: number; appUpS: number; firstError?: string };
+  /** The app over the window (its CPU, event loop, GC, commits) and the open-file limit it ran with. */
+  app: { loop: LoopHealth; nofile: number | null };
+  loadGenerator: { processes: number; sources: string[]; cpuShare: number; rssMb: number; late: number; dropped: number };
+  /** CPU (share of one core) used during the window by every process other than the app, influxd and the generator. */
+  otherCpuShare: number;
+  targets: { rssMb: number; pubackP99Ms: number; alertP99Ms: number; reconnectS: number };
+  met: { rss: boolean; puback: boolean; alert: boolean; reconnect: boolean };
+}
+
 export interface BenchResult {
   readingsPerSecond: Partial<Record<StoreKind, number>>;
   reference: { bareBrokerPerSecond: number | null; rawStorePerSecond: Partial<Record<StoreKind, number>> };
@@ -69,6 +101,7 @@ export interface BenchResult {
   devices: number | null;
   rssMb: number | null;
   memory: Memory | null;
+  city: City | null;
   machine: { cores: number; cpu: string; memGb: number; node: string; platform: string };
   loadGenerator: { kind: string; processes: number; cpuShare: number; cpuShareOfMachine: number; bareRunCpuShare: number | null };
   details: { endToEnd: Partial<Record<StoreKind, EndToEnd>>; rawStore: Partial<Record<StoreKind, RawStoreResult>>; bare: BareRun | null; runs: number; options: Omit<BenchOptions, 'log'> };

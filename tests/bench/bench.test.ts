@@ -67,4 +67,38 @@ describe('npm run bench', () => {
     expect(r.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
     expect(positive(r.loadGenerator.cpuShare)).toBe(true);
   }, 120_000);
+
+  // The city phase (CONTRACT.md section 12) at a reduced size: 500 authenticated devices from 3 loopback source
+  // addresses, open loop, the probe's alerts among them, then kill -9, a restart and every device back.
+  it('--phases city holds the fleet, measures PUBACK and alert latency, and has every device back after kill -9', async () => {
+    const { code, stdout, stderr } = await runBench(['--phases', 'city', '--quick', '--influx-url', testInfluxUrl()]);
+    if (code !== 0) throw new Error(`bench exited with ${code}:\n${stderr.slice(-3000)}`);
+    const r = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(stdout).toContain('city: PUBACK p50 / p99');
+    expect(stdout).toContain('city: all back after kill -9 and restart');
+    const c = r.city;
+    expect([c.devices, c.target, c.store]).toEqual([500, 500, 'influxdb']);
+    expect(c.loadGenerator.sources).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    expect(c.offeredPerSecond).toBe(50);
+    expect(positive(c.connectS)).toBe(true);
+    expect(positive(c.rssMb)).toBe(true);
+    expect(c.rssMb).toBeGreaterThanOrEqual(c.rssConnectedMb);
+    // Open loop: the fleet published, the app acknowledged, the store took them (stored and counted by the app).
+    expect(c.pubackMs.samples).toBeGreaterThan(0);
+    expect(positive(c.pubackMs.p50)).toBe(true);
+    expect(c.pubackMs.p99).toBeGreaterThanOrEqual(c.pubackMs.p50);
+    expect(positive(c.ackedPerSecond)).toBe(true);
+    expect(positive(c.readingsPerSecond)).toBe(true);
+    expect(c.alertLatencyMs.samples).toBeGreaterThan(0);
+    expect(c.alertLatencyMs.p99).toBeGreaterThanOrEqual(c.alertLatencyMs.p50);
+    // After kill -9 the app came back on the same port and every device logged in again.
+    expect(c.reconnect.devices).toBe(500);
+    expect(c.reconnect.seconds).toBeGreaterThanOrEqual(c.reconnect.appUpS);
+    expect(c.met.reconnect).toBe(c.reconnect.seconds <= 60);
+    expect(positive(c.loadGenerator.cpuShare)).toBe(true);
+    expect(positive(c.loadGenerator.rssMb)).toBe(true);
+    expect(c.loadGenerator.dropped).toBe(0);
+    expect(c.app.nofile).toBeGreaterThanOrEqual(500);
+    expect(c.targets).toEqual({ rssMb: 4096, pubackP99Ms: 20, alertP99Ms: 10, reconnectS: 60 });
+  }, 180_000);
 });
