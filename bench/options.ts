@@ -33,6 +33,8 @@ export interface BenchOptions {
   /** The city (--phases city): this many devices held, each publishing every `cityIntervalS` on average, open loop. */
   cityDevices: number;
   cityIntervalS: number;
+  /** Readings/s the whole fleet offers, when set: the interval becomes devices ÷ rate (a reduced fleet at the city's rate). */
+  cityRate?: number;
   /** Seconds of publishing before the measured window, and the window's length. */
   cityWarmupS: number;
   cityDurationS: number;
@@ -40,6 +42,8 @@ export interface BenchOptions {
   cityConcurrency: number;
   /** Devices per loopback source address (127.0.0.2, .3, …): under the ~28k ephemeral ports one address gives per server port. */
   cityPerSource: number;
+  /** Devices one generator process holds at most (fewer when its open-file limit says so); more processes share the fleet. */
+  cityPerProcess: number;
   /** Memory-flatness run at `soakLoad` × max rate; 0 skips it. */
   soakS: number;
   soakLoad: number;
@@ -76,6 +80,7 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   cityDurationS: 60,
   cityConcurrency: 256,
   cityPerSource: 20_000,
+  cityPerProcess: 50_000,
   soakS: 0,
   soakLoad: 0.8,
   runs: 1,
@@ -86,5 +91,5 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
 export const QUICK: Partial<BenchOptions> = {
   devices: 8, durationS: 3, rawDurationS: 1, alertDurationS: 3, alertDevices: 2,
   connections: 60, connectionStep: 30, connectionHoldS: 3, publishIntervalS: 1,
-  cityDevices: 500, cityWarmupS: 2, cityDurationS: 10, cityPerSource: 200,
+  cityDevices: 500, cityWarmupS: 2, cityDurationS: 10, cityPerSource: 200, cityPerProcess: 250,
 };

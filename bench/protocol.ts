@@ -100,15 +100,20 @@ export interface RawStoreResult {
 
 // ---- the city fleet generator (bench/city/fleet-gen.ts) ----
 
-/** Connects `count` devices `${prefix}-0…`, spread over the loopback `sources` (about 28k ports each). */
+/**
+ * Connects `count` devices `${prefix}-${from}…`; device i connects from `sources[floor(i / perSource)]`, a loopback
+ * address (each gives about 28k ephemeral ports per server port).
+ */
 export interface FleetConnectCmd {
   cmd: 'connect';
   host: string;
   port: number;
   prefix: string;
+  from: number;
   count: number;
   password: string;
   sources: string[];
+  perSource: number;
   keepaliveS: number;
   concurrency: number;
   timeoutMs: number;
@@ -147,6 +152,8 @@ export interface FleetStats {
   pubackP50Ms: number;
   pubackP99Ms: number;
   pubackMaxMs: number;
+  /** The PUBACK latencies kept (a reservoir sample, at most 100,000), for percentiles over several generators. */
+  samples: number[];
   /** Publishes sent more than 100 ms after they were due: the generator itself fell behind. */
   late: number;
   /** Connections that closed without being asked to. */

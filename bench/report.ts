@@ -41,11 +41,11 @@ export function table(r: BenchResult): string {
   const y = r.city;
   const ok = (met: boolean) => (met ? 'target met' : 'TARGET MISSED');
   if (y) {
-    rows.push(['city: devices connected (1 QoS 1 reading / ' + `${y.intervalS} s each)`, `${n(y.devices)} of ${n(y.target)}`, `in ${n(y.connectS, 1)} s; app RSS ${n(y.rssMb)} MB (≤ ${n(y.targets.rssMb)}: ${ok(y.met.rss)}); ${n(y.readingsPerSecond)} stored/s (${y.store}; the fleet offered ${n(y.offeredPerSecond)}/s, the probes add theirs)`]);
+    rows.push(['city: devices connected (1 QoS 1 reading / ' + `${n(y.intervalS, 1)} s each)`, `${n(y.devices)} of ${n(y.target)}`, `${y.limitedBy ? `LIMITED by the ${y.limitedBy}; ` : ''}${y.devices >= y.targets.devices ? '' : `not the city's ${n(y.targets.devices)}; `}in ${n(y.connectS, 1)} s; app RSS ${n(y.rssMb)} MB (≤ ${n(y.targets.rssMb)}: ${ok(y.met.rss)}); ${n(y.readingsPerSecond)} stored/s (${y.store}; the fleet offered ${n(y.offeredPerSecond)}/s, the probes add theirs)`]);
     rows.push(['city: PUBACK p50 / p99', `${n(y.pubackMs.p50, 1)} / ${n(y.pubackMs.p99, 1)} ms`, `≤ ${y.targets.pubackP99Ms} ms: ${ok(y.met.puback)}; ${n(y.pubackMs.samples)} publishes, app CPU ${pct(y.app.loop.appCpuShare)}, event loop p99 ${n(y.app.loop.eventLoopP99Ms, 1)} ms`]);
     rows.push(['city: publish → alert:fired p50 / p99', `${n(y.alertLatencyMs.p50, 1)} / ${n(y.alertLatencyMs.p99, 1)} ms`, `≤ ${y.targets.alertP99Ms} ms: ${ok(y.met.alert)}; ${y.alertLatencyMs.samples} alerts${y.alertLatencyMs.missed ? `, ${y.alertLatencyMs.missed} missed` : ''}`]);
     rows.push(['city: all back after kill -9 and restart', `${n(y.reconnect.seconds, 1)} s`, `≤ ${y.targets.reconnectS} s: ${ok(y.met.reconnect)}; ${n(y.reconnect.devices)} devices; app listening after ${n(y.reconnect.appUpS, 1)} s`]);
-    rows.push(['city: load generator', `${pct(y.loadGenerator.cpuShare)} of a core`, `${n(y.loadGenerator.rssMb)} MB RSS, ${y.loadGenerator.sources.length} source address(es), ${n(y.loadGenerator.late)} publishes > 100 ms late; other processes ${pct(y.otherCpuShare)}`]);
+    rows.push(['city: load generator', `${pct(y.loadGenerator.cpuShare)} of a core`, `${n(y.loadGenerator.rssMb)} MB RSS, ${y.loadGenerator.processes} process(es), ${y.loadGenerator.sources.length} source address(es), ${n(y.loadGenerator.late)} publishes > 100 ms late; other processes ${pct(y.otherCpuShare)}`]);
   }
   const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length))];
   const lines = [

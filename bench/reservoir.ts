@@ -19,6 +19,11 @@ export class Reservoir {
     this.seen++;
   }
 
+  /** The values kept (all of them, up to 100,000; a uniform sample of them past that). */
+  kept(): Float64Array {
+    return this.values.slice(0, Math.min(this.seen, SAMPLE_MAX));
+  }
+
   percentile(p: number): number {
     const n = Math.min(this.seen, SAMPLE_MAX);
     if (n === 0) return 0;

@@ -62,6 +62,8 @@ export interface City {
   /** Devices connected (each authenticated: its secret checked against its keyed SHA-256), of `target`. */
   devices: number;
   target: number;
+  /** Set when fewer than --city-devices ran because a process's open-file limit (nofile) could not be raised: what held it. */
+  limitedBy?: string;
   store: StoreKind;
   /** Seconds to connect them all (`cityConcurrency` CONNECTs in flight), and the first refusal or failure if any. */
   connectS: number;
@@ -82,11 +84,12 @@ export interface City {
   reconnect: { devices: number; seconds: number; appUpS: number; firstError?: string };
   /** The app over the window (its CPU, event loop, GC, commits) and the open-file limit it ran with. */
   app: { loop: LoopHealth; nofile: number | null };
+  /** The generators (processes, source addresses) over the window: CPU as a share of one core (all processes added), RSS added up. */
   loadGenerator: { processes: number; sources: string[]; cpuShare: number; rssMb: number; late: number; dropped: number };
   /** CPU (share of one core) used during the window by every process other than the app, influxd and the generator. */
   otherCpuShare: number;
-  targets: { rssMb: number; pubackP99Ms: number; alertP99Ms: number; reconnectS: number };
-  met: { rss: boolean; puback: boolean; alert: boolean; reconnect: boolean };
+  targets: { devices: number; readingsPerSecond: number; rssMb: number; pubackP99Ms: number; alertP99Ms: number; reconnectS: number };
+  met: { devices: boolean; rss: boolean; puback: boolean; alert: boolean; reconnect: boolean };
 }
 
 export interface BenchResult {

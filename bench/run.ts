@@ -40,10 +40,12 @@ const program = new Command('bench')
   .addOption(new Option('--connection-hold <s>', 'seconds all connections are held at the end').argParser(seconds).default(DEFAULTS.connectionHoldS))
   .addOption(new Option('--city-devices <n>', 'city phase: devices held, each publishing every --city-interval on average').argParser(int).default(DEFAULTS.cityDevices))
   .addOption(new Option('--city-interval <s>', 'city phase: mean seconds between one device\'s readings').argParser(seconds).default(DEFAULTS.cityIntervalS))
+  .addOption(new Option('--city-rate <n>', 'city phase: readings/s the whole fleet offers (sets the interval to devices ÷ rate)').argParser(int))
   .addOption(new Option('--city-duration <s>', 'city phase: seconds measured (after --city-warmup)').argParser(seconds).default(DEFAULTS.cityDurationS))
   .addOption(new Option('--city-warmup <s>', 'city phase: seconds of publishing before the measured window').argParser(seconds).default(DEFAULTS.cityWarmupS))
   .addOption(new Option('--city-concurrency <n>', 'city phase: CONNECTs in flight at once').argParser(int).default(DEFAULTS.cityConcurrency))
   .addOption(new Option('--city-per-source <n>', 'city phase: devices per loopback source address (127.0.0.2, .3, …)').argParser(int).default(DEFAULTS.cityPerSource))
+  .addOption(new Option('--city-per-process <n>', 'city phase: devices per generator process at most').argParser(int).default(DEFAULTS.cityPerProcess))
   .addOption(new Option('--soak [s]', 'also run the memory-flatness check at 80% of max rate (default 300 s)').argParser(seconds).preset(300))
   .addOption(new Option('--runs <n>', 'repeat throughput, latency and reference phases; report medians').argParser(int).default(DEFAULTS.runs))
   .option('--cpu-prof <dir>', 'write V8 CPU profiles of the app processes (node --cpu-prof) to <dir>')
@@ -71,10 +73,12 @@ const options: BenchOptions = {
   connectionHoldS: f.connectionHold,
   cityDevices: f.cityDevices,
   cityIntervalS: f.cityInterval,
+  cityRate: f.cityRate,
   cityDurationS: f.cityDuration,
   cityWarmupS: f.cityWarmup,
   cityConcurrency: f.cityConcurrency,
   cityPerSource: f.cityPerSource,
+  cityPerProcess: f.cityPerProcess,
   soakS: f.soak ?? 0,
   runs: f.runs,
   cpuProfDir: f.cpuProf,

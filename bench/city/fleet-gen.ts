@@ -144,7 +144,10 @@ async function connectEach(list: Device[], c: FleetConnectCmd, concurrency: numb
 
 function connectFleet(c: FleetConnectCmd): Promise<void> {
   target = c;
-  devices = Array.from({ length: c.count }, (_, i) => new Device(fleetDevice(c.prefix, i), c.sources[i % c.sources.length]!));
+  devices = Array.from({ length: c.count }, (_, k) => {
+    const i = c.from + k;
+    return new Device(fleetDevice(c.prefix, i), c.sources[Math.min(c.sources.length - 1, Math.floor(i / c.perSource))]!);
+  });
   return connectEach(devices, c, c.concurrency, undefined, c.timeoutMs);
 }
 
@@ -197,6 +200,7 @@ function stats(): FleetStats {
     pubackP50Ms: win.latency.percentile(0.5),
     pubackP99Ms: win.latency.percentile(0.99),
     pubackMaxMs: win.latency.max,
+    samples: Array.from(win.latency.kept()),
     late: win.late,
     dropped: win.dropped,
     cpuShare: elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs : 0,

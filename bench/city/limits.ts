@@ -20,11 +20,12 @@ export function nofileOf(pid: number | 'self' = 'self'): Nofile | undefined {
 }
 
 /**
- * Raises this process's nofile limit (soft and hard) to at least `wanted` with `prlimit` (root, or CAP_SYS_RESOURCE,
- * can raise the hard limit; anyone the soft one up to the hard one), so that the generator and the app, started
- * after, inherit it. Throws, naming the limit and how to raise it, when the result is still below `wanted`.
+ * Raises this process's nofile limit (soft and hard) to at least `wanted` with `prlimit` (root with CAP_SYS_RESOURCE
+ * can raise the hard limit; anyone the soft one up to the hard one), so that the generators and the app, started
+ * after, inherit it. Returns the limit it has then, which may still be below `wanted` (a container or sandbox
+ * that withholds CAP_SYS_RESOURCE): the caller fits the city to it and says so.
  */
-export function raiseNofile(wanted: number, log: (line: string) => void): Nofile {
+export function raiseNofile(wanted: number, log: (line: string) => void): Nofile | undefined {
   const before = nofileOf();
   if (before && before.soft >= wanted) return before;
   let nrOpen = 1_048_576;
@@ -39,17 +40,16 @@ export function raiseNofile(wanted: number, log: (line: string) => void): Nofile
       execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${limit}`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
       break;
     } catch {
-      /* not allowed (not root): try the soft limit alone, up to the hard one */
+      /* not allowed: try the soft limit alone, up to the hard one */
     }
   }
   const after = nofileOf();
+  if (after && before && after.soft !== before.soft) log(`  open-file limit (nofile) raised from ${before.soft} to ${after.soft} (hard ${after.hard}); the generators and the app inherit it`);
   if (!after || after.soft < wanted) {
-    throw new Error(
-      `the city phase needs an open-file limit (nofile) of at least ${wanted} for its connections (generator and app each), ` +
-        `but this process has ${after?.soft ?? 'an unknown limit'} (hard ${after?.hard ?? '?'}) and prlimit could not raise it: ` +
-        'run the bench as root, or raise the hard limit first (ulimit -n 1048576 as root, LimitNOFILE= in a systemd unit), or pass fewer --city-devices',
+    log(
+      `  warning: the open-file limit (nofile) is ${after?.soft ?? 'unknown'} (hard ${after?.hard ?? '?'}) and prlimit could not raise it to ${wanted} ` +
+        '(it takes root with CAP_SYS_RESOURCE, which this environment withholds; outside it: ulimit -n 1048576 as root, LimitNOFILE= in a systemd unit, docker run --ulimit nofile=1048576:1048576)',
     );
   }
-  if (!before || after.soft !== before.soft) log(`  open-file limit (nofile) raised from ${before?.soft ?? '?'} to ${after.soft} (hard ${after.hard}); the generator and the app inherit it`);
   return after;
 }

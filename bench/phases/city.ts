@@ -7,23 +7,21 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { probeAlerts, type ProbeResult } from '../alert-probe.js';
 import { startApp, type AppUnderTest } from '../app.js';
+import { startFleet, type Fleet, type FleetWindow } from '../city/fleet.js';
 import { nofileOf, raiseNofile } from '../city/limits.js';
-import { cpuSeconds, machineBusySeconds, spawnChild, type Child } from '../children.js';
+import { cpuSeconds, machineBusySeconds } from '../children.js';
 import { SECRET, adminTokenOf, adopt, round, withApp } from '../common.js';
 import { freePort } from '../influxd.js';
 import type { BenchOptions } from '../options.js';
-import type { FleetCmd, FleetEvent, FleetStats } from '../protocol.js';
 import type { City, LoopHealth } from '../results.js';
 import { loopHealth } from './alerts.js';
 
-type FleetGen = Child<FleetCmd, FleetEvent>;
-
-export const CITY_TARGETS: City['targets'] = { rssMb: 4096, pubackP99Ms: 20, alertP99Ms: 10, reconnectS: 60 };
-/** Descriptors beyond the connections (SQLite files, HTTP, the store's requests, Node's own). */
-const FD_RESERVE = 10_000;
+export const CITY_TARGETS: City['targets'] = { devices: 100_000, readingsPerSecond: 10_000, rssMb: 4096, pubackP99Ms: 20, alertP99Ms: 10, reconnectS: 60 };
+/** Descriptors a process keeps beyond its device connections (SQLite files, HTTP, the store's requests, the probes, Node's own). */
+const FD_RESERVE = 1000;
 
 interface Window {
-  fleet: FleetStats;
+  fleet: FleetWindow;
   loop: LoopHealth;
   probe: ProbeResult;
   rssMb: number;
@@ -32,11 +30,12 @@ interface Window {
 }
 
 /** The measured window: the fleet publishing, the probe devices breaching, RSS sampled every second. */
-async function measure(o: BenchOptions, app: AppUnderTest, gen: FleetGen, influxdPid: number | undefined): Promise<Window> {
-  gen.send({ cmd: 'mark' });
+async function measure(o: BenchOptions, app: AppUnderTest, fleet: Fleet, influxdPid: number | undefined): Promise<Window> {
+  fleet.mark();
   const s0 = await app.stats();
   const busy0 = machineBusySeconds();
-  const ours0 = app.cpuSeconds() + cpuSeconds(gen.proc.pid!) + (influxdPid ? cpuSeconds(influxdPid) : 0);
+  const ourCpu = () => app.cpuSeconds() + fleet.cpuSeconds() + (influxdPid ? cpuSeconds(influxdPid) : 0);
+  const ours0 = ourCpu();
   const t0 = performance.now();
   let rssMb = app.rssMb();
   let probe!: ProbeResult;
@@ -61,22 +60,32 @@ async function measure(o: BenchOptions, app: AppUnderTest, gen: FleetGen, influx
       await sampler;
     }
   });
-  gen.send({ cmd: 'stats' });
-  const fleet = await gen.next('stats');
+  const f = await fleet.stats();
   const s1 = await app.stats();
   const wallS = (performance.now() - t0) / 1000;
-  const ours = app.cpuSeconds() + cpuSeconds(gen.proc.pid!) + (influxdPid ? cpuSeconds(influxdPid) : 0) - ours0;
   return {
-    fleet, loop, probe, rssMb: Math.max(rssMb, app.rssMb()),
-    stored: (s1.readings.stored - s0.readings.stored) / (fleet.elapsedMs / 1000),
-    otherCpuShare: Math.max(0, (machineBusySeconds() - busy0 - ours) / wallS),
+    fleet: f, loop, probe, rssMb: Math.max(rssMb, app.rssMb()),
+    stored: (s1.readings.stored - s0.readings.stored) / (f.elapsedMs / 1000),
+    otherCpuShare: Math.max(0, (machineBusySeconds() - busy0 - (ourCpu() - ours0)) / wallS),
   };
+}
+
+/** How many devices this machine lets one app process hold, and the generators' share: from the open-file limit. */
+function fit(o: BenchOptions): { devices: number; perProcess: number; limitedBy?: string } {
+  const limit = raiseNofile(o.cityDevices + o.alertDevices + FD_RESERVE, o.log);
+  const room = limit ? Math.max(0, limit.soft - FD_RESERVE) : o.cityDevices;
+  const perProcess = Math.max(1, Math.min(o.cityPerProcess, room));
+  if (room - o.alertDevices >= o.cityDevices) return { devices: o.cityDevices, perProcess };
+  const devices = room - o.alertDevices;
+  const limitedBy = `open-file limit (nofile) ${limit!.soft}, hard ${limit!.hard}, not raisable here: one app process holds about ${room} connections`;
+  o.log(`  the city runs with ${devices} devices, not ${o.cityDevices}: ${limitedBy}`);
+  return { devices, perProcess, limitedBy };
 }
 
 /** Runs the city phase on the first of --stores; `influxUrl` is the InfluxDB to use when that is InfluxDB. */
 export async function city(o: BenchOptions, influxUrl: string | undefined, influxdPid: number | undefined, t0: number): Promise<City> {
-  const n = o.cityDevices;
-  raiseNofile(n + FD_RESERVE, o.log);
+  const { devices: n, perProcess, limitedBy } = fit(o);
+  const intervalS = o.cityRate ? n / o.cityRate : o.cityIntervalS;
   const sources = Array.from({ length: Math.ceil(n / o.cityPerSource) }, (_, i) => `127.0.0.${i + 2}`);
   const store = o.stores[0]!;
   const mqttPort = await freePort(); // fixed: after the kill the app comes back where the devices look for it
@@ -84,49 +93,48 @@ export async function city(o: BenchOptions, influxUrl: string | undefined, influ
   const fleets = [{ prefix: 'city', count: n }, { prefix: 'probe', count: o.alertDevices, domain: 'safety', type: 'gas' }];
   return withApp(o, store, influxUrl, fleets, async (first, ctx) => {
     let app = first;
-    const gen = spawnChild<FleetCmd, FleetEvent>('city/fleet-gen.ts');
+    const fleet = startFleet({
+      devices: n, perProcess, host: '127.0.0.1', port: mqttPort, prefix: 'city', password: SECRET, sources, perSource: o.cityPerSource,
+      keepaliveS: 60, concurrency: o.cityConcurrency, timeoutMs: 60_000, t0,
+    });
     try {
-      gen.send({ cmd: 'connect', host: '127.0.0.1', port: mqttPort, prefix: 'city', count: n, password: SECRET, sources, keepaliveS: 60, concurrency: o.cityConcurrency, timeoutMs: 60_000, t0 });
-      const c = await gen.next('connected', 3_600_000);
+      const c = await fleet.connect(3_600_000);
       const connectS = round(c.elapsedMs / 1000, 2);
       const rssConnectedMb = round(app.rssMb(), 1);
-      o.log(`  ${c.connected} of ${n} devices connected in ${connectS} s from ${sources.length} source address(es)${c.firstError ? ` (first refusal: ${c.firstError})` : ''}; app RSS ${Math.round(rssConnectedMb)} MB`);
-      gen.send({ cmd: 'publish', intervalMs: o.cityIntervalS * 1000 });
+      o.log(`  ${c.connected} of ${n} devices connected in ${connectS} s (${fleet.processes} generator process(es), ${sources.length} source address(es))${c.firstError ? `; first refusal: ${c.firstError}` : ''}; app RSS ${Math.round(rssConnectedMb)} MB`);
+      fleet.publish(intervalS * 1000);
       await sleep(o.cityWarmupS * 1000);
-      o.log(`  measuring for ${o.cityDurationS} s: ${Math.round(c.connected / o.cityIntervalS)} readings/s offered, ${o.alertDevices} probe devices breaching`);
-      const w = await measure(o, app, gen, store === 'influxdb' ? influxdPid : undefined);
+      o.log(`  measuring for ${o.cityDurationS} s: ${Math.round(c.connected / intervalS)} readings/s offered (one every ${round(intervalS, 2)} s per device), ${o.alertDevices} probe devices breaching`);
+      const w = await measure(o, app, fleet, store === 'influxdb' ? influxdPid : undefined);
       const f = w.fleet;
-      o.log(`  PUBACK p50 ${round(f.pubackP50Ms, 1)} ms, p99 ${round(f.pubackP99Ms, 1)} ms; alert:fired p50 ${round(w.probe.p50, 1)} ms, p99 ${round(w.probe.p99, 1)} ms over ${w.probe.samples}; ${Math.round(w.stored)} stored/s; app RSS ${Math.round(w.rssMb)} MB, CPU ${Math.round(w.loop.appCpuShare * 100)}%; generator CPU ${Math.round(f.cpuShare * 100)}%, ${Math.round(f.rssMb)} MB`);
+      o.log(`  PUBACK p50 ${round(f.pubackP50Ms, 1)} ms, p99 ${round(f.pubackP99Ms, 1)} ms; alert:fired p50 ${round(w.probe.p50, 1)} ms, p99 ${round(w.probe.p99, 1)} ms over ${w.probe.samples}; ${Math.round(w.stored)} stored/s; app RSS ${Math.round(w.rssMb)} MB, CPU ${Math.round(w.loop.appCpuShare * 100)}%; generators CPU ${Math.round(f.cpuShare * 100)}%, ${Math.round(f.rssMb)} MB; other processes ${Math.round(w.otherCpuShare * 100)}%`);
 
       const killedAt = performance.now();
       await app.kill();
-      gen.send({ cmd: 'reconnect', concurrency: o.cityConcurrency, retryMs: 250, timeoutMs: 600_000 });
+      const back = fleet.reconnect(o.cityConcurrency, 250, 600_000);
       app = adopt(await startApp(ctx.appOptions, 300_000), ctx.adminToken);
       const appUpS = round((performance.now() - killedAt) / 1000, 2);
-      const r = await gen.next('connected', 900_000);
+      const r = await back;
       const seconds = round((performance.now() - killedAt) / 1000, 2);
       o.log(`  kill -9 and restart: the app listened again after ${appUpS} s; ${r.connected} of ${c.connected} devices back ${seconds} s after the kill`);
-      const appNofile = nofileOf(app.pid)?.soft ?? null;
       return {
-        devices: c.connected, target: n, store, connectS, ...(c.firstError ? { firstError: c.firstError } : {}),
-        rssMb: round(w.rssMb, 1), rssConnectedMb, intervalS: o.cityIntervalS, durationS: round(f.elapsedMs / 1000, 1),
-        offeredPerSecond: Math.round(c.connected / o.cityIntervalS), ackedPerSecond: Math.round(f.acked / (f.elapsedMs / 1000)), readingsPerSecond: Math.round(w.stored),
+        devices: c.connected, target: o.cityDevices, ...(limitedBy ? { limitedBy } : {}), store, connectS, ...(c.firstError ? { firstError: c.firstError } : {}),
+        rssMb: round(w.rssMb, 1), rssConnectedMb, intervalS: round(intervalS, 3), durationS: round(f.elapsedMs / 1000, 1),
+        offeredPerSecond: Math.round(c.connected / intervalS), ackedPerSecond: Math.round(f.acked / (f.elapsedMs / 1000)), readingsPerSecond: Math.round(w.stored),
         pubackMs: { p50: round(f.pubackP50Ms, 2), p99: round(f.pubackP99Ms, 2), max: round(f.pubackMaxMs, 2), samples: f.acked },
         alertLatencyMs: { p50: round(w.probe.p50, 2), p99: round(w.probe.p99, 2), max: round(w.probe.max, 2), samples: w.probe.samples, missed: w.probe.missed },
         reconnect: { devices: r.connected, seconds, appUpS, ...(r.firstError ? { firstError: r.firstError } : {}) },
-        app: { loop: w.loop, nofile: appNofile },
-        loadGenerator: { processes: 1, sources, cpuShare: round(f.cpuShare, 3), rssMb: round(f.rssMb, 1), late: f.late, dropped: f.dropped },
+        app: { loop: w.loop, nofile: nofileOf(app.pid)?.soft ?? null },
+        loadGenerator: { processes: fleet.processes, sources, cpuShare: round(f.cpuShare, 3), rssMb: round(f.rssMb, 1), late: f.late, dropped: f.dropped },
         otherCpuShare: round(w.otherCpuShare, 2),
         targets: CITY_TARGETS,
         met: {
-          rss: w.rssMb <= CITY_TARGETS.rssMb, puback: f.pubackP99Ms <= CITY_TARGETS.pubackP99Ms, alert: w.probe.samples > 0 && w.probe.p99 <= CITY_TARGETS.alertP99Ms,
-          reconnect: r.connected === c.connected && seconds <= CITY_TARGETS.reconnectS,
+          devices: c.connected >= CITY_TARGETS.devices, rss: w.rssMb <= CITY_TARGETS.rssMb, puback: f.pubackP99Ms <= CITY_TARGETS.pubackP99Ms,
+          alert: w.probe.samples > 0 && w.probe.p99 <= CITY_TARGETS.alertP99Ms, reconnect: r.connected === c.connected && seconds <= CITY_TARGETS.reconnectS,
         },
       };
     } finally {
-      gen.send({ cmd: 'close' });
-      await Promise.race([gen.exited, sleep(10_000)]);
-      await gen.kill();
+      await fleet.close();
       if (app !== first) await app.stop();
     }
   }, { env: { MQTT_PORT: String(mqttPort) } });
