@@ -68,6 +68,8 @@ export interface City {
   /** Seconds to connect them all (`cityConcurrency` CONNECTs in flight), and the first refusal or failure if any. */
   connectS: number;
   firstError?: string;
+  /** CPU while connecting, as shares of one core: the app, the generators, every other process (what bounds the login rate). */
+  connectCpu: { app: number; generators: number; other: number };
   /** The app's largest RSS during the measured window, all devices connected; and right after they connected. */
   rssMb: number;
   rssConnectedMb: number;
@@ -79,9 +81,9 @@ export interface City {
   readingsPerSecond: number;
   pubackMs: { p50: number; p99: number; max: number; samples: number };
   /** Publish of a breaching reading (a few probe devices among the fleet) → `alert:fired` over Socket.IO. */
-  alertLatencyMs: { p50: number; p99: number; max: number; samples: number; missed: number };
+  alertLatencyMs: { p50: number; p99: number; max: number; samples: number; missed: number; error?: string };
   /** After `kill -9`: seconds from the kill until the restarted app listened (`appUpS`) and until every device was back. */
-  reconnect: { devices: number; seconds: number; appUpS: number; firstError?: string };
+  reconnect: { devices: number; seconds: number; appUpS: number; cpu: City['connectCpu']; firstError?: string };
   /** The app over the window (its CPU, event loop, GC, commits) and the open-file limit it ran with. */
   app: { loop: LoopHealth; nofile: number | null };
   /** The generators (processes, source addresses) over the window: CPU as a share of one core (all processes added), RSS added up. */

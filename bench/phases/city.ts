@@ -23,10 +23,26 @@ const FD_RESERVE = 1000;
 interface Window {
   fleet: FleetWindow;
   loop: LoopHealth;
-  probe: ProbeResult;
+  probe: ProbeResult & { error?: string };
   rssMb: number;
   stored: number;
   otherCpuShare: number;
+}
+
+/** CPU (shares of one core) over a span: the app's, the generators' and every other process's (the store's included). */
+function cpuSpan(app: () => AppUnderTest, fleet: Fleet): () => City['connectCpu'] {
+  const t0 = performance.now();
+  const busy0 = machineBusySeconds();
+  const gen0 = fleet.cpuSeconds();
+  const first = app();
+  const app0 = first.cpuSeconds();
+  return () => {
+    const s = (performance.now() - t0) / 1000;
+    const now = app();
+    const appS = now === first ? now.cpuSeconds() - app0 : now.cpuSeconds(); // restarted: all of the new process's
+    const genS = fleet.cpuSeconds() - gen0;
+    return { app: round(appS / s, 2), generators: round(genS / s, 2), other: round(Math.max(0, machineBusySeconds() - busy0 - appS - genS) / s, 2) };
+  };
 }
 
 /** The measured window: the fleet publishing, the probe devices breaching, RSS sampled every second. */
@@ -38,7 +54,7 @@ async function measure(o: BenchOptions, app: AppUnderTest, fleet: Fleet, influxd
   const ours0 = ourCpu();
   const t0 = performance.now();
   let rssMb = app.rssMb();
-  let probe!: ProbeResult;
+  let probe: Window['probe'] = { p50: 0, p99: 0, max: 0, samples: 0, missed: 0 };
   const loop = await loopHealth(app, influxdPid, async () => {
     const sampling = { on: true };
     const sampler = (async () => {
@@ -55,6 +71,10 @@ async function measure(o: BenchOptions, app: AppUnderTest, fleet: Fleet, influxd
         devices: Array.from({ length: o.alertDevices }, (_, i) => ({ id: `probe-${i}`, password: SECRET })),
         durationMs: o.cityDurationS * 1000,
       });
+    } catch (err) {
+      // An app too loaded to answer the probe's Socket.IO or MQTT connection is a result, not a reason to stop the phase.
+      probe.error = `the alert probe failed: ${(err as Error).message}`;
+      o.log(`  ${probe.error}`);
     } finally {
       sampling.on = false;
       await sampler;
@@ -98,7 +118,9 @@ export async function city(o: BenchOptions, influxUrl: string | undefined, influ
       keepaliveS: 60, concurrency: o.cityConcurrency, timeoutMs: 60_000, t0,
     });
     try {
+      const connecting = cpuSpan(() => app, fleet);
       const c = await fleet.connect(3_600_000);
+      const connectCpu = connecting();
       const connectS = round(c.elapsedMs / 1000, 2);
       const rssConnectedMb = round(app.rssMb(), 1);
       o.log(`  ${c.connected} of ${n} devices connected in ${connectS} s (${fleet.processes} generator process(es), ${sources.length} source address(es))${c.firstError ? `; first refusal: ${c.firstError}` : ''}; app RSS ${Math.round(rssConnectedMb)} MB`);
@@ -109,6 +131,7 @@ export async function city(o: BenchOptions, influxUrl: string | undefined, influ
       const f = w.fleet;
       o.log(`  PUBACK p50 ${round(f.pubackP50Ms, 1)} ms, p99 ${round(f.pubackP99Ms, 1)} ms; alert:fired p50 ${round(w.probe.p50, 1)} ms, p99 ${round(w.probe.p99, 1)} ms over ${w.probe.samples}; ${Math.round(w.stored)} stored/s; app RSS ${Math.round(w.rssMb)} MB, CPU ${Math.round(w.loop.appCpuShare * 100)}%; generators CPU ${Math.round(f.cpuShare * 100)}%, ${Math.round(f.rssMb)} MB; other processes ${Math.round(w.otherCpuShare * 100)}%`);
 
+      const reconnecting = cpuSpan(() => app, fleet);
       const killedAt = performance.now();
       await app.kill();
       const back = fleet.reconnect(o.cityConcurrency, 250, 600_000);
@@ -116,14 +139,18 @@ export async function city(o: BenchOptions, influxUrl: string | undefined, influ
       const appUpS = round((performance.now() - killedAt) / 1000, 2);
       const r = await back;
       const seconds = round((performance.now() - killedAt) / 1000, 2);
+      const reconnectCpu = reconnecting();
       o.log(`  kill -9 and restart: the app listened again after ${appUpS} s; ${r.connected} of ${c.connected} devices back ${seconds} s after the kill`);
       return {
         devices: c.connected, target: o.cityDevices, ...(limitedBy ? { limitedBy } : {}), store, connectS, ...(c.firstError ? { firstError: c.firstError } : {}),
-        rssMb: round(w.rssMb, 1), rssConnectedMb, intervalS: round(intervalS, 3), durationS: round(f.elapsedMs / 1000, 1),
+        rssMb: round(w.rssMb, 1), connectCpu, rssConnectedMb, intervalS: round(intervalS, 3), durationS: round(f.elapsedMs / 1000, 1),
         offeredPerSecond: Math.round(c.connected / intervalS), ackedPerSecond: Math.round(f.acked / (f.elapsedMs / 1000)), readingsPerSecond: Math.round(w.stored),
         pubackMs: { p50: round(f.pubackP50Ms, 2), p99: round(f.pubackP99Ms, 2), max: round(f.pubackMaxMs, 2), samples: f.acked },
-        alertLatencyMs: { p50: round(w.probe.p50, 2), p99: round(w.probe.p99, 2), max: round(w.probe.max, 2), samples: w.probe.samples, missed: w.probe.missed },
-        reconnect: { devices: r.connected, seconds, appUpS, ...(r.firstError ? { firstError: r.firstError } : {}) },
+        alertLatencyMs: {
+          p50: round(w.probe.p50, 2), p99: round(w.probe.p99, 2), max: round(w.probe.max, 2), samples: w.probe.samples, missed: w.probe.missed,
+          ...(w.probe.error ? { error: w.probe.error } : {}),
+        },
+        reconnect: { devices: r.connected, seconds, appUpS, cpu: reconnectCpu, ...(r.firstError ? { firstError: r.firstError } : {}) },
         app: { loop: w.loop, nofile: nofileOf(app.pid)?.soft ?? null },
         loadGenerator: { processes: fleet.processes, sources, cpuShare: round(f.cpuShare, 3), rssMb: round(f.rssMb, 1), late: f.late, dropped: f.dropped },
         otherCpuShare: round(w.otherCpuShare, 2),

@@ -94,6 +94,10 @@ describe('npm run bench', () => {
     expect(c.loadGenerator.sources).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.4']);
     expect(c.offeredPerSecond).toBe(50);
     expect(positive(c.connectS)).toBe(true);
+    // What bounded the logins: the app's, the generators' and the other processes' CPU while connecting and reconnecting.
+    expect(positive(c.connectCpu.app)).toBe(true);
+    expect(positive(c.reconnect.cpu.app)).toBe(true);
+    expect(c.reconnect.cpu.other).toBeGreaterThanOrEqual(0);
     expect(positive(c.rssMb)).toBe(true);
     expect(c.rssMb).toBeGreaterThanOrEqual(c.rssConnectedMb);
     // Open loop: the fleet published, the app acknowledged, the store took them (stored and counted by the app).
