@@ -4,6 +4,7 @@ import { startPrivateInfluxd } from './influxd.js';
 import type { BenchOptions, Phase, StoreKind } from './options.js';
 import { alertLatency } from './phases/alerts.js';
 import { city } from './phases/city.js';
+import { peer } from './phases/peer.js';
 import { connections } from './phases/connections.js';
 import { endToEnd } from './phases/end-to-end.js';
 import { memoryRun } from './phases/memory.js';
@@ -109,6 +110,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (want('city')) {
       o.log(`city: ${o.cityDevices} devices on ${o.stores[0]}, each publishing a QoS 1 reading every ${o.cityIntervalS} s on average (open loop), then kill -9 and a restart`);
       runs.city = await city(o, influxUrl, influxdPid, t0);
+    }
+    if (want('peer')) {
+      o.log(`peer: the same readings through Mosquitto → Node-RED → InfluxDB (defaults, tuned) beside citysense: full load for ${o.peerDurationS} s, then a 15 s InfluxDB outage at ${o.peerRate}/s`);
+      runs.peer = await peer(o, t0);
     }
   } finally {
     await privateInflux?.close();

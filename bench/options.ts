@@ -1,9 +1,9 @@
 /** What `npm run bench` can be asked to do (bench/run.ts turns the command line into this). */
 
 export type StoreKind = 'influxdb' | 'sqlite';
-export const PHASES = ['bare', 'raw', 'e2e', 'alerts', 'connections', 'city'] as const;
+export const PHASES = ['bare', 'raw', 'e2e', 'alerts', 'connections', 'city', 'peer'] as const;
 export type Phase = (typeof PHASES)[number];
-/** What a plain `npm run bench` runs: the city (minutes of a loaded machine, 100k connections) only when asked for. */
+/** What a plain `npm run bench` runs: the city (minutes of a loaded machine, 100k connections) and the peer (an install of Node-RED) only when asked for. */
 export const DEFAULT_PHASES: Phase[] = ['bare', 'raw', 'e2e', 'alerts', 'connections'];
 
 export interface BenchOptions {
@@ -44,6 +44,9 @@ export interface BenchOptions {
   cityPerSource: number;
   /** Devices one generator process holds at most (fewer when its open-file limit says so); more processes share the fleet. */
   cityPerProcess: number;
+  /** The peer (--phases peer): seconds of each full-load run, and the rate of the outage runs. */
+  peerDurationS: number;
+  peerRate: number;
   /** Memory-flatness run at `soakLoad` × max rate; 0 skips it. */
   soakS: number;
   soakLoad: number;
@@ -81,6 +84,8 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   cityConcurrency: 256,
   cityPerSource: 20_000,
   cityPerProcess: 50_000,
+  peerDurationS: 10,
+  peerRate: 2000,
   soakS: 0,
   soakLoad: 0.8,
   runs: 1,

@@ -47,6 +47,15 @@ export function table(r: BenchResult): string {
     rows.push(['city: all back after kill -9 and restart', `${n(y.reconnect.seconds, 1)} s`, `≤ ${y.targets.reconnectS} s: ${ok(y.met.reconnect)}; ${n(y.reconnect.devices)} devices; app listening after ${n(y.reconnect.appUpS, 1)} s (CPU: app ${pct(y.reconnect.cpu.app)}, generators ${pct(y.reconnect.cpu.generators)}, others ${pct(y.reconnect.cpu.other)})`]);
     rows.push(['city: load generator', `${pct(y.loadGenerator.cpuShare)} of a core`, `${n(y.loadGenerator.rssMb)} MB RSS, ${y.loadGenerator.processes} process(es), ${y.loadGenerator.sources.length} source address(es), ${n(y.loadGenerator.late)} publishes > 100 ms late; other processes ${pct(y.otherCpuShare)}`]);
   }
+  const p = r.peer;
+  if (p) {
+    const side = (name: string, x: NonNullable<typeof p>['citysense']) =>
+      rows.push([`peer: ${name}`, `${n(x.fullLoad.storedPerSecond)} stored/s`, `full load: ${n(x.fullLoad.lost)} of ${n(x.fullLoad.acked)} acknowledged lost; ${p.outage.seconds} s InfluxDB outage at ${n(p.outage.ratePerSecond)}/s: ${n(x.outage.lost)} of ${n(x.outage.acked)} lost`]);
+    side('citysense', p.citysense);
+    side('Mosquitto → Node-RED, defaults', p.defaults);
+    side('Mosquitto → Node-RED, tuned', p.tuned);
+    rows.push(['peer: citysense ÷ tuned peer (stored/s)', `${n(p.ratioToTuned, 2)}×`, `≥ ${p.targets.ratioToTuned}×: ${ok(p.met.ratio)}; citysense lost ${p.met.noLoss ? 'none' : 'SOME'}${p.met.peerLost ? ', the peer lost some' : ''} (Node-RED ${p.versions.nodeRed}, node-red-contrib-influxdb ${p.versions.contrib})`]);
+  }
   const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length))];
   const lines = [
     `citysense benchmark — ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGb} GB, Node ${r.machine.node}`,

@@ -94,6 +94,39 @@ export interface City {
   met: { devices: boolean; rss: boolean; puback: boolean; alert: boolean; reconnect: boolean };
 }
 
+/** One run of a pipeline: readings acknowledged to the devices, stored (counted in InfluxDB), and the difference. */
+export interface PeerTrial {
+  acked: number;
+  stored: number;
+  /** Acknowledged but not in the store once its count stopped growing (5 s without growth, or 3 min). */
+  lost: number;
+  /** Stored ÷ seconds from the start of the load until the store's count last grew. */
+  storedPerSecond: number;
+}
+
+/** Full load (the load generator at its maximum for `durationS`) and the outage run (a fixed rate, InfluxDB down 15 s). */
+export interface PeerSide {
+  fullLoad: PeerTrial;
+  outage: PeerTrial;
+}
+
+/** The peer (--phases peer; CONTRACT.md section 12): Mosquitto → Node-RED → the same InfluxDB, beside citysense. */
+export interface Peer {
+  versions: { nodeRed: string; contrib: string; node: string };
+  devices: number;
+  window: number;
+  durationS: number;
+  outage: { seconds: number; ratePerSecond: number; runS: number };
+  citysense: PeerSide;
+  defaults: PeerSide;
+  tuned: PeerSide;
+  /** citysense's stored/s under full load ÷ the tuned peer's. */
+  ratioToTuned: number;
+  targets: { ratioToTuned: number };
+  /** `noLoss`: citysense lost no acknowledged reading in any trial; `peerLost`: the peer lost some in at least one. */
+  met: { ratio: boolean; noLoss: boolean; peerLost: boolean };
+}
+
 export interface BenchResult {
   readingsPerSecond: Partial<Record<StoreKind, number>>;
   reference: { bareBrokerPerSecond: number | null; rawStorePerSecond: Partial<Record<StoreKind, number>> };
@@ -107,6 +140,7 @@ export interface BenchResult {
   rssMb: number | null;
   memory: Memory | null;
   city: City | null;
+  peer: Peer | null;
   machine: { cores: number; cpu: string; memGb: number; node: string; platform: string };
   loadGenerator: { kind: string; processes: number; cpuShare: number; cpuShareOfMachine: number; bareRunCpuShare: number | null };
   details: { endToEnd: Partial<Record<StoreKind, EndToEnd>>; rawStore: Partial<Record<StoreKind, RawStoreResult>>; bare: BareRun | null; runs: number; options: Omit<BenchOptions, 'log'> };

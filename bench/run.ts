@@ -27,7 +27,7 @@ const list = <T extends string>(allowed: readonly T[]) => (v: string) => {
 const program = new Command('bench')
   .description('citysense benchmark: end-to-end QoS 1 rate per store against same-run references, alert latency, connections, memory')
   .addOption(new Option('--stores <list>', 'stores to run end to end').argParser(list<StoreKind>(['influxdb', 'sqlite'])).default(DEFAULTS.stores))
-  .addOption(new Option('--phases <list>', `phases to run (${PHASES.join(', ')}); city only when named`).argParser(list<Phase>(PHASES)).default(DEFAULT_PHASES))
+  .addOption(new Option('--phases <list>', `phases to run (${PHASES.join(', ')}); city and peer only when named`).argParser(list<Phase>(PHASES)).default(DEFAULT_PHASES))
   .option('--influx-url <url>', 'use this InfluxDB 1.x instead of starting a private influxd')
   .addOption(new Option('--devices <n>', 'publishing connections in the throughput runs').argParser(int).default(DEFAULTS.devices))
   .addOption(new Option('--window <n>', 'unacknowledged publishes per connection at maximum rate').argParser(int).default(DEFAULTS.window))
@@ -46,6 +46,8 @@ const program = new Command('bench')
   .addOption(new Option('--city-concurrency <n>', 'city phase: CONNECTs in flight at once').argParser(int).default(DEFAULTS.cityConcurrency))
   .addOption(new Option('--city-per-source <n>', 'city phase: devices per loopback source address (127.0.0.2, .3, …)').argParser(int).default(DEFAULTS.cityPerSource))
   .addOption(new Option('--city-per-process <n>', 'city phase: devices per generator process at most').argParser(int).default(DEFAULTS.cityPerProcess))
+  .addOption(new Option('--peer-duration <s>', 'peer phase: seconds of each full-load run').argParser(seconds).default(DEFAULTS.peerDurationS))
+  .addOption(new Option('--peer-rate <n>', 'peer phase: readings/s through the 15 s InfluxDB outage').argParser(int).default(DEFAULTS.peerRate))
   .addOption(new Option('--soak [s]', 'also run the memory-flatness check at 80% of max rate (default 300 s)').argParser(seconds).preset(300))
   .addOption(new Option('--runs <n>', 'repeat throughput, latency and reference phases; report medians').argParser(int).default(DEFAULTS.runs))
   .option('--cpu-prof <dir>', 'write V8 CPU profiles of the app processes (node --cpu-prof) to <dir>')
@@ -79,6 +81,8 @@ const options: BenchOptions = {
   cityConcurrency: f.cityConcurrency,
   cityPerSource: f.cityPerSource,
   cityPerProcess: f.cityPerProcess,
+  peerDurationS: f.peerDuration,
+  peerRate: f.peerRate,
   soakS: f.soak ?? 0,
   runs: f.runs,
   cpuProfDir: f.cpuProf,

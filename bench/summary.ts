@@ -4,7 +4,7 @@ import type { ProbeResult } from './alert-probe.js';
 import { median, round } from './common.js';
 import type { BenchOptions, StoreKind } from './options.js';
 import type { RawStoreResult } from './protocol.js';
-import type { BareRun, BenchResult, City, Connections, EndToEnd, LoopHealth, Memory } from './results.js';
+import type { BareRun, BenchResult, City, Connections, EndToEnd, LoopHealth, Memory, Peer } from './results.js';
 
 /** Everything the phases measured, run by run. */
 export interface Runs {
@@ -17,10 +17,11 @@ export interface Runs {
   memory: Memory | null;
   connections: Connections | null;
   city: City | null;
+  peer: Peer | null;
 }
 
 export function emptyRuns(o: BenchOptions): Runs {
-  return { bare: [], raw: { influxdb: [], sqlite: [] }, e2e: { influxdb: [], sqlite: [] }, probes: [], alertRate: 0, alertStore: o.stores[0]!, memory: null, connections: null, city: null };
+  return { bare: [], raw: { influxdb: [], sqlite: [] }, e2e: { influxdb: [], sqlite: [] }, probes: [], alertRate: 0, alertStore: o.stores[0]!, memory: null, connections: null, city: null, peer: null };
 }
 
 type Latency = { p50: number; p99: number; max: number; samples: number; missed: number };
@@ -68,6 +69,7 @@ export function summarize(o: BenchOptions, r: Runs): BenchResult {
     rssMb: r.connections?.rssMb ?? null,
     memory: r.memory,
     city: r.city,
+    peer: r.peer,
     machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', memGb: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform}-${process.arch}` },
     loadGenerator: {
       kind: 'raw-socket MQTT 3.1.1 publisher, pre-encoded QoS 1 packets (bench/loadgen.ts), one process',
