@@ -108,7 +108,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       runs.connections = await connections(o, t0);
     }
     if (want('city')) {
-      o.log(`city: ${o.cityDevices} devices on ${o.stores[0]}, each publishing a QoS 1 reading every ${o.cityIntervalS} s on average (open loop), then kill -9 and a restart`);
+      const pace = o.cityRate ? `${o.cityRate} QoS 1 readings/s in all` : `each a QoS 1 reading every ${o.cityIntervalS} s on average`;
+      o.log(`city: ${o.cityDevices} devices on ${o.stores[0]}, ${pace} (open loop), then kill -9 and a restart`);
       runs.city = await city(o, influxUrl, influxdPid, t0);
     }
     if (want('peer')) {

@@ -140,6 +140,7 @@ export interface FleetReconnectCmd {
   timeoutMs: number;
 }
 
+// In the fleet's `connected` answer, `refused` and `failed` count attempts (each retried), not devices.
 export type FleetCmd = FleetConnectCmd | FleetPublishCmd | FleetReconnectCmd | { cmd: 'mark' } | { cmd: 'stats' } | { cmd: 'stop' } | { cmd: 'close' };
 
 /** What the fleet did since the last `mark`. */

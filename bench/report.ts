@@ -45,7 +45,7 @@ export function table(r: BenchResult): string {
     rows.push(['city: PUBACK p50 / p99', `${n(y.pubackMs.p50, 1)} / ${n(y.pubackMs.p99, 1)} ms`, `≤ ${y.targets.pubackP99Ms} ms: ${ok(y.met.puback)}; ${n(y.pubackMs.samples)} publishes, app CPU ${pct(y.app.loop.appCpuShare)}, event loop p99 ${n(y.app.loop.eventLoopP99Ms, 1)} ms`]);
     rows.push(['city: publish → alert:fired p50 / p99', `${n(y.alertLatencyMs.p50, 1)} / ${n(y.alertLatencyMs.p99, 1)} ms`, `≤ ${y.targets.alertP99Ms} ms: ${ok(y.met.alert)}; ${y.alertLatencyMs.samples} alerts${y.alertLatencyMs.missed ? `, ${y.alertLatencyMs.missed} missed` : ''}${y.alertLatencyMs.error ? `; ${y.alertLatencyMs.error}` : ''}`]);
     rows.push(['city: all back after kill -9 and restart', `${n(y.reconnect.seconds, 1)} s`, `≤ ${y.targets.reconnectS} s: ${ok(y.met.reconnect)}; ${n(y.reconnect.devices)} devices; app listening after ${n(y.reconnect.appUpS, 1)} s (CPU: app ${pct(y.reconnect.cpu.app)}, generators ${pct(y.reconnect.cpu.generators)}, others ${pct(y.reconnect.cpu.other)})`]);
-    rows.push(['city: load generator', `${pct(y.loadGenerator.cpuShare)} of a core`, `${n(y.loadGenerator.rssMb)} MB RSS, ${y.loadGenerator.processes} process(es), ${y.loadGenerator.sources.length} source address(es), ${n(y.loadGenerator.late)} publishes > 100 ms late; other processes ${pct(y.otherCpuShare)}`]);
+    rows.push(['city: load generator', `${pct(y.loadGenerator.cpuShare)} of a core`, `${n(y.loadGenerator.rssMb)} MB RSS, ${y.loadGenerator.processes} process(es), ${y.loadGenerator.sources.length} source address(es), ${n(y.loadGenerator.late)} publishes > 100 ms late; other processes ${pct(y.cpu.other)}`]);
   }
   const p = r.peer;
   if (p) {

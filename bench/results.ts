@@ -67,9 +67,11 @@ export interface City {
   store: StoreKind;
   /** Seconds to connect them all (`cityConcurrency` CONNECTs in flight), and the first refusal or failure if any. */
   connectS: number;
+  /** Attempts refused (CONNACK ≠ 0) or failed (closed, timed out) while connecting; each device retried after 1 s ± 50%. */
+  connectRetries: number;
   firstError?: string;
-  /** CPU while connecting, as shares of one core: the app, the generators, every other process (what bounds the login rate). */
-  connectCpu: { app: number; generators: number; other: number };
+  /** CPU while connecting, as shares of one core: the app, the generators, the private influxd, every other process (what bounds the login rate). */
+  connectCpu: City['cpu'];
   /** The app's largest RSS during the measured window, all devices connected; and right after they connected. */
   rssMb: number;
   rssConnectedMb: number;
@@ -78,7 +80,8 @@ export interface City {
   /** What the fleet offered (devices ÷ interval), what the app acknowledged and what the store took, per second, over the window. */
   offeredPerSecond: number;
   ackedPerSecond: number;
-  readingsPerSecond: number;
+  /** Null when the app did not answer `/api/stats` within a minute. */
+  readingsPerSecond: number | null;
   pubackMs: { p50: number; p99: number; max: number; samples: number };
   /** Publish of a breaching reading (a few probe devices among the fleet) → `alert:fired` over Socket.IO. */
   alertLatencyMs: { p50: number; p99: number; max: number; samples: number; missed: number; error?: string };
@@ -88,8 +91,8 @@ export interface City {
   app: { loop: LoopHealth; nofile: number | null };
   /** The generators (processes, source addresses) over the window: CPU as a share of one core (all processes added), RSS added up. */
   loadGenerator: { processes: number; sources: string[]; cpuShare: number; rssMb: number; late: number; dropped: number };
-  /** CPU (share of one core) used during the window by every process other than the app, influxd and the generator. */
-  otherCpuShare: number;
+  /** CPU over the window, as shares of one core: the app, the generators, the private influxd (when the bench started one), every other process. */
+  cpu: { app: number; generators: number; influxd?: number; other: number };
   targets: { devices: number; readingsPerSecond: number; rssMb: number; pubackP99Ms: number; alertP99Ms: number; reconnectS: number };
   met: { devices: boolean; rss: boolean; puback: boolean; alert: boolean; reconnect: boolean };
 }

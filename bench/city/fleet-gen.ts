@@ -102,7 +102,10 @@ function send(ev: FleetEvent): void {
   process.send!(ev);
 }
 
-/** Runs `attempt` for each device, `concurrency` at a time; a device whose attempt throws is retried after `retryMs` while time is left. */
+/**
+ * Connects each device, `concurrency` at a time; a refused or failed attempt is retried after `retryMs` (± 50%) while
+ * time is left, as a device does. `refused` and `failed` count attempts, `connected` devices.
+ */
 async function connectEach(list: Device[], c: FleetConnectCmd, concurrency: number, retryMs: number | undefined, timeoutMs: number): Promise<void> {
   const started = performance.now();
   const deadline = started + timeoutMs;
@@ -123,17 +126,14 @@ async function connectEach(list: Device[], c: FleetConnectCmd, concurrency: numb
             break;
           }
           why = `CONNACK ${rc}`;
-          if (retryMs === undefined) refused++;
+          refused++;
         } catch (err) {
           why = (err as Error).message;
-          if (retryMs === undefined) failed++;
+          failed++;
         }
         firstError ??= `${dev.d.id}: ${why}`;
         if (retryMs === undefined) break;
-        if (performance.now() + retryMs > deadline) {
-          failed++;
-          break;
-        }
+        if (performance.now() + retryMs > deadline) break;
         await new Promise((r) => setTimeout(r, retryMs * (0.5 + Math.random())));
       }
     }
@@ -148,7 +148,7 @@ function connectFleet(c: FleetConnectCmd): Promise<void> {
     const i = c.from + k;
     return new Device(fleetDevice(c.prefix, i), c.sources[Math.min(c.sources.length - 1, Math.floor(i / c.perSource))]!);
   });
-  return connectEach(devices, c, c.concurrency, undefined, c.timeoutMs);
+  return connectEach(devices, c, c.concurrency, 1000, 3_600_000);
 }
 
 /** Waits until every connection the kill closed is seen closed, then connects those devices again. */

@@ -25,15 +25,21 @@ interface Window {
   loop: LoopHealth;
   probe: ProbeResult & { error?: string };
   rssMb: number;
-  stored: number;
-  otherCpuShare: number;
+  stored: number | null;
+  cpu: City['cpu'];
 }
 
-/** CPU (shares of one core) over a span: the app's, the generators' and every other process's (the store's included). */
-function cpuSpan(app: () => AppUnderTest, fleet: Fleet): () => City['connectCpu'] {
+type Stats = Awaited<ReturnType<AppUnderTest['stats']>>;
+
+/** The app's `/api/stats`, or null when it did not answer within a minute (an overloaded app is a result too). */
+const statsOf = (app: AppUnderTest): Promise<Stats | null> => app.stats(60_000).catch(() => null);
+
+/** CPU (shares of one core) over a span: the app's, the generators', the private influxd's, and every other process's. */
+function cpuSpan(app: () => AppUnderTest, fleet: Fleet, storePid: number | undefined): () => City['cpu'] {
   const t0 = performance.now();
   const busy0 = machineBusySeconds();
   const gen0 = fleet.cpuSeconds();
+  const store0 = storePid ? cpuSeconds(storePid) : 0;
   const first = app();
   const app0 = first.cpuSeconds();
   return () => {
@@ -41,52 +47,52 @@ function cpuSpan(app: () => AppUnderTest, fleet: Fleet): () => City['connectCpu'
     const now = app();
     const appS = now === first ? now.cpuSeconds() - app0 : now.cpuSeconds(); // restarted: all of the new process's
     const genS = fleet.cpuSeconds() - gen0;
-    return { app: round(appS / s, 2), generators: round(genS / s, 2), other: round(Math.max(0, machineBusySeconds() - busy0 - appS - genS) / s, 2) };
+    const storeS = storePid ? cpuSeconds(storePid) - store0 : 0;
+    return {
+      app: round(appS / s, 2), generators: round(genS / s, 2), ...(storePid ? { influxd: round(storeS / s, 2) } : {}),
+      other: round(Math.max(0, machineBusySeconds() - busy0 - appS - genS - storeS) / s, 2),
+    };
   };
 }
 
-/** The measured window: the fleet publishing, the probe devices breaching, RSS sampled every second. */
-async function measure(o: BenchOptions, app: AppUnderTest, fleet: Fleet, influxdPid: number | undefined): Promise<Window> {
-  fleet.mark();
-  const s0 = await app.stats();
-  const busy0 = machineBusySeconds();
-  const ourCpu = () => app.cpuSeconds() + fleet.cpuSeconds() + (influxdPid ? cpuSeconds(influxdPid) : 0);
-  const ours0 = ourCpu();
-  const t0 = performance.now();
-  let rssMb = app.rssMb();
-  let probe: Window['probe'] = { p50: 0, p99: 0, max: 0, samples: 0, missed: 0 };
-  const loop = await loopHealth(app, influxdPid, async () => {
-    const sampling = { on: true };
-    const sampler = (async () => {
-      while (sampling.on) {
-        rssMb = Math.max(rssMb, app.rssMb());
-        await sleep(1000);
-      }
+/**
+ * Starts the fleet publishing and, after the warm-up, measures a window: the probe devices breaching (their
+ * connections made before the load, so that a loaded app still gets probed), RSS sampled every second.
+ */
+async function measure(o: BenchOptions, app: AppUnderTest, fleet: Fleet, intervalS: number, influxdPid: number | undefined): Promise<Window> {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  let started: { s0: Stats | null; cpu: ReturnType<typeof cpuSpan>; loop: Promise<LoopHealth>; t0: number } | undefined;
+  let rssMb = 0;
+  const begin = async () => {
+    fleet.publish(intervalS * 1000);
+    await sleep(o.cityWarmupS * 1000);
+    fleet.mark();
+    started = { s0: await statsOf(app), cpu: cpuSpan(() => app, fleet, influxdPid), loop: loopHealth(app, influxdPid, () => done), t0: performance.now() };
+    void (async () => {
+      for (let stop = false; !stop; stop = await Promise.race([done.then(() => true), sleep(1000).then(() => false)])) rssMb = Math.max(rssMb, app.rssMb());
     })();
-    try {
-      probe = await probeAlerts({
-        httpUrl: app.httpUrl,
-        mqttUrl: `mqtt://127.0.0.1:${app.mqttPort}`,
-        adminToken: adminTokenOf(app),
-        devices: Array.from({ length: o.alertDevices }, (_, i) => ({ id: `probe-${i}`, password: SECRET })),
-        durationMs: o.cityDurationS * 1000,
-      });
-    } catch (err) {
-      // An app too loaded to answer the probe's Socket.IO or MQTT connection is a result, not a reason to stop the phase.
-      probe.error = `the alert probe failed: ${(err as Error).message}`;
-      o.log(`  ${probe.error}`);
-    } finally {
-      sampling.on = false;
-      await sampler;
-    }
-  });
-  const f = await fleet.stats();
-  const s1 = await app.stats();
-  const wallS = (performance.now() - t0) / 1000;
+  };
+  let probe: Window['probe'] = { p50: 0, p99: 0, max: 0, samples: 0, missed: 0 };
+  try {
+    probe = await probeAlerts({
+      httpUrl: app.httpUrl, mqttUrl: `mqtt://127.0.0.1:${app.mqttPort}`, adminToken: adminTokenOf(app),
+      devices: Array.from({ length: o.alertDevices }, (_, i) => ({ id: `probe-${i}`, password: SECRET })),
+      durationMs: o.cityDurationS * 1000, ready: begin,
+    });
+  } catch (err) {
+    // A probe that cannot connect or breach is a result, not a reason to stop the phase: the window runs without it.
+    probe.error = `the alert probe failed: ${(err as Error).message}`;
+    o.log(`  ${probe.error}`);
+    if (!started) await begin();
+    await sleep(Math.max(0, o.cityDurationS * 1000 - (performance.now() - started!.t0)));
+  }
+  finish();
+  const w = started!;
+  const [loop, f, s1] = [await w.loop, await fleet.stats(), await statsOf(app)];
   return {
-    fleet: f, loop, probe, rssMb: Math.max(rssMb, app.rssMb()),
-    stored: (s1.readings.stored - s0.readings.stored) / (f.elapsedMs / 1000),
-    otherCpuShare: Math.max(0, (machineBusySeconds() - busy0 - (ourCpu() - ours0)) / wallS),
+    fleet: f, loop, probe, rssMb: Math.max(rssMb, app.rssMb()), cpu: w.cpu(),
+    stored: s1 && w.s0 ? (s1.readings.stored - w.s0.readings.stored) / (f.elapsedMs / 1000) : null,
   };
 }
 
@@ -118,20 +124,19 @@ export async function city(o: BenchOptions, influxUrl: string | undefined, influ
       keepaliveS: 60, concurrency: o.cityConcurrency, timeoutMs: 60_000, t0,
     });
     try {
-      const connecting = cpuSpan(() => app, fleet);
+      const storePid = store === 'influxdb' ? influxdPid : undefined;
+      const connecting = cpuSpan(() => app, fleet, storePid);
       const c = await fleet.connect(3_600_000);
       const connectCpu = connecting();
       const connectS = round(c.elapsedMs / 1000, 2);
       const rssConnectedMb = round(app.rssMb(), 1);
-      o.log(`  ${c.connected} of ${n} devices connected in ${connectS} s (${fleet.processes} generator process(es), ${sources.length} source address(es))${c.firstError ? `; first refusal: ${c.firstError}` : ''}; app RSS ${Math.round(rssConnectedMb)} MB`);
-      fleet.publish(intervalS * 1000);
-      await sleep(o.cityWarmupS * 1000);
-      o.log(`  measuring for ${o.cityDurationS} s: ${Math.round(c.connected / intervalS)} readings/s offered (one every ${round(intervalS, 2)} s per device), ${o.alertDevices} probe devices breaching`);
-      const w = await measure(o, app, fleet, store === 'influxdb' ? influxdPid : undefined);
+      o.log(`  ${c.connected} of ${n} devices connected in ${connectS} s (${fleet.processes} generator process(es), ${sources.length} source address(es))${c.firstError ? `; ${c.refused + c.failed} attempts refused or failed and retried, the first: ${c.firstError}` : ''}; app RSS ${Math.round(rssConnectedMb)} MB`);
+      o.log(`  publishing; measuring for ${o.cityDurationS} s after a ${o.cityWarmupS} s warm-up: ${Math.round(c.connected / intervalS)} readings/s offered (one every ${round(intervalS, 2)} s per device), ${o.alertDevices} probe devices breaching`);
+      const w = await measure(o, app, fleet, intervalS, storePid);
       const f = w.fleet;
-      o.log(`  PUBACK p50 ${round(f.pubackP50Ms, 1)} ms, p99 ${round(f.pubackP99Ms, 1)} ms; alert:fired p50 ${round(w.probe.p50, 1)} ms, p99 ${round(w.probe.p99, 1)} ms over ${w.probe.samples}; ${Math.round(w.stored)} stored/s; app RSS ${Math.round(w.rssMb)} MB, CPU ${Math.round(w.loop.appCpuShare * 100)}%; generators CPU ${Math.round(f.cpuShare * 100)}%, ${Math.round(f.rssMb)} MB; other processes ${Math.round(w.otherCpuShare * 100)}%`);
+      o.log(`  PUBACK p50 ${round(f.pubackP50Ms, 1)} ms, p99 ${round(f.pubackP99Ms, 1)} ms; alert:fired p50 ${round(w.probe.p50, 1)} ms, p99 ${round(w.probe.p99, 1)} ms over ${w.probe.samples}; ${w.stored === null ? 'stored/s unknown (no answer from /api/stats)' : `${Math.round(w.stored)} stored/s`}; app RSS ${Math.round(w.rssMb)} MB, CPU ${Math.round(w.loop.appCpuShare * 100)}%; generators CPU ${Math.round(f.cpuShare * 100)}%, ${Math.round(f.rssMb)} MB; other processes ${Math.round(w.cpu.other * 100)}%`);
 
-      const reconnecting = cpuSpan(() => app, fleet);
+      const reconnecting = cpuSpan(() => app, fleet, storePid);
       const killedAt = performance.now();
       await app.kill();
       const back = fleet.reconnect(o.cityConcurrency, 250, 600_000);
@@ -142,9 +147,9 @@ export async function city(o: BenchOptions, influxUrl: string | undefined, influ
       const reconnectCpu = reconnecting();
       o.log(`  kill -9 and restart: the app listened again after ${appUpS} s; ${r.connected} of ${c.connected} devices back ${seconds} s after the kill`);
       return {
-        devices: c.connected, target: o.cityDevices, ...(limitedBy ? { limitedBy } : {}), store, connectS, ...(c.firstError ? { firstError: c.firstError } : {}),
+        devices: c.connected, target: o.cityDevices, ...(limitedBy ? { limitedBy } : {}), store, connectS, connectRetries: c.refused + c.failed, ...(c.firstError ? { firstError: c.firstError } : {}),
         rssMb: round(w.rssMb, 1), connectCpu, rssConnectedMb, intervalS: round(intervalS, 3), durationS: round(f.elapsedMs / 1000, 1),
-        offeredPerSecond: Math.round(c.connected / intervalS), ackedPerSecond: Math.round(f.acked / (f.elapsedMs / 1000)), readingsPerSecond: Math.round(w.stored),
+        offeredPerSecond: Math.round(c.connected / intervalS), ackedPerSecond: Math.round(f.acked / (f.elapsedMs / 1000)), readingsPerSecond: w.stored === null ? null : Math.round(w.stored),
         pubackMs: { p50: round(f.pubackP50Ms, 2), p99: round(f.pubackP99Ms, 2), max: round(f.pubackMaxMs, 2), samples: f.acked },
         alertLatencyMs: {
           p50: round(w.probe.p50, 2), p99: round(w.probe.p99, 2), max: round(w.probe.max, 2), samples: w.probe.samples, missed: w.probe.missed,
@@ -153,7 +158,7 @@ export async function city(o: BenchOptions, influxUrl: string | undefined, influ
         reconnect: { devices: r.connected, seconds, appUpS, cpu: reconnectCpu, ...(r.firstError ? { firstError: r.firstError } : {}) },
         app: { loop: w.loop, nofile: nofileOf(app.pid)?.soft ?? null },
         loadGenerator: { processes: fleet.processes, sources, cpuShare: round(f.cpuShare, 3), rssMb: round(f.rssMb, 1), late: f.late, dropped: f.dropped },
-        otherCpuShare: round(w.otherCpuShare, 2),
+        cpu: w.cpu,
         targets: CITY_TARGETS,
         met: {
           devices: c.connected >= CITY_TARGETS.devices, rss: w.rssMb <= CITY_TARGETS.rssMb, puback: f.pubackP99Ms <= CITY_TARGETS.pubackP99Ms,
