@@ -115,7 +115,8 @@ async function connectEach(list: Device[], c: FleetConnectCmd, concurrency: numb
   let failed = 0;
   let firstError: string | undefined;
   const worker = async () => {
-    while (next < list.length) {
+    // Past the deadline no device starts another attempt: the answer says how many made it in time.
+    while (next < list.length && performance.now() < deadline) {
       const dev = list[next++]!;
       for (;;) {
         let why: string;

@@ -73,7 +73,7 @@ export function startFleet(plan: FleetPlan): Fleet {
     },
     async reconnect(concurrency, retryMs, timeoutMs) {
       all({ cmd: 'reconnect', concurrency: each(concurrency), retryMs, timeoutMs });
-      return sum(await Promise.all(gens.map((g) => g.next('connected', timeoutMs + 60_000))));
+      return sum(await Promise.all(gens.map((g) => g.next('connected', timeoutMs + 120_000)))); // + one attempt's CONNACK timeout
     },
     cpuSeconds: () => gens.reduce((n, g) => n + cpuSeconds(g.proc.pid!), 0),
     async close() {
