@@ -24,6 +24,11 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** Also measure publish → webhook received, through a contact point and policies the probe creates. */
   webhook?: boolean;
+  /**
+   * Called once the probe's connections are up, before it probes (for `durationMs` from then): a load started here
+   * finds the probe connected, however busy it makes the app.
+   */
+  ready?: () => Promise<void>;
 }
 
 /** The p-quantile of sorted values (nearest rank). */
@@ -39,7 +44,7 @@ export function quantile(sorted: readonly number[], p: number): number {
  */
 export async function probeAlerts(o: ProbeOptions): Promise<ProbeResult> {
   const timeoutMs = o.timeoutMs ?? 5000;
-  const socket = io(o.httpUrl, { auth: { token: o.adminToken }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const socket = io(o.httpUrl, { auth: { token: o.adminToken }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 60_000 });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
@@ -59,6 +64,7 @@ export async function probeAlerts(o: ProbeOptions): Promise<ProbeResult> {
     for (const d of o.devices) {
       clients.push(await mqtt.connectAsync(o.mqttUrl, { username: d.id, password: d.password, clientId: `probe-${d.id}`, reconnectPeriod: 0, connectTimeout: 30_000 }));
     }
+    await o.ready?.();
     const until = performance.now() + o.durationMs;
     const wait = (deviceId: string, kind: 'fired' | 'resolved') =>
       new Promise<boolean>((resolve) => {

@@ -13,8 +13,8 @@ export interface AppUnderTest {
   httpUrl: string;
   mqttPort: number;
   dataDir: string;
-  /** `GET /api/stats` */
-  stats(): Promise<{ readings: { accepted: number; stored: number; refused: Record<string, number> }; spool: { backlog: number }; connectedDevices: number }>;
+  /** `GET /api/stats` (failing after `timeoutMs`, when given) */
+  stats(timeoutMs?: number): Promise<{ readings: { accepted: number; stored: number; refused: Record<string, number> }; spool: { backlog: number }; connectedDevices: number }>;
   rssMb(): number;
   cpuSeconds(): number;
   /** Samples of the app's Prometheus metrics (`GET /metrics`), by series name with its labels. */
@@ -23,6 +23,8 @@ export interface AppUnderTest {
   countStored(): Promise<number>;
   /** SIGTERM, as an operator stops it (graceful; a CPU profile is written on exit). */
   stop(): Promise<void>;
+  /** SIGKILL (`kill -9`, as a crash or the OOM killer ends it); resolves once it exited. */
+  kill(): Promise<void>;
 }
 
 export interface AppOptions {
@@ -92,8 +94,8 @@ export function startApp(o: AppOptions, timeoutMs = 30_000): Promise<AppUnderTes
         httpUrl,
         mqttPort: entry.mqttPort!,
         dataDir: o.dataDir,
-        async stats() {
-          const res = await fetch(`${httpUrl}/api/stats`, { headers });
+        async stats(timeoutMs) {
+          const res = await fetch(`${httpUrl}/api/stats`, { headers, ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}) });
           if (!res.ok) throw new Error(`/api/stats answered ${res.status}`);
           return (await res.json()) as never;
         },
@@ -125,6 +127,11 @@ export function startApp(o: AppOptions, timeoutMs = 30_000): Promise<AppUnderTes
           const hard = setTimeout(() => proc.kill('SIGKILL'), 20_000);
           await exited;
           clearTimeout(hard);
+        },
+        async kill() {
+          if (proc.exitCode !== null || proc.signalCode !== null) return;
+          proc.kill('SIGKILL');
+          await exited;
         },
       });
     });

@@ -7,32 +7,9 @@ import { performance } from 'node:perf_hooks';
 import type { ConnectCmd, IntervalCmd, LoadCmd, LoadEvent, MaxCmd, RateCmd, ReconnectCmd, RunStats } from './protocol.js';
 import { fleetDevice, payloadOf, type FleetDevice } from './readings.js';
 import { DISCONNECT, PINGREQ, PacketReader, encodeConnect, encodePublishQos1 } from './wire.js';
+import { Reservoir } from './reservoir.js';
 
 type Mode = 'idle' | 'max' | 'rate' | 'interval';
-
-const SAMPLE_MAX = 100_000;
-
-/** Latency samples kept by reservoir sampling, so memory is bounded whatever the run length. */
-class Reservoir {
-  private readonly values = new Float64Array(SAMPLE_MAX);
-  private seen = 0;
-
-  add(v: number): void {
-    if (this.seen < SAMPLE_MAX) this.values[this.seen] = v;
-    else {
-      const j = Math.floor(Math.random() * (this.seen + 1));
-      if (j < SAMPLE_MAX) this.values[j] = v;
-    }
-    this.seen++;
-  }
-
-  percentile(p: number): number {
-    const n = Math.min(this.seen, SAMPLE_MAX);
-    if (n === 0) return 0;
-    const sorted = this.values.slice(0, n).sort();
-    return sorted[Math.min(n - 1, Math.floor(p * n))]!;
-  }
-}
 
 class Counters {
   sent = 0;

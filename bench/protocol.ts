@@ -97,3 +97,71 @@ export interface RawStoreResult {
   counted: number;
   cpuShare: number;
 }
+
+// ---- the city fleet generator (bench/city/fleet-gen.ts) ----
+
+/**
+ * Connects `count` devices `${prefix}-${from}…`; device i connects from `sources[floor(i / perSource)]`, a loopback
+ * address (each gives about 28k ephemeral ports per server port).
+ */
+export interface FleetConnectCmd {
+  cmd: 'connect';
+  host: string;
+  port: number;
+  prefix: string;
+  from: number;
+  count: number;
+  password: string;
+  sources: string[];
+  perSource: number;
+  keepaliveS: number;
+  concurrency: number;
+  timeoutMs: number;
+  t0: number;
+}
+
+/**
+ * Open loop: every connected device publishes one QoS 1 reading every `intervalMs` on average (its first at a
+ * random offset, then after 0.5–1.5 × the interval), whatever the PUBACKs do, until `stop`.
+ */
+export interface FleetPublishCmd {
+  cmd: 'publish';
+  intervalMs: number;
+}
+
+/**
+ * Every device whose connection closed (the app was killed) connects again, `concurrency` CONNECTs in flight, a
+ * refused or failed attempt retried after `retryMs`; answered with `connected` once all are back or at `timeoutMs`.
+ */
+export interface FleetReconnectCmd {
+  cmd: 'reconnect';
+  concurrency: number;
+  retryMs: number;
+  timeoutMs: number;
+}
+
+// In the fleet's `connected` answer, `refused` and `failed` count attempts (each retried), not devices.
+export type FleetCmd = FleetConnectCmd | FleetPublishCmd | FleetReconnectCmd | { cmd: 'mark' } | { cmd: 'stats' } | { cmd: 'stop' } | { cmd: 'close' };
+
+/** What the fleet did since the last `mark`. */
+export interface FleetStats {
+  ev: 'stats';
+  connected: number;
+  sent: number;
+  acked: number;
+  elapsedMs: number;
+  pubackP50Ms: number;
+  pubackP99Ms: number;
+  pubackMaxMs: number;
+  /** The PUBACK latencies kept (a reservoir sample, at most 100,000), for percentiles over several generators. */
+  samples: number[];
+  /** Publishes sent more than 100 ms after they were due: the generator itself fell behind. */
+  late: number;
+  /** Connections that closed without being asked to. */
+  dropped: number;
+  /** The generator's CPU (user + system) as a share of one core, and its resident memory. */
+  cpuShare: number;
+  rssMb: number;
+}
+
+export type FleetEvent = Connected | FleetStats | { ev: 'closed' };

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULTS, PHASES, QUICK, runBench, type BenchOptions, type Phase, type StoreKind } from './bench.js';
+import { DEFAULTS, DEFAULT_PHASES, PHASES, QUICK, runBench, type BenchOptions, type Phase, type StoreKind } from './bench.js';
 import { table } from './report.js';
 
 const int = (v: string) => {
@@ -27,7 +27,7 @@ const list = <T extends string>(allowed: readonly T[]) => (v: string) => {
 const program = new Command('bench')
   .description('citysense benchmark: end-to-end QoS 1 rate per store against same-run references, alert latency, connections, memory')
   .addOption(new Option('--stores <list>', 'stores to run end to end').argParser(list<StoreKind>(['influxdb', 'sqlite'])).default(DEFAULTS.stores))
-  .addOption(new Option('--phases <list>', `phases to run (${PHASES.join(', ')})`).argParser(list<Phase>(PHASES)).default(DEFAULTS.phases))
+  .addOption(new Option('--phases <list>', `phases to run (${PHASES.join(', ')}); city and peer only when named`).argParser(list<Phase>(PHASES)).default(DEFAULT_PHASES))
   .option('--influx-url <url>', 'use this InfluxDB 1.x instead of starting a private influxd')
   .addOption(new Option('--devices <n>', 'publishing connections in the throughput runs').argParser(int).default(DEFAULTS.devices))
   .addOption(new Option('--window <n>', 'unacknowledged publishes per connection at maximum rate').argParser(int).default(DEFAULTS.window))
@@ -38,6 +38,16 @@ const program = new Command('bench')
   .addOption(new Option('--connections <n>', 'connection ramp target (devices)').argParser(int).default(DEFAULTS.connections))
   .addOption(new Option('--connection-step <n>', 'devices added per ramp step').argParser(int).default(DEFAULTS.connectionStep))
   .addOption(new Option('--connection-hold <s>', 'seconds all connections are held at the end').argParser(seconds).default(DEFAULTS.connectionHoldS))
+  .addOption(new Option('--city-devices <n>', 'city phase: devices held, each publishing every --city-interval on average').argParser(int).default(DEFAULTS.cityDevices))
+  .addOption(new Option('--city-interval <s>', 'city phase: mean seconds between one device\'s readings').argParser(seconds).default(DEFAULTS.cityIntervalS))
+  .addOption(new Option('--city-rate <n>', 'city phase: readings/s the whole fleet offers (sets the interval to devices ÷ rate)').argParser(int))
+  .addOption(new Option('--city-duration <s>', 'city phase: seconds measured (after --city-warmup)').argParser(seconds).default(DEFAULTS.cityDurationS))
+  .addOption(new Option('--city-warmup <s>', 'city phase: seconds of publishing before the measured window').argParser(seconds).default(DEFAULTS.cityWarmupS))
+  .addOption(new Option('--city-concurrency <n>', 'city phase: CONNECTs in flight at once').argParser(int).default(DEFAULTS.cityConcurrency))
+  .addOption(new Option('--city-per-source <n>', 'city phase: devices per loopback source address (127.0.0.2, .3, …)').argParser(int).default(DEFAULTS.cityPerSource))
+  .addOption(new Option('--city-per-process <n>', 'city phase: devices per generator process at most').argParser(int).default(DEFAULTS.cityPerProcess))
+  .addOption(new Option('--peer-duration <s>', 'peer phase: seconds of each full-load run').argParser(seconds).default(DEFAULTS.peerDurationS))
+  .addOption(new Option('--peer-rate <n>', 'peer phase: readings/s through the 15 s InfluxDB outage').argParser(int).default(DEFAULTS.peerRate))
   .addOption(new Option('--soak [s]', 'also run the memory-flatness check at 80% of max rate (default 300 s)').argParser(seconds).preset(300))
   .addOption(new Option('--runs <n>', 'repeat throughput, latency and reference phases; report medians').argParser(int).default(DEFAULTS.runs))
   .option('--cpu-prof <dir>', 'write V8 CPU profiles of the app processes (node --cpu-prof) to <dir>')
@@ -63,6 +73,16 @@ const options: BenchOptions = {
   connections: f.connections,
   connectionStep: f.connectionStep,
   connectionHoldS: f.connectionHold,
+  cityDevices: f.cityDevices,
+  cityIntervalS: f.cityInterval,
+  cityRate: f.cityRate,
+  cityDurationS: f.cityDuration,
+  cityWarmupS: f.cityWarmup,
+  cityConcurrency: f.cityConcurrency,
+  cityPerSource: f.cityPerSource,
+  cityPerProcess: f.cityPerProcess,
+  peerDurationS: f.peerDuration,
+  peerRate: f.peerRate,
   soakS: f.soak ?? 0,
   runs: f.runs,
   cpuProfDir: f.cpuProf,
