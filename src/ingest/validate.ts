@@ -31,6 +31,17 @@ export function toReadings(
   return { ok: true, readings };
 }
 
+/** Checks a message's decoded readings whole against the catalog (its type, then each reading): its readings, in decoded order. */
+export function validateMessage(
+  catalog: Catalog,
+  msg: InboundMessage,
+  decoded: readonly DecodedReading[],
+): { ok: true; readings: Reading[] } | DecodeRefusal {
+  const sensor = catalog.get(msg.domain, msg.type);
+  if (!sensor) return refusal('unknown_metric', `the catalog has no type ${msg.domain}/${msg.type}`);
+  return toReadings(catalog, sensor, msg, decoded);
+}
+
 /** Decodes a message and checks it whole against the catalog: its readings (in decoded order) or why it is refused. */
 export function checkMessage(
   catalog: Catalog,
@@ -38,9 +49,7 @@ export function checkMessage(
 ): { ok: true; decoded: DecodedReading[]; readings: Reading[] } | DecodeRefusal {
   const decoded = decodePayload(msg.payload, msg);
   if (!decoded.ok) return decoded;
-  const sensor = catalog.get(msg.domain, msg.type);
-  if (!sensor) return refusal('unknown_metric', `the catalog has no type ${msg.domain}/${msg.type}`);
-  const checked = toReadings(catalog, sensor, msg, decoded.readings);
+  const checked = validateMessage(catalog, msg, decoded.readings);
   return checked.ok ? { ok: true, decoded: decoded.readings, readings: checked.readings } : checked;
 }
 
