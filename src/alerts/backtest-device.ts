@@ -3,7 +3,7 @@
 // its due time, and `no_data` fires from the gaps between readings.
 import type { Alert, SensorType } from '../core/index.js';
 import type { StoredReading } from '../storage/index.js';
-import { eventTime, noDataLimitMs, pendingDueAt, step, valueFor, type MatchedDevice, type PairState } from './evaluate.js';
+import { eventTime, noDataLimitMs, overdue, pendingDueAt, step, valueFor, type MatchedDevice, type PairState } from './evaluate.js';
 import type { CompiledRule } from './rule-index.js';
 
 /**
@@ -55,7 +55,7 @@ export class DeviceBacktest {
   private value(r: StoredReading, ts: number): void {
     const s = this.state;
     // What the live engine's timer does without a further reading: fire at the first breach + `for`.
-    if (s?.kind === 'pending' && pendingDueAt(this.cr, s.since) < ts) this.fire(pendingDueAt(this.cr, s.since), s.value, s.value);
+    if (overdue(this.cr, s, ts)) this.fire(pendingDueAt(this.cr, s.since), s.value, s.value);
     const v = valueFor(this.cr, r.values);
     if (v === undefined) return;
     const d = step(this.cr, this.state, v, ts);

@@ -66,6 +66,16 @@ export const noDataLimitMs = (cr: CompiledRule, sensor: SensorType): number => s
 export const pendingDueAt = (cr: CompiledRule, since: number): number => since + cr.forMs;
 
 /**
+ * A pending `for` that fell due before event time `ts`: it fired at its due time, before the reading at `ts` counts
+ * (which then meets the open alert: it may resolve it). The backtest fires it as event time passes it; the
+ * live engine's timer is wall-clock and set when the first reading was evaluated, so a later reading evaluated
+ * promptly can come first. Both fire it here, so that neither that reading's time nor a value of it that does not
+ * breach changes the episode.
+ */
+export const overdue = (cr: CompiledRule, st: PairState | undefined, ts: number): st is Extract<PairState, { kind: 'pending' }> =>
+  st?.kind === 'pending' && pendingDueAt(cr, st.since) < ts;
+
+/**
  * One value of the rule's metric at event time `ts` against the pair's state. Hysteresis applies to resolving an
  * open alert only; `for` means the condition held at every reading (any reading that does not breach cancels it).
  */

@@ -1,7 +1,7 @@
 // What accepted readings do: each, in event-time order per device, meets the rules of its type, and the engine
 // carries out what the state machine (evaluate.ts) decides: the store, `for` timers and pushes.
 import { matches, type Reading } from '../core/index.js';
-import { eventTime, inEventOrder, step as decide, valueFor, type PairState } from './evaluate.js';
+import { eventTime, inEventOrder, overdue, pendingDueAt, step as decide, valueFor, type PairState } from './evaluate.js';
 import { dropPending, extendPending, firePending, startPending } from './pending.js';
 import { release } from './recover.js';
 import type { CompiledRule } from './rule-index.js';
@@ -31,6 +31,10 @@ function deviceFor(s: EngineState, r: Reading): DeviceState {
 
 /** Carries out what the state machine decides for one value: the store, timers and pushes. */
 function step(s: EngineState, cr: CompiledRule, ds: DeviceState, v: number, ts: number): void {
+  // A `for` due before this reading fired then (its timer has not run yet: set from when the first reading was
+  // evaluated, or late under load), as the backtest fires it; this reading then meets the open alert.
+  const due = ds.rules.get(cr.rule.id)?.pending;
+  if (overdue(cr, due, ts)) firePending(s, cr, ds, due, pendingDueAt(cr, due.since));
   const st = ds.rules.get(cr.rule.id);
   const a = st?.alertId !== undefined ? s.open.get(st.alertId) : undefined;
   if (st?.alertId !== undefined && !a) { ds.rules.delete(cr.rule.id); return; }
