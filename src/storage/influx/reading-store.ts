@@ -18,6 +18,9 @@ interface Connected {
   /** The client whose transport writes: it speaks /api/v2/write, or /write for servers before 1.8. */
   client: InfluxDB;
   headers: Record<string, string>;
+  /** The server's URL (no trailing slash) and the socket timeout of one request (ms). */
+  url: string;
+  timeoutMs: number;
 }
 
 interface Series {
@@ -66,6 +69,78 @@ function partialWrite(err: unknown): string | undefined {
   return message.includes('partial write') ? message : undefined;
 }
 
+/** One InfluxQL statement against the connected server's database (and retention policy). */
+async function influxql(c: Connected, statement: string, method: 'GET' | 'POST' = 'GET'): Promise<Series[]> {
+  const params = new URLSearchParams({ db: c.info.db, epoch: 'ms', q: statement });
+  if (c.info.rp) params.set('rp', c.info.rp);
+  const init: RequestInit = { method, headers: c.headers, signal: AbortSignal.timeout(c.timeoutMs) };
+  let endpoint = `${c.url}/query`;
+  if (method === 'POST') init.body = params;
+  else endpoint += `?${params.toString()}`;
+  const res = await fetch(endpoint, init);
+  const text = await res.text();
+  let body: QueryResponse;
+  try {
+    body = JSON.parse(text) as QueryResponse;
+  } catch {
+    throw new InfluxAnswerError(res.status, text.slice(0, 200));
+  }
+  const error = body.error ?? body.results?.find((r) => r.error)?.error;
+  if (!res.ok || error) throw new InfluxAnswerError(res.status, error ?? text.slice(0, 200));
+  return body.results?.[0]?.series ?? [];
+}
+
+/** Detects the server, builds the client that writes to it, and on 1.x makes sure the database exists. */
+async function connect(target: InfluxTarget, timeoutMs: number, log: Logger): Promise<Connected> {
+  const { url, token } = target;
+  const info = await detectServer(target, timeoutMs);
+  const auth = authorization(token, info.major);
+  const headers: Record<string, string> = auth ? { authorization: auth } : {};
+  let client: InfluxDB;
+  if (info.writePath === 'v1') {
+    // No token: 1.x wants Basic auth, sent as a default header by the inner transport.
+    const inner = new InfluxDB({ url, timeout: timeoutMs, headers });
+    client = new InfluxDB({ url, transport: v1WriteTransport(inner.transport) });
+  } else {
+    client = new InfluxDB({ url, token: token || undefined, timeout: timeoutMs });
+  }
+  const c: Connected = { info, client, headers, url, timeoutMs };
+  if (info.major === 1) {
+    // A missing 1.x database is a 404 that no retry cures, so create it (as Telegraf does). Needs admin rights;
+    // without them, say so and carry on: the database may exist already.
+    try {
+      await influxql(c, createDatabaseStatement(info.db), 'POST');
+    } catch (err) {
+      if (!(err instanceof InfluxAnswerError)) throw err;
+      log.warn({ err, db: info.db }, 'could not create the InfluxDB database; writes fail until it exists');
+    }
+  }
+  log.info({ version: info.version, writePath: info.writePath, db: info.db, rp: info.rp }, 'InfluxDB connected');
+  return c;
+}
+
+/**
+ * Runs a query for an API caller: InfluxDB down, slow or refusing citysense's own credentials is the server's
+ * trouble, not the caller's, so it is a 503 that says so (logged with InfluxDB's words, which stay here).
+ */
+async function answered<T>(log: Logger, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    const status = err instanceof InfluxAnswerError ? err.httpStatus : undefined;
+    if (status !== undefined && status < 500 && status !== 401 && status !== 403) throw err; // our query: a bug, a 500
+    log.warn({ err }, 'InfluxDB query failed');
+    const why = status === 401 || status === 403 ? 'refused citysense\'s credentials (INFLUX_TOKEN)' : status !== undefined ? `answered ${status}` : 'did not answer';
+    throw new AppError('store_unavailable', `the reading store (InfluxDB) ${why}; try again later`, 503);
+  }
+}
+
+async function isBooleanField(c: Connected, metric: string): Promise<boolean> {
+  const series = await influxql(c, fieldKeysStatement());
+  return series.some((s) => s.values.some(([key, type]) => key === metric && type === 'boolean'));
+}
+
 /** Readings in InfluxDB 1.x, 2.x or 3.x: writes through the official client's transport, history through InfluxQL. */
 export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore {
   const url = opts.url.replace(/\/+$/, '');
@@ -86,58 +161,11 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
   let connecting: Promise<Connected> | undefined;
   let closed = false;
 
-  async function influxql(c: Connected, statement: string, method: 'GET' | 'POST' = 'GET'): Promise<Series[]> {
-    const params = new URLSearchParams({ db: c.info.db, epoch: 'ms', q: statement });
-    if (c.info.rp) params.set('rp', c.info.rp);
-    const init: RequestInit = { method, headers: c.headers, signal: AbortSignal.timeout(timeoutMs) };
-    let endpoint = `${url}/query`;
-    if (method === 'POST') init.body = params;
-    else endpoint += `?${params.toString()}`;
-    const res = await fetch(endpoint, init);
-    const text = await res.text();
-    let body: QueryResponse;
-    try {
-      body = JSON.parse(text) as QueryResponse;
-    } catch {
-      throw new InfluxAnswerError(res.status, text.slice(0, 200));
-    }
-    const error = body.error ?? body.results?.find((r) => r.error)?.error;
-    if (!res.ok || error) throw new InfluxAnswerError(res.status, error ?? text.slice(0, 200));
-    return body.results?.[0]?.series ?? [];
-  }
-
-  async function connect(): Promise<Connected> {
-    const info = await detectServer(target, timeoutMs);
-    const auth = authorization(opts.token, info.major);
-    const headers: Record<string, string> = auth ? { authorization: auth } : {};
-    let client: InfluxDB;
-    if (info.writePath === 'v1') {
-      // No token: 1.x wants Basic auth, sent as a default header by the inner transport.
-      const inner = new InfluxDB({ url, timeout: timeoutMs, headers });
-      client = new InfluxDB({ url, transport: v1WriteTransport(inner.transport) });
-    } else {
-      client = new InfluxDB({ url, token: opts.token || undefined, timeout: timeoutMs });
-    }
-    const c: Connected = { info, client, headers };
-    if (info.major === 1) {
-      // A missing 1.x database is a 404 that no retry cures, so create it (as Telegraf does). Needs admin rights;
-      // without them, say so and carry on: the database may exist already.
-      try {
-        await influxql(c, createDatabaseStatement(info.db), 'POST');
-      } catch (err) {
-        if (!(err instanceof InfluxAnswerError)) throw err;
-        log.warn({ err, db: info.db }, 'could not create the InfluxDB database; writes fail until it exists');
-      }
-    }
-    log.info({ version: info.version, writePath: info.writePath, db: info.db, rp: info.rp }, 'InfluxDB connected');
-    return c;
-  }
-
   /** The connection, made on first need and again after a failure: a server down at start is not fatal. */
   function ready(): Promise<Connected> {
     if (closed) return Promise.reject(new Error('the InfluxDB reading store is closed'));
     if (connected) return Promise.resolve(connected);
-    connecting ??= connect().then(
+    connecting ??= connect(target, timeoutMs, log).then(
       (c) => {
         connecting = undefined;
         if (!closed) connected = c;
@@ -163,28 +191,6 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
    */
   function writeRequest(c: Connected, body: string): Promise<void> {
     return c.client.transport.request(writePath, body, writeOptions) as Promise<void>;
-  }
-
-  /**
-   * Runs a query for an API caller: InfluxDB down, slow or refusing citysense's own credentials is the server's
-   * trouble, not the caller's, so it is a 503 that says so (logged with InfluxDB's words, which stay here).
-   */
-  async function answered<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      const status = err instanceof InfluxAnswerError ? err.httpStatus : undefined;
-      if (status !== undefined && status < 500 && status !== 401 && status !== 403) throw err; // our query: a bug, a 500
-      log.warn({ err }, 'InfluxDB query failed');
-      const why = status === 401 || status === 403 ? 'refused citysense\'s credentials (INFLUX_TOKEN)' : status !== undefined ? `answered ${status}` : 'did not answer';
-      throw new AppError('store_unavailable', `the reading store (InfluxDB) ${why}; try again later`, 503);
-    }
-  }
-
-  async function isBooleanField(c: Connected, metric: string): Promise<boolean> {
-    const series = await influxql(c, fieldKeysStatement());
-    return series.some((s) => s.values.some(([key, type]) => key === metric && type === 'boolean'));
   }
 
   return {
@@ -226,7 +232,7 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
     async query(q: HistoryQuery): Promise<HistoryPoint[]> {
       checkHistoryQuery(q);
       if (!quotable(q.deviceId) || !quotable(q.metric)) return []; // no such name can be stored (see quotable)
-      const series = await answered(async () => {
+      const series = await answered(log, async () => {
         const c = await ready();
         if (needsKindCheck(q)) checkBooleanAggregate(q, await isBooleanField(c, q.metric));
         return influxql(c, historyStatement(q));
@@ -251,14 +257,14 @@ export function createInfluxReadingStore(opts: InfluxStoreOptions): ReadingStore
     async scan(q: ScanQuery): Promise<StoredReading[]> {
       checkScanQuery(q);
       if (!quotable(q.deviceId)) return [];
-      const series = await answered(async () => influxql(await ready(), scanStatement(q)));
+      const series = await answered(log, async () => influxql(await ready(), scanStatement(q)));
       return series.flatMap((s) => scanRows(q.deviceId, s));
     },
 
     async countRange(deviceId: string, from: number, to: number): Promise<number> {
       checkScanQuery({ deviceId, from, to, limit: 1 });
       if (!quotable(deviceId)) return 0;
-      const series = await answered(async () => influxql(await ready(), countRangeStatement(deviceId, from, to)));
+      const series = await answered(log, async () => influxql(await ready(), countRangeStatement(deviceId, from, to)));
       return series.reduce((n, s) => n + s.values.reduce((m, row) => m + (typeof row[1] === 'number' ? row[1] : 0), 0), 0);
     },
 

@@ -19,9 +19,9 @@ const toTransition = (r: EventRow): Transition => ({
   eventId: r.event_id, alertId: r.alert_id, kind: r.kind, at: r.at, value: r.value, actor: r.actor, actorId: r.actor_id, ...(r.note !== null ? { note: r.note } : {}),
 });
 
-/** The alert engine's stores on citysense.db, opened with the meta migrations (steps 5–9 are the alert tables). */
-export function createSqliteAlertStores(db: Database): AlertStores {
-  const s = {
+/** The prepared statements of the alert stores (the tables of the meta migrations' steps 5–9). */
+function prepareAlertStatements(db: Database) {
+  return {
     insertAlert: db.prepare('INSERT INTO alerts (rule_id, device_id, domain, severity, state, fired_at, event_id, body) VALUES (?, ?, ?, ?, ?, ?, 0, ?)'),
     updateAlert: db.prepare('UPDATE alerts SET state = ?, severity = ?, event_id = ?, body = ? WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO alert_events (alert_id, kind, at, value, actor, actor_id, note, alert) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
@@ -51,6 +51,11 @@ export function createSqliteAlertStores(db: Database): AlertStores {
     putHold: db.prepare('INSERT OR IGNORE INTO alert_holds (rule_id, device_id) VALUES (?, ?)'),
     deleteHold: db.prepare('DELETE FROM alert_holds WHERE rule_id = ? AND device_id = ?'),
   };
+}
+
+/** The alert engine's stores on citysense.db, opened with the meta migrations (steps 5–9 are the alert tables). */
+export function createSqliteAlertStores(db: Database): AlertStores {
+  const s = prepareAlertStatements(db);
 
   // The body leaves out id and eventId: the row's columns are their truth.
   const bodyOf = (a: Alert | NewAlert) => {

@@ -56,64 +56,68 @@ export interface SqliteReadingStore extends ReadingStore {
   purgeOlderThan(cutoff: number): number;
 }
 
+/**
+ * The store's statements on an open readings.db; `kinds` are the metric kinds already stored (a batch inserts a
+ * kind only for a metric met for the first time).
+ */
+function prepareStatements(d: SqliteDb, kinds: ReadonlyMap<string, boolean>) {
+  const putReading = d.prepare<[string, number, number, number | null]>(
+    'INSERT OR REPLACE INTO readings (device_id, ts, received_at, seq) VALUES (?, ?, ?, ?)',
+  );
+  const putValue = d.prepare<[string, string, number, number]>(
+    'INSERT OR REPLACE INTO reading_values (device_id, metric, ts, value) VALUES (?, ?, ?, ?)',
+  );
+  const putKind = d.prepare<[string, number]>('INSERT OR IGNORE INTO metric_kinds (metric, boolean) VALUES (?, ?)');
+  // Kinds met for the first time go to `learned` and reach `kinds` only once the transaction committed.
+  const writeBatch = d.transaction((readings: readonly Reading[], learned: Map<string, boolean>) => {
+    for (const r of readings) {
+      // Whole milliseconds, as the InfluxDB adapter writes them (SenML times may carry fractions).
+      const ts = Math.floor(r.ts);
+      putReading.run(r.deviceId, ts, Math.floor(r.receivedAt), r.seq ?? null);
+      for (const metric in r.values) {
+        const v = r.values[metric]!;
+        const isBool = typeof v === 'boolean';
+        if (!kinds.has(metric) && !learned.has(metric)) {
+          putKind.run(metric, isBool ? 1 : 0);
+          learned.set(metric, isBool);
+        }
+        putValue.run(r.deviceId, metric, ts, isBool ? (v ? 1 : 0) : v);
+      }
+    }
+  });
+  return {
+    writeBatch,
+    allKinds: d.prepare<[], { metric: string; boolean: number }>('SELECT metric, boolean FROM metric_kinds'),
+    countAll: d.prepare<[], number>('SELECT count(*) FROM readings').pluck(),
+    countDevice: d.prepare<[string], number>('SELECT count(*) FROM readings WHERE device_id = ?').pluck(),
+    raw: d.prepare<[Params], Row>(`SELECT ts AS t, value AS v FROM reading_values WHERE ${RANGE} ORDER BY ts LIMIT $limit`),
+    agg: Object.fromEntries(
+      AGGREGATES.map((a) => [
+        a,
+        d.prepare<[Params], Row>(`SELECT ${BUCKET} AS t, ${AGG_SQL[a]} FROM reading_values WHERE ${RANGE} GROUP BY t ORDER BY t LIMIT $limit`),
+      ]),
+    ) as Record<Aggregate, Statement<[Params], Row>>,
+    scanReadings: d.prepare<[string, number, number, number], { ts: number; received_at: number }>(
+      'SELECT ts, received_at FROM readings WHERE device_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
+    ),
+    // Per metric: each is one range scan of reading_values' primary key (device, metric, ts).
+    scanValues: d.prepare<[string, string, number, number], { ts: number; value: number }>(
+      'SELECT ts, value FROM reading_values WHERE device_id = ? AND metric = ? AND ts >= ? AND ts <= ?',
+    ),
+    countRange: d.prepare<[string, number, number], number>('SELECT count(*) FROM readings WHERE device_id = ? AND ts >= ? AND ts < ?').pluck(),
+    devices: d.prepare<[], string>('SELECT DISTINCT device_id FROM readings').pluck(),
+    purgeReadings: d.prepare<[string, number]>('DELETE FROM readings WHERE device_id = ? AND ts < ?'),
+    purgeValues: d.prepare<[string, string, number]>('DELETE FROM reading_values WHERE device_id = ? AND metric = ? AND ts < ?'),
+  };
+}
+
 /** The embedded reading store: a SQLite file in WAL mode, synchronous=FULL, one transaction per batch. */
 export function createSqliteReadingStore(opts: { file: string; log: Logger }): SqliteReadingStore {
   const log = opts.log.child({ component: 'sqlite-readings' });
   let db: SqliteDb | undefined;
-  let stmts: ReturnType<typeof prepare> | undefined;
+  let stmts: ReturnType<typeof prepareStatements> | undefined;
   // Known metric kinds, so a write inserts a kind only the first time it meets a metric.
   const kinds = new Map<string, boolean>();
-
-  function prepare(d: SqliteDb) {
-    const putReading = d.prepare<[string, number, number, number | null]>(
-      'INSERT OR REPLACE INTO readings (device_id, ts, received_at, seq) VALUES (?, ?, ?, ?)',
-    );
-    const putValue = d.prepare<[string, string, number, number]>(
-      'INSERT OR REPLACE INTO reading_values (device_id, metric, ts, value) VALUES (?, ?, ?, ?)',
-    );
-    const putKind = d.prepare<[string, number]>('INSERT OR IGNORE INTO metric_kinds (metric, boolean) VALUES (?, ?)');
-    // Kinds met for the first time go to `learned` and reach `kinds` only once the transaction committed.
-    const writeBatch = d.transaction((readings: readonly Reading[], learned: Map<string, boolean>) => {
-      for (const r of readings) {
-        // Whole milliseconds, as the InfluxDB adapter writes them (SenML times may carry fractions).
-        const ts = Math.floor(r.ts);
-        putReading.run(r.deviceId, ts, Math.floor(r.receivedAt), r.seq ?? null);
-        for (const metric in r.values) {
-          const v = r.values[metric]!;
-          const isBool = typeof v === 'boolean';
-          if (!kinds.has(metric) && !learned.has(metric)) {
-            putKind.run(metric, isBool ? 1 : 0);
-            learned.set(metric, isBool);
-          }
-          putValue.run(r.deviceId, metric, ts, isBool ? (v ? 1 : 0) : v);
-        }
-      }
-    });
-    return {
-      writeBatch,
-      allKinds: d.prepare<[], { metric: string; boolean: number }>('SELECT metric, boolean FROM metric_kinds'),
-      countAll: d.prepare<[], number>('SELECT count(*) FROM readings').pluck(),
-      countDevice: d.prepare<[string], number>('SELECT count(*) FROM readings WHERE device_id = ?').pluck(),
-      raw: d.prepare<[Params], Row>(`SELECT ts AS t, value AS v FROM reading_values WHERE ${RANGE} ORDER BY ts LIMIT $limit`),
-      agg: Object.fromEntries(
-        AGGREGATES.map((a) => [
-          a,
-          d.prepare<[Params], Row>(`SELECT ${BUCKET} AS t, ${AGG_SQL[a]} FROM reading_values WHERE ${RANGE} GROUP BY t ORDER BY t LIMIT $limit`),
-        ]),
-      ) as Record<Aggregate, Statement<[Params], Row>>,
-      scanReadings: d.prepare<[string, number, number, number], { ts: number; received_at: number }>(
-        'SELECT ts, received_at FROM readings WHERE device_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
-      ),
-      // Per metric: each is one range scan of reading_values' primary key (device, metric, ts).
-      scanValues: d.prepare<[string, string, number, number], { ts: number; value: number }>(
-        'SELECT ts, value FROM reading_values WHERE device_id = ? AND metric = ? AND ts >= ? AND ts <= ?',
-      ),
-      countRange: d.prepare<[string, number, number], number>('SELECT count(*) FROM readings WHERE device_id = ? AND ts >= ? AND ts < ?').pluck(),
-      devices: d.prepare<[], string>('SELECT DISTINCT device_id FROM readings').pluck(),
-      purgeReadings: d.prepare<[string, number]>('DELETE FROM readings WHERE device_id = ? AND ts < ?'),
-      purgeValues: d.prepare<[string, string, number]>('DELETE FROM reading_values WHERE device_id = ? AND metric = ? AND ts < ?'),
-    };
-  }
 
   function opened() {
     if (!stmts) throw new Error('the SQLite reading store is not started');
@@ -129,7 +133,7 @@ export function createSqliteReadingStore(opts: { file: string; log: Logger }): S
       // Writes touch a leaf of each device's range in two trees: a 64 MiB page cache (default 2 MiB) keeps them
       // in memory between batches instead of evicting and re-reading them (measured: ~8% more readings/s).
       db.pragma('cache_size = -65536');
-      stmts = prepare(db);
+      stmts = prepareStatements(db, kinds);
       for (const k of stmts.allKinds.all()) kinds.set(k.metric, k.boolean === 1);
       log.debug({ file: opts.file }, 'sqlite reading store open');
     },
