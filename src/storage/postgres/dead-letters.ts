@@ -1,26 +1,8 @@
-import type { DeadLetter, RefusalReason } from '../../core/index.js';
+import type { DeadLetter } from '../../core/index.js';
 import type { Async } from '../async.js';
-import type { DeadLetterStore, StoredDeadLetter } from '../ports.js';
+import type { DeadLetterStore } from '../ports.js';
+import { DEAD_LETTER_MAX_BYTES, LETTER_COLUMNS as COLUMNS, toLetter, type LetterRow } from '../rows.js';
 import { inTransaction, type PgPool, type Queryable } from './db.js';
-
-interface LetterRow {
-  id: number;
-  received_at: number;
-  device_id: string | null;
-  topic: string;
-  reason: RefusalReason;
-  detail: string;
-  payload: string;
-}
-
-const COLUMNS = 'id, received_at, device_id, topic, reason, detail, payload';
-
-const toLetter = (r: LetterRow): StoredDeadLetter => ({
-  id: r.id, receivedAt: r.received_at, deviceId: r.device_id, topic: r.topic, reason: r.reason, detail: r.detail, payload: r.payload,
-});
-
-/** The payload bytes all dead letters together may hold by default (each keeps up to 64 KiB, for replay). */
-const DEAD_LETTER_MAX_BYTES = 256 * 1024 * 1024;
 
 const ADD = `WITH added AS (
     INSERT INTO dead_letters (received_at, device_id, topic, reason, detail, payload)

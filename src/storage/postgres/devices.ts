@@ -1,33 +1,8 @@
 import { conflict } from '../../core/index.js';
 import type { Async } from '../async.js';
 import type { Device, DeviceFilter, DeviceRegistry, DeviceSeen, NewDevice } from '../ports.js';
+import { DEVICE_COLUMNS as COLUMNS, toDevice, type DeviceRow } from '../rows.js';
 import { inTransaction, isUniqueViolation, type PgPool } from './db.js';
-
-interface DeviceRow {
-  id: string;
-  domain: string;
-  type: string;
-  name: string | null;
-  district: string | null;
-  lat: number | null;
-  lon: number | null;
-  created_at: number;
-  last_seen: number | null;
-  latest: Device['latest'];
-  left_at: number | null;
-}
-
-const COLUMNS = 'id, domain, type, name, district, lat, lon, created_at, last_seen, latest, left_at';
-
-function toDevice(r: DeviceRow): Device {
-  const d: Device = { id: r.id, domain: r.domain, type: r.type, createdAt: r.created_at, latest: r.latest };
-  if (r.name !== null) d.name = r.name;
-  if (r.district !== null) d.district = r.district;
-  if (r.lat !== null && r.lon !== null) d.location = { lat: r.lat, lon: r.lon };
-  if (r.last_seen !== null) d.lastSeen = r.last_seen;
-  if (r.left_at !== null) d.leftAt = r.left_at;
-  return d;
-}
 
 // One statement for any number of devices (arrays unnested into rows): a repeated or taken id fails it whole.
 const INSERT = `INSERT INTO devices (id, domain, type, name, district, lat, lon, secret_hash, created_at)

@@ -1,15 +1,7 @@
 import type { Async } from '../async.js';
-import type { Session, SessionStore } from '../user-ports.js';
+import { toSession, type SessionRow } from '../rows.js';
+import type { SessionStore } from '../user-ports.js';
 import type { PgPool } from './db.js';
-
-interface SessionRow {
-  id: string;
-  user_id: string;
-  created_at: number;
-  last_seen_at: number;
-}
-
-const toSession = (r: SessionRow): Session => ({ id: r.id, userId: r.user_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at });
 
 /** Sessions on the `sessions` table (PostgreSQL); a user's rows go with the user (foreign key, cascade). */
 export function createPgSessionStore(pool: PgPool, now: () => number = Date.now): Async<SessionStore> {

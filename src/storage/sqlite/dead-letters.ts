@@ -1,25 +1,7 @@
-import type { DeadLetter, RefusalReason } from '../../core/index.js';
+import type { DeadLetter } from '../../core/index.js';
 import type { DeadLetterSelection, DeadLetterStore, StoredDeadLetter } from '../ports.js';
+import { DEAD_LETTER_MAX_BYTES, LETTER_COLUMNS as COLUMNS, toLetter, type LetterRow } from '../rows.js';
 import type { SqliteDb } from './open.js';
-
-interface LetterRow {
-  id: number;
-  received_at: number;
-  device_id: string | null;
-  topic: string;
-  reason: RefusalReason;
-  detail: string;
-  payload: string;
-}
-
-const COLUMNS = 'id, received_at, device_id, topic, reason, detail, payload';
-
-const toLetter = (r: LetterRow): StoredDeadLetter => ({
-  id: r.id, receivedAt: r.received_at, deviceId: r.device_id, topic: r.topic, reason: r.reason, detail: r.detail, payload: r.payload,
-});
-
-/** The payload bytes all dead letters together may hold by default (each keeps up to 64 KiB, for replay). */
-export const DEAD_LETTER_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Refused messages on the `dead_letters` table of citysense.db, newest first. At most `maxRows` are kept at any

@@ -1,34 +1,9 @@
 import { conflict } from '../../core/index.js';
 import type { Device, DeviceFilter, DeviceRegistry, DeviceSeen, NewDevice } from '../ports.js';
+import { DEVICE_COLUMNS as COLUMNS, toDevice, type DeviceRow } from '../rows.js';
 import type { SqliteDb } from './open.js';
 
-interface DeviceRow {
-  id: string;
-  domain: string;
-  type: string;
-  name: string | null;
-  district: string | null;
-  lat: number | null;
-  lon: number | null;
-  created_at: number;
-  last_seen: number | null;
-  latest: string;
-  left_at: number | null;
-}
-
 type Latest = Device['latest'];
-
-const COLUMNS = 'id, domain, type, name, district, lat, lon, created_at, last_seen, latest, left_at';
-
-function toDevice(r: DeviceRow): Device {
-  const d: Device = { id: r.id, domain: r.domain, type: r.type, createdAt: r.created_at, latest: JSON.parse(r.latest) as Latest };
-  if (r.name !== null) d.name = r.name;
-  if (r.district !== null) d.district = r.district;
-  if (r.lat !== null && r.lon !== null) d.location = { lat: r.lat, lon: r.lon };
-  if (r.last_seen !== null) d.lastSeen = r.last_seen;
-  if (r.left_at !== null) d.leftAt = r.left_at;
-  return d;
-}
 
 /** The device registry on the `devices` table of citysense.db. */
 export function createSqliteDeviceRegistry(db: SqliteDb, now: () => number = Date.now): DeviceRegistry {

@@ -1,14 +1,6 @@
-import type { Session, SessionStore } from '../user-ports.js';
+import { toSession, type SessionRow } from '../rows.js';
+import type { SessionStore } from '../user-ports.js';
 import type { SqliteDb } from './open.js';
-
-interface SessionRow {
-  id: string;
-  user_id: string;
-  created_at: number;
-  last_seen_at: number;
-}
-
-const toSession = (r: SessionRow): Session => ({ id: r.id, userId: r.user_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at });
 
 /** Sessions on the `sessions` table of citysense.db; a user's rows go with the user (foreign key, cascade). */
 export function createSqliteSessionStore(db: SqliteDb, now: () => number = Date.now): SessionStore {
